@@ -1,0 +1,48 @@
+"""diffexplain: explain a derivative symbolically, with torch autograd, and numerically.
+
+>>> import diffexplain as dx
+>>> e = dx.explain("(x+w)*(w+1)", at={"w": 1, "x": 2})
+>>> e.gradient["w"]
+5.0
+
+Importing this package imports neither sympy, torch, networkx nor matplotlib:
+each stage imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import DiffexplainError, InputError, LimitExceeded, ParseError, VerificationError
+from .limits import Limits
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DiffexplainError",
+    "InputError",
+    "LimitExceeded",
+    "Limits",
+    "ParseError",
+    "VerificationError",
+    "__version__",
+    "explain",
+    "parse",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .api import explain
+    from .parsing import parse
+
+
+def __getattr__(name: str) -> Any:
+    # lazy: `diffexplain --help` must not pay for the pipeline's imports
+    if name == "explain":
+        from .api import explain
+
+        return explain
+    if name == "parse":
+        from .parsing import parse
+
+        return parse
+    raise AttributeError(f"module 'diffexplain' has no attribute {name!r}")

@@ -1,0 +1,160 @@
+"""``explain()``: the one function that runs every stage, in order, once.
+
+text → :func:`~diffexplain.parsing.parse` → graph → symbolic / autograd / numeric
+(each one loop over the same nodes) → :func:`~diffexplain.compare.compare` →
+:class:`~diffexplain.explanation.Explanation`. Nothing after parsing reads the text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import numeric, symbolic
+from .compare import compare
+from .errors import InputError
+from .explanation import Explanation, NodeInfo
+from .graph import Graph
+from .limits import DEFAULT_LIMITS, Limits
+from .parsing import from_sympy, parse, parse_point
+
+__all__ = ["build_graph", "explain", "resolve_point"]
+
+DTYPES = ("float64", "float32")
+
+
+def build_graph(expr: Any, outputs: Sequence[str] | None = None,
+                limits: Limits = DEFAULT_LIMITS) -> Graph:
+    """A graph from text, a sympy expression, or an existing graph."""
+    if isinstance(expr, Graph):
+        return expr
+    if isinstance(expr, str):
+        return parse(expr, limits, outputs)
+    if type(expr).__module__.startswith("sympy"):
+        return from_sympy(expr, limits)
+    raise InputError(f"cannot explain a {type(expr).__name__}: give a string, a sympy "
+                     "expression or a Graph")
+
+
+def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
+                  allow_nonfinite: bool = False) -> dict[str, float]:
+    """Check the point against the graph's variables: every one given, no strangers."""
+    if isinstance(at, str):
+        at = parse_point(at, allow_nonfinite=allow_nonfinite)
+    at = dict(at or {})
+    variables = graph.variables
+    unknown = [k for k in at if k not in variables]
+    if unknown:
+        have = ", ".join(variables) or "none"
+        raise InputError(f"unknown variable {unknown[0]!r} in the point; the expression's "
+                         f"variables are: {have}")
+    missing = [v for v in variables if v not in at]
+    if missing:
+        raise InputError(f"no value for {missing[0]!r}; give it with --at "
+                         f"{','.join(f'{m}=…' for m in missing)}")
+    point: dict[str, float] = {}
+    for k, v in at.items():
+        if isinstance(v, (list, tuple)):
+            raise InputError(f"{k!r} is a vector, but this expression is scalar")
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                raise InputError(f"the value of {k!r} is not a number: {v!r}") from None
+        if not math.isfinite(v) and not allow_nonfinite:
+            raise InputError(f"the value of {k!r} is {v}; pass allow_nonfinite=True "
+                             "(--allow-nonfinite) to explain at non-finite points")
+        point[k] = float(v)
+    return point
+
+
+def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
+            wrt: Sequence[str] | str | None = None, outputs: Sequence[str] | None = None,
+            weights: Sequence[float] | None = None, dtype: str = "float64",
+            autograd: bool = True, numeric_check: bool = True,
+            limits: Limits | None = None, allow_nonfinite: bool = False) -> Explanation:
+    """Differentiate ``expr`` at ``at`` symbolically, with torch, and by finite differences.
+
+    Args:
+        expr: text (``"(x+w)*(w+1)"`` or ``"a = x + w; b = w + 1; y = a*b"``), a sympy
+            expression, or a :class:`~diffexplain.graph.Graph`.
+        at: the point, ``{"w": 1, "x": 2}`` or ``"w=1,x=2"``.
+        wrt: variables to differentiate by (default: every variable).
+        outputs: names of several outputs of a program, differentiated as their
+            weighted sum (``weights``, default all 1), as ``backward(gradient=…)`` does.
+        dtype: ``"float64"`` or ``"float32"``, for torch and the finite differences.
+        autograd: run torch (``False`` never imports it).
+        numeric_check: run the finite-difference witness.
+        limits: size, depth and time bounds (:class:`~diffexplain.limits.Limits`).
+
+    Returns:
+        An :class:`~diffexplain.explanation.Explanation`.
+
+    Raises:
+        InputError: bad text or values (exit code 2 in the CLI).
+        LimitExceeded: the input is over a limit (exit code 3).
+
+    >>> e = explain("(x+w)*(w+1)", at={"w": 1, "x": 2})
+    >>> e.gradient
+    {'w': 5.0, 'x': 2.0}
+    >>> [line.text for line in e.derivations["w"].lines][1:3]
+    ['b·1 + a·1', 'b + a']
+    """
+    limits = limits or DEFAULT_LIMITS
+    if dtype not in DTYPES:
+        raise InputError(f"unknown dtype {dtype!r}; choose float64 or float32")
+    graph = build_graph(expr, outputs, limits)
+    point = resolve_point(graph, at, allow_nonfinite)
+    if isinstance(wrt, str):
+        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
+    wrt = list(wrt) if wrt else list(graph.variables)
+    for v in wrt:
+        if v not in graph.variables:
+            raise InputError(f"cannot differentiate with respect to {v!r}: not a variable of "
+                             f"the expression ({', '.join(graph.variables) or 'none'})")
+    outs = list(graph.outputs)
+    if weights is not None:
+        if len(weights) != len(outs):
+            raise InputError(f"{len(weights)} weight(s) for {len(outs)} output(s)")
+        seeds = {o: float(w) for o, w in zip(outs, weights)}
+    else:
+        seeds = {o: 1.0 for o in outs}
+
+    values = numeric.forward(graph, point)
+    sym = symbolic.derive(graph, point, values, wrt, seeds, limits)
+    sym_values = {v: d.value for v, d in sym.derivations.items()}
+
+    auto = None
+    if autograd:
+        from . import autograd as ag
+
+        auto = ag.run(graph, point, wrt, seeds, dtype)
+    diffs = None
+    if numeric_check:
+        diffs = {v: numeric.central_difference(graph, point, v, seeds, dtype) for v in wrt}
+    verdict = compare(graph, values, sym_values, None if auto is None else auto.gradient,
+                      diffs, dtype, float64_symbolic=sym_values)
+
+    nodes = []
+    tnodes = auto.nodes if auto is not None else None
+    for n in graph.nodes:
+        t = tnodes[n.id] if tnodes is not None else None
+        nodes.append(NodeInfo(
+            id=n.name, op=n.op,
+            kind="variable" if n.op == "var" else "constant" if n.op == "const" else "operation",
+            expr=graph.describe(n), inputs=tuple(graph.nodes[i].name for i in n.inputs),
+            value=values[n.id], grad=None if n.op == "const" else sym.grads[n.id],
+            output=n.id in graph.outputs,
+            grad_fn=t.grad_fn if t else None, is_leaf=t.is_leaf if t else None,
+            requires_grad=t.requires_grad if t else None,
+            retains_grad=t.retains_grad if t else None,
+            autograd_grad=t.grad if t else None, saved=t.saved if t else ()))
+    edges = tuple((graph.nodes[a].name, graph.nodes[b].name) for a, b in graph.edges())
+    text = expr if isinstance(expr, str) else str(expr)
+    return Explanation(
+        expression=text, point=point, outputs=tuple(graph.nodes[o].name for o in outs),
+        weights=tuple(seeds[o] for o in outs),
+        value=values[outs[0]], wrt=tuple(wrt), derivations=sym.derivations,
+        adjoints=sym.adjoints, nodes=tuple(nodes), edges=edges, verdict=verdict, dtype=dtype,
+        autograd=auto, numeric_steps={v: d.step for v, d in (diffs or {}).items()})

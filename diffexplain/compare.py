@@ -1,0 +1,145 @@
+"""Putting the three answers side by side, with stated tolerances and reasons.
+
+Agreement is a measured fact with its tolerance printed next to it. When the
+methods part ways, or a value is undefined, the verdict names the cause from
+the evidence in the graph: a kink (``abs``, ``relu`` at 0), a point outside a
+function's domain, float32 round-off, or a finite-difference step that cannot
+resolve the derivative.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .graph import Graph, op_table
+from .numeric import Difference
+from .printing import fmt_number
+
+__all__ = ["TOLERANCES", "Comparison", "Tolerance", "Verdict", "compare"]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """``|a − b| ≤ atol + rtol·max(|a|, |b|)``; numeric also gets ``error_factor``·estimate."""
+
+    rtol: float
+    atol: float
+    numeric_rtol: float
+    numeric_atol: float
+    error_factor: float = 10.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"rtol": self.rtol, "atol": self.atol, "numeric_rtol": self.numeric_rtol,
+                "numeric_atol": self.numeric_atol, "error_factor": self.error_factor}
+
+
+TOLERANCES = {
+    "float64": Tolerance(rtol=1e-9, atol=1e-12, numeric_rtol=1e-6, numeric_atol=1e-8),
+    "float32": Tolerance(rtol=1e-4, atol=1e-5, numeric_rtol=1e-2, numeric_atol=1e-3),
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One variable's three values and whether they agree, with reasons when not."""
+
+    wrt: str
+    symbolic: float
+    autograd: float | None
+    numeric: float | None
+    numeric_error: float | None
+    agree: bool
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    agree: bool
+    summary: str
+    tolerance: Tolerance
+    comparisons: dict[str, Comparison] = field(default_factory=dict)
+
+
+def _close(a: float, b: float, rtol: float, atol: float) -> bool:
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return a == b
+    return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
+
+
+def compare(graph: Graph, values: Sequence[float], symbolic: Mapping[str, float],
+            autograd: Mapping[str, float | None] | None,
+            numeric: Mapping[str, Difference] | None, dtype: str = "float64",
+            float64_symbolic: Mapping[str, float] | None = None) -> Verdict:
+    """Judge agreement per variable; see :data:`TOLERANCES` for the numbers used."""
+    tol = TOLERANCES[dtype]
+    comps: dict[str, Comparison] = {}
+    graph_reasons = _graph_reasons(graph, values)
+    for v, s in symbolic.items():
+        a = None if autograd is None else autograd.get(v)
+        d = None if numeric is None else numeric.get(v)
+        n = None if d is None else d.value
+        ok = math.isfinite(s)
+        reasons: list[str] = []
+        if a is not None and not _close(s, a, tol.rtol, tol.atol) and not (
+                math.isnan(s) and math.isnan(a)):
+            ok = False
+            reasons.append(f"symbolic {fmt_number(s, 12)} and autograd {fmt_number(a, 12)} differ "
+                           f"by more than rtol {tol.rtol:g}")
+        if d is not None and n is not None:
+            slack = max(tol.numeric_atol + tol.numeric_rtol * abs(s), tol.error_factor * d.error)
+            if not (math.isfinite(n) and math.isfinite(s) and abs(n - s) <= slack):
+                ok = False
+                if math.isfinite(n) and math.isfinite(s):
+                    reasons.append(f"finite differences give {fmt_number(n, 10)}, off by "
+                                   f"{abs(n - s):.3g} (allowed {slack:.3g}; step h = {d.step:.3g}"
+                                   f", error estimate {d.error:.3g})")
+            elif d.error > 1e-3 * max(1.0, abs(s)):
+                reasons.append(f"finite differences are uncertain here (error estimate "
+                               f"{d.error:.3g} at h = {d.step:.3g})")
+        if not math.isfinite(s):
+            reasons.append(f"the derivative is {fmt_number(s)} at this point")
+        dep = graph.depends_on(graph[v].id)
+        reasons.extend(r for nid, r in graph_reasons if dep[nid])
+        if dtype == "float32" and float64_symbolic and v in float64_symbolic and a is not None:
+            gap = abs(a - float64_symbolic[v])
+            if gap > 0:
+                reasons.append(f"float32 round-off: autograd in float32 is {gap:.3g} away from "
+                               "the exact (float64) value")
+        comps[v] = Comparison(v, s, a, n, None if d is None else d.error, ok, tuple(reasons))
+    agree = all(c.agree for c in comps.values())
+    methods = "symbolic, autograd and numeric" if autograd is not None and numeric is not None \
+        else "the methods run"
+    summary = (f"{methods} agree (rtol {tol.rtol:g} symbolic/autograd, rtol "
+               f"{tol.numeric_rtol:g} or {tol.error_factor:g}× the error estimate for finite "
+               "differences)" if agree else
+               f"disagreement for {', '.join(v for v, c in comps.items() if not c.agree)}: "
+               "see the reasons")
+    return Verdict(agree, summary, tol, comps)
+
+
+def _graph_reasons(graph: Graph, values: Sequence[float]) -> list[tuple[int, str]]:
+    """Facts about nodes that explain disagreements: kinks hit, domains left, NaN born."""
+    out: list[tuple[int, str]] = []
+    born_nan = False
+    for n in graph.nodes:
+        if n.is_leaf:
+            continue
+        fn = op_table(n.op)
+        args = [values[i] for i in n.inputs]
+        names = [graph.nodes[i].name for i in n.inputs]
+        for kink in fn.kinks:
+            if args and args[0] == kink:
+                note = f" ({fn.note})" if fn.note else ""
+                out.append((n.id, f"kink: {n.name} = {fn.text.format(*names)} at {names[0]} = "
+                                  f"{fmt_number(kink)}, where the derivative does not exist"
+                                  f"{note}"))
+        v = values[n.id]
+        if not born_nan and not math.isfinite(v) and all(math.isfinite(a) for a in args):
+            born_nan = True
+            where = ", ".join(f"{nm} = {fmt_number(a)}" for nm, a in zip(names, args)
+                              if graph.nodes[graph[nm].id].op != "const")
+            out.append((n.id, f"outside the domain: {n.name} = {fn.text.format(*names)} is "
+                              f"{fmt_number(v)} at {where or 'this point'} (domain: {fn.domain})"))
+    return out

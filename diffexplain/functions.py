@@ -1,0 +1,242 @@
+"""The operation table: every operator and function the language knows, in one place.
+
+Each entry carries one form per differentiator. Every form receives its module
+(``sp`` for sympy, ``t`` for torch, ``m`` for :mod:`math`), so this table imports
+nothing and adding a function is adding one entry:
+
+* ``sympy``: the symbolic definition; :mod:`~diffexplain.symbolic` differentiates it.
+* ``torch``: the real torch call; :mod:`~diffexplain.autograd` runs it.
+* ``math``/``dmath``: float value and float partials, for the numeric forward pass
+  and for big graphs, where building a sympy object per node would be too slow.
+* ``partial_text``/``partial_latex``: the local partials as templates over the
+  inputs' names (``{0}``, ``{1}``), for adjoint tables of any size.
+
+``domain`` and ``kinks`` let :mod:`~diffexplain.compare` explain disagreements.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CONSTANTS", "FUNCTIONS", "OPERATORS", "Fn", "lookup"]
+
+
+@dataclass(frozen=True)
+class Fn:
+    """One operation; see the module docstring for what each form is for."""
+
+    name: str
+    arity: int
+    sympy: Callable[..., Any]
+    torch: Callable[..., Any]
+    math: Callable[..., float]
+    dmath: tuple[Callable[..., float], ...]
+    partial_text: tuple[str, ...]
+    partial_latex: tuple[str, ...]
+    rule: str
+    text: str = ""  # how the value prints in traces, e.g. "sin({0})"
+    latex: str = ""
+    domain: str = "all reals"
+    kinks: tuple[float, ...] = ()
+    note: str = ""
+    aliases: tuple[str, ...] = field(default=())
+
+
+def _safe(f: Callable[..., float]) -> Callable[..., float]:
+    """Float forms return NaN/inf outside the domain instead of raising, as torch does."""
+
+    def wrapped(m: Any, *args: float) -> float:
+        try:
+            return float(f(m, *args))
+        except (ZeroDivisionError, OverflowError):
+            return math.inf
+        except ValueError:
+            return math.nan
+
+    return wrapped
+
+
+def _div(m: Any, a: float, b: float) -> float:
+    if b == 0:
+        return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _log(m: Any, u: float) -> float:
+    if u == 0:
+        return -math.inf
+    return math.log(u) if u > 0 else math.nan
+
+
+def _pow(m: Any, a: float, b: float) -> float:
+    if a < 0 and not float(b).is_integer():
+        return math.nan
+    if a == 0 and b < 0:
+        return math.inf
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        return math.inf if a > 0 or float(b) % 2 == 0 else -math.inf
+
+
+def _dpow_base(m: Any, a: float, b: float) -> float:
+    if b == 0:
+        return 0.0
+    return b * _pow(m, a, b - 1)
+
+
+def _dpow_exp(m: Any, a: float, b: float) -> float:
+    if a <= 0:
+        return math.nan if a < 0 else (0.0 if b > 0 else math.nan)
+    return _pow(m, a, b) * math.log(a)
+
+
+def _sigmoid(m: Any, x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _softplus(m: Any, x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _heaviside_half(m: Any, x: float) -> float:
+    # sympy's convention Heaviside(0) = 1/2 is what the symbolic side computes at the kink.
+    return 1.0 if x > 0 else (0.0 if x < 0 else 0.5)
+
+
+def _sign(m: Any, x: float) -> float:
+    return 1.0 if x > 0 else (-1.0 if x < 0 else (0.0 if x == 0 else math.nan))
+
+
+def _op(name: str, arity: int, sympy: Callable[..., Any], torch: Callable[..., Any],
+        mathf: Callable[..., float], dmath: tuple[Callable[..., float], ...],
+        partial_text: tuple[str, ...], partial_latex: tuple[str, ...], rule: str,
+        **kw: Any) -> Fn:
+    return Fn(name, arity, sympy, torch, _safe(mathf), tuple(_safe(d) for d in dmath),
+              partial_text, partial_latex, rule, **kw)
+
+
+# --- operators: the parser maps symbols to these names ------------------------------------
+OPERATORS: dict[str, Fn] = {
+    "add": _op("add", 2, lambda sp, a, b: a + b, lambda t, a, b: a + b,
+               lambda m, a, b: a + b, (lambda m, a, b: 1.0, lambda m, a, b: 1.0),
+               ("1", "1"), ("1", "1"), "sum rule", text="{0} + {1}", latex="{0} + {1}"),
+    "sub": _op("sub", 2, lambda sp, a, b: a - b, lambda t, a, b: a - b,
+               lambda m, a, b: a - b, (lambda m, a, b: 1.0, lambda m, a, b: -1.0),
+               ("1", "-1"), ("1", "-1"), "difference rule", text="{0} - {1}",
+               latex="{0} - {1}"),
+    "mul": _op("mul", 2, lambda sp, a, b: a * b, lambda t, a, b: a * b,
+               lambda m, a, b: a * b, (lambda m, a, b: b, lambda m, a, b: a),
+               ("{1}", "{0}"), ("{1}", "{0}"), "product rule", text="{0}·{1}",
+               latex=r"{0} \cdot {1}"),
+    "div": _op("div", 2, lambda sp, a, b: a / b, lambda t, a, b: a / b,
+               _div, (lambda m, a, b: _div(m, 1.0, b), lambda m, a, b: _div(m, -a, b * b)),
+               ("1/{1}", "-{0}/{1}²"), (r"\frac{{1}}{{{1}}}", r"-\frac{{{0}}}{{{1}^{{2}}}}"),
+               "quotient rule", text="{0}/{1}", latex=r"\frac{{{0}}}{{{1}}}",
+               domain="denominator ≠ 0"),
+    "pow": _op("pow", 2, lambda sp, a, b: a**b, lambda t, a, b: t.pow(a, b),
+               _pow, (_dpow_base, _dpow_exp),
+               ("{1}·{0}^({1} - 1)", "{0}^{1}·log({0})"),
+               (r"{1} \cdot {0}^{{{1} - 1}}", r"{0}^{{{1}}} \log{{\left({0}\right)}}"),
+               "power rule", text="{0}^{1}", latex="{0}^{{{1}}}",
+               domain="base > 0 unless the exponent is an integer", aliases=("**", "^")),
+    "neg": _op("neg", 1, lambda sp, a: -a, lambda t, a: -a,
+               lambda m, a: -a, (lambda m, a: -1.0,), ("-1",), ("-1",),
+               "constant multiple rule", text="-{0}", latex="-{0}"),
+}
+
+
+def _fn(name: str, sympy: Callable[..., Any], torch: Callable[..., Any],
+        mathf: Callable[..., float], dmath: Callable[..., float], partial_text: str,
+        partial_latex: str, rule: str, latex: str, **kw: Any) -> Fn:
+    return _op(name, 1, sympy, torch, mathf, (dmath,), (partial_text,), (partial_latex,),
+               rule, text=name + "({0})", latex=latex, **kw)
+
+
+def _chain(deriv: str) -> str:
+    return f"chain rule, d/du {deriv}"
+
+
+# --- functions: the only names a call may use -----------------------------------------------
+FUNCTIONS: dict[str, Fn] = {
+    "sin": _fn("sin", lambda sp, u: sp.sin(u), lambda t, u: t.sin(u), lambda m, u: m.sin(u),
+               lambda m, u: m.cos(u), "cos({0})", r"\cos{{\left({0}\right)}}",
+               _chain("sin u = cos u"), r"\sin{{\left({0}\right)}}"),
+    "cos": _fn("cos", lambda sp, u: sp.cos(u), lambda t, u: t.cos(u), lambda m, u: m.cos(u),
+               lambda m, u: -m.sin(u), "-sin({0})", r"-\sin{{\left({0}\right)}}",
+               _chain("cos u = -sin u"), r"\cos{{\left({0}\right)}}"),
+    "tan": _fn("tan", lambda sp, u: sp.tan(u), lambda t, u: t.tan(u), lambda m, u: m.tan(u),
+               lambda m, u: 1.0 + m.tan(u) ** 2, "1 + tan²({0})",
+               r"1 + \tan^{{2}}{{\left({0}\right)}}", _chain("tan u = 1 + tan² u"),
+               r"\tan{{\left({0}\right)}}", domain="u ≠ π/2 + kπ"),
+    "exp": _fn("exp", lambda sp, u: sp.exp(u), lambda t, u: t.exp(u), lambda m, u: m.exp(u),
+               lambda m, u: m.exp(u), "exp({0})", r"e^{{{0}}}", _chain("exp u = exp u"),
+               r"e^{{{0}}}"),
+    "log": _fn("log", lambda sp, u: sp.log(u), lambda t, u: t.log(u), _log,
+               lambda m, u: _div(m, 1.0, u), "1/{0}", r"\frac{{1}}{{{0}}}", _chain("log u = 1/u"),
+               r"\log{{\left({0}\right)}}", domain="u > 0", aliases=("ln",)),
+    "sqrt": _fn("sqrt", lambda sp, u: sp.sqrt(u), lambda t, u: t.sqrt(u),
+                lambda m, u: m.sqrt(u), lambda m, u: 0.5 / m.sqrt(u), "1/(2·sqrt({0}))",
+                r"\frac{{1}}{{2 \sqrt{{{0}}}}}", _chain("√u = 1/(2√u)"), r"\sqrt{{{0}}}",
+                domain="u ≥ 0 (derivative needs u > 0)"),
+    "tanh": _fn("tanh", lambda sp, u: sp.tanh(u), lambda t, u: t.tanh(u),
+                lambda m, u: m.tanh(u), lambda m, u: 1.0 - m.tanh(u) ** 2, "1 - tanh²({0})",
+                r"1 - \tanh^{{2}}{{\left({0}\right)}}", _chain("tanh u = 1 - tanh² u"),
+                r"\tanh{{\left({0}\right)}}"),
+    "sigmoid": _fn("sigmoid", lambda sp, u: 1 / (1 + sp.exp(-u)), lambda t, u: t.sigmoid(u),
+                   _sigmoid, lambda m, u: _sigmoid(m, u) * (1.0 - _sigmoid(m, u)),
+                   "sigmoid({0})·(1 - sigmoid({0}))",
+                   r"\sigma\left({0}\right) \left(1 - \sigma\left({0}\right)\right)",
+                   _chain("σ(u) = σ(u)(1 - σ(u))"), r"\sigma\left({0}\right)",
+                   aliases=("logistic",)),
+    "relu": _fn("relu", lambda sp, u: sp.Max(0, u), lambda t, u: t.relu(u),
+                lambda m, u: max(u, 0.0), _heaviside_half, "H({0})",
+                r"\theta\left({0}\right)", _chain("relu u = H(u), the step function"),
+                r"\operatorname{{relu}}\left({0}\right)", kinks=(0.0,),
+                note="at 0 sympy gives H(0) = 1/2, torch uses the subgradient 0"),
+    "abs": _fn("abs", lambda sp, u: sp.Abs(u), lambda t, u: t.abs(u), lambda m, u: abs(u),
+               _sign, "sign({0})", r"\operatorname{{sign}}{{\left({0}\right)}}",
+               _chain("|u| = sign(u)"), r"\left|{0}\right|", kinks=(0.0,),
+               note="at 0 both sides use sign(0) = 0, but the derivative does not exist"),
+    "softplus": _fn("softplus", lambda sp, u: sp.log(1 + sp.exp(u)),
+                    lambda t, u: t.nn.functional.softplus(u), _softplus,
+                    lambda m, u: _sigmoid(m, u), "sigmoid({0})", r"\sigma\left({0}\right)",
+                    _chain("softplus u = σ(u)"), r"\operatorname{{softplus}}\left({0}\right)",
+                    note="torch switches to the identity for u > 20"),
+    "atan": _fn("atan", lambda sp, u: sp.atan(u), lambda t, u: t.atan(u),
+                lambda m, u: m.atan(u), lambda m, u: 1.0 / (1.0 + u * u), "1/(1 + {0}²)",
+                r"\frac{{1}}{{1 + {0}^{{2}}}}", _chain("atan u = 1/(1 + u²)"),
+                r"\operatorname{{atan}}{{\left({0}\right)}}", aliases=("arctan",)),
+    "sinh": _fn("sinh", lambda sp, u: sp.sinh(u), lambda t, u: t.sinh(u),
+                lambda m, u: m.sinh(u), lambda m, u: m.cosh(u), "cosh({0})",
+                r"\cosh{{\left({0}\right)}}", _chain("sinh u = cosh u"),
+                r"\sinh{{\left({0}\right)}}"),
+    "cosh": _fn("cosh", lambda sp, u: sp.cosh(u), lambda t, u: t.cosh(u),
+                lambda m, u: m.cosh(u), lambda m, u: m.sinh(u), "sinh({0})",
+                r"\sinh{{\left({0}\right)}}", _chain("cosh u = sinh u"),
+                r"\cosh{{\left({0}\right)}}"),
+}
+
+# ``pow(a, b)`` is a call spelling of the ``**`` operator.
+FUNCTIONS["pow"] = OPERATORS["pow"]
+
+#: Named constants; any other identifier is a variable.
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+_ALIASES = {alias: fn.name for fn in FUNCTIONS.values() for alias in fn.aliases
+            if alias.isidentifier()}
+
+
+def lookup(name: str) -> Fn | None:
+    """The function a call name refers to (aliases such as ``ln`` included), or None."""
+    if name in FUNCTIONS:
+        return FUNCTIONS[name]
+    if name in _ALIASES:
+        return FUNCTIONS[_ALIASES[name]]
+    return None

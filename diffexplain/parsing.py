@@ -1,0 +1,608 @@
+"""Text to :class:`~diffexplain.graph.Graph`: a tokenizer and an operator-precedence parser.
+
+The parser is shunting-yard with explicit stacks, not recursive descent, so a
+1,000-deep expression costs no Python stack and depth is bounded only by
+:attr:`Limits.max_depth`. Untrusted text is data: nothing here (or anywhere
+downstream) hands text to ``eval``, ``exec``, ``ast`` or ``sympify``. Every
+error names the offending token and points at it with a caret.
+
+Grammar (statements separated by ``;`` or newlines, ``#`` starts a comment)::
+
+    program   := statement (SEP statement)*
+    statement := NAME '=' expr | expr            (only the last may be a bare expr)
+    expr      := expr ('+'|'-') expr | expr ('*'|'/') expr | ('-'|'+') expr
+               | expr ('**'|'^') expr | NAME '(' expr (',' expr)* ')' | '(' expr ')'
+               | NUMBER | NAME
+
+``**`` binds tighter than unary minus and is right-associative, as in Python
+(``-x**2`` is ``-(x**2)``, ``2**3**2`` is 512). A number directly followed by
+a name or ``(`` multiplies (``2w``, ``3(x+1)``), as do ``)(``. ``·``, ``×``,
+``−`` and ``²``/``³`` are accepted so printed derivations can be pasted back.
+Identifiers are ASCII: a letter, then letters, digits or ``_``.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import InputError, LimitExceeded, ParseError
+from .functions import CONSTANTS, FUNCTIONS, OPERATORS, lookup
+from .graph import Graph, GraphBuilder
+from .limits import DEFAULT_LIMITS, Limits
+
+__all__ = ["Token", "parse", "tokenize"]
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # NUM NAME OP LPAREN RPAREN COMMA ASSIGN SEP EOF
+    text: str
+    pos: int
+
+
+_NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_DIGITS = frozenset("0123456789")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TRANSLATE = {"·": "*", "×": "*", "⋅": "*", "∗": "*", "−": "-", "÷": "/", "²": "**2",
+              "³": "**3"}
+_FORBIDDEN = {
+    ".": "attribute access ('.') is not allowed",
+    "'": "strings are not allowed",
+    '"': "strings are not allowed",
+    "[": "subscripts and lists ('[') are not allowed in expressions",
+    "]": "subscripts and lists (']') are not allowed in expressions",
+    "{": "dicts, sets and f-string fields ('{') are not allowed",
+    "}": "dicts, sets and f-string fields ('}') are not allowed",
+    "\\": "backslashes are not allowed",
+    "`": "backticks are not allowed",
+    "$": "'$' is not allowed",
+    "?": "'?' is not allowed",
+    "!": "'!' is not allowed (factorials and negation are not supported)",
+    "&": "bitwise operators ('&') are not allowed",
+    "|": "bitwise operators ('|') are not allowed; write abs(x)",
+    "~": "bitwise operators ('~') are not allowed",
+    "%": "the modulo operator ('%') is not supported",
+    "<": "comparisons ('<') are not allowed",
+    ">": "comparisons ('>') are not allowed",
+}
+_BINARY = {"+": ("add", 10, False), "-": ("sub", 10, False), "*": ("mul", 20, False),
+           "/": ("div", 20, False), "@": ("matmul", 20, False), "**": ("pow", 40, True),
+           "^": ("pow", 40, True)}
+_UNARY_PREC = 30
+
+
+def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
+    """Split text into tokens, refusing every construct outside the grammar by name."""
+    if len(text) > limits.max_length:
+        raise LimitExceeded(f"the input has {len(text)} characters, more than {limits.max_length}",
+                            "raise it with --max-length")
+    toks: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if ch in " \t\r":
+            i += 1
+            continue
+        if ch in "\n;":
+            toks.append(Token("SEP", ch, i))
+            i += 1
+            continue
+        if ch in _TRANSLATE:
+            sub = _TRANSLATE[ch]
+            if sub.startswith("**"):
+                toks.append(Token("OP", "**", i))
+                toks.append(Token("NUM", sub[2:], i))
+            else:
+                toks.append(Token("OP", sub, i))
+            i += 1
+            continue
+        if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
+            m = _NUMBER.match(text, i)
+            assert m is not None
+            lit = m.group()
+            digits = sum(c in _DIGITS for c in lit)
+            if digits > limits.max_literal_digits:
+                raise LimitExceeded(f"number literal with {digits} digits exceeds the limit of "
+                                    f"{limits.max_literal_digits}", "raise it with "
+                                    "--max-literal-digits", text, i)
+            toks.append(Token("NUM", lit, i))
+            i = m.end()
+            if i < n and (text[i] == "_" or text[i].isalpha() or text[i] == "("):
+                if text[i] == "_" or (not text[i].isascii()):
+                    raise ParseError(f"unexpected {text[i]!r} after the number {lit}", text, i)
+                toks.append(Token("OP", "*", i))  # implicit product: 2w, 3(x+1)
+            continue
+        if ch.isascii() and (ch.isalpha() or ch == "_"):
+            m = _NAME.match(text, i)
+            assert m is not None
+            name = m.group()
+            _check_name(name, text, i)
+            toks.append(Token("NAME", name, i))
+            i = m.end()
+            continue
+        if ch == "*":
+            if text.startswith("**", i):
+                toks.append(Token("OP", "**", i))
+                i += 2
+            else:
+                toks.append(Token("OP", "*", i))
+                i += 1
+            continue
+        if ch in "+-/^@":
+            toks.append(Token("OP", ch, i))
+            i += 1
+            continue
+        if ch == "(":
+            if toks and toks[-1].kind == "RPAREN":
+                toks.append(Token("OP", "*", i))  # (x+1)(x+2)
+            toks.append(Token("LPAREN", ch, i))
+            i += 1
+            continue
+        if ch == ")":
+            toks.append(Token("RPAREN", ch, i))
+            i += 1
+            continue
+        if ch == ",":
+            toks.append(Token("COMMA", ch, i))
+            i += 1
+            continue
+        if ch == ":":
+            what = ("the walrus operator ':=' is not allowed" if text.startswith(":=", i)
+                    else "':' (lambdas, slices, annotations) is not allowed")
+            raise ParseError(what, text, i, 2 if text.startswith(":=", i) else 1)
+        if ch == "=":
+            if text.startswith("==", i):
+                raise ParseError("comparisons ('==') are not allowed", text, i, 2)
+            toks.append(Token("ASSIGN", ch, i))
+            i += 1
+            continue
+        if ch in _FORBIDDEN:
+            raise ParseError(_FORBIDDEN[ch], text, i)
+        raise ParseError(_unknown_char(ch), text, i)
+    toks.append(Token("EOF", "", n))
+    return toks
+
+
+def _unknown_char(ch: str) -> str:
+    if not ch.isascii():
+        norm = unicodedata.normalize("NFKC", ch)
+        code = f"U+{ord(ch):04X}"
+        if norm != ch and norm.isascii() and norm.strip():
+            return (f"non-ASCII character {ch!r} ({code}) looks like {norm!r}; identifiers and "
+                    "operators must be ASCII")
+        return f"non-ASCII character {ch!r} ({code}) is not allowed; identifiers are ASCII"
+    if not ch.isprintable():
+        return f"control character U+{ord(ch):04X} is not allowed"
+    return f"unexpected character {ch!r}"
+
+
+def _check_name(name: str, text: str, pos: int) -> None:
+    if name.startswith("_"):
+        raise ParseError(f"names may not start with '_' ({name!r}): dunder and private names "
+                         "are not allowed", text, pos, len(name))
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise ParseError(f"Python keyword {name!r} is not allowed: expressions are data, not "
+                         "code", text, pos, len(name))
+
+
+def parse(text: str, limits: Limits = DEFAULT_LIMITS,
+          outputs: Sequence[str] | None = None) -> Graph:
+    """Parse an expression or a program of ``name = expr`` statements into a graph.
+
+    Args:
+        text: the user's text (untrusted).
+        limits: size and depth bounds.
+        outputs: names of the outputs; default the last statement.
+
+    Raises:
+        ParseError: the text is not in the grammar (message with line, column, caret).
+        LimitExceeded: the text is legal but larger than ``limits`` allow.
+
+    >>> g = parse("(x+w)*(w+1)")
+    >>> [(n.name, n.op) for n in g.nodes]
+    [('x', 'var'), ('w', 'var'), ('a', 'add'), ('1', 'const'), ('b', 'add'), ('y', 'mul')]
+    """
+    return _Parser(text, limits).program(outputs)
+
+
+class _Parser:
+    def __init__(self, text: str, limits: Limits) -> None:
+        self.text = text
+        self.limits = limits
+        self.toks = tokenize(text, limits)
+        self.k = 0
+        self.b = GraphBuilder(limits, text)
+        self.defined: dict[str, int] = {}
+        self.leaves_used: dict[str, int] = {}
+
+    def err(self, msg: str, tok: Token) -> ParseError:
+        return ParseError(msg, self.text, tok.pos, max(1, len(tok.text)))
+
+    def program(self, outputs: Sequence[str] | None) -> Graph:
+        statements: list[tuple[str | None, int, Token]] = []
+        while True:
+            while self.toks[self.k].kind == "SEP":
+                self.k += 1
+            tok = self.toks[self.k]
+            if tok.kind == "EOF":
+                break
+            if statements and statements[-1][0] is None:
+                raise self.err("only the last statement may be a bare expression; name it "
+                               "with 'name = …'", statements[-1][2])
+            name = None
+            if tok.kind == "NAME" and self.toks[self.k + 1].kind == "ASSIGN":
+                name = tok.text
+                self._check_target(tok)
+                self.k += 2
+            start = self.toks[self.k]
+            node = self.expression()
+            if name is not None:
+                self.defined[name] = node
+                self.b.name(node, name)
+            statements.append((name, node, start))
+        if not statements:
+            raise ParseError("empty expression: nothing to differentiate", self.text, 0)
+        if outputs:
+            outs = []
+            for o in outputs:
+                if o not in self.defined:
+                    raise InputError(f"output {o!r} is not defined by a statement")
+                outs.append(self.defined[o])
+            return self.b.build(outs, list(outputs))
+        return self.b.build([statements[-1][1]], [statements[-1][0] or ""])
+
+    def _check_target(self, tok: Token) -> None:
+        name = tok.text
+        if lookup(name) is not None or name in OPERATORS:
+            raise self.err(f"cannot assign to the function name {name!r}", tok)
+        if name in CONSTANTS:
+            raise self.err(f"cannot assign to the constant {name!r}", tok)
+        if name in self.defined:
+            raise self.err(f"{name!r} is already defined; each name is assigned once", tok)
+        if name in self.leaves_used:
+            raise self.err(f"{name!r} was used as an input variable before this assignment",
+                           tok)
+
+    def expression(self) -> int:
+        """One expression up to SEP/EOF, by shunting-yard with explicit stacks."""
+        out: list[int] = []
+        # operator stack entries: (kind, payload, prec, right_assoc, token)
+        ops: list[tuple[str, object, int, bool, Token]] = []
+        args: list[int] = []  # argument counts of open calls (parallel to 'call' entries)
+        depth = 0
+        expect_operand = True
+        b = self.b
+
+        def reduce() -> None:
+            kind, payload, _, _, tok = ops.pop()
+            name = str(payload)
+            if kind == "unary":
+                out.append(b.op("neg", [out.pop()], tok.pos))
+                return
+            rhs = out.pop()
+            lhs = out.pop()
+            if name not in OPERATORS:
+                raise self.err(f"operator {tok.text!r} needs vector/matrix variables, which "
+                               "plain expressions do not have", tok)
+            out.append(b.op(name, [lhs, rhs], tok.pos))
+
+        while True:
+            tok = self.toks[self.k]
+            if expect_operand:
+                if tok.kind == "NUM":
+                    out.append(b.const(_number(tok.text), tok.text, tok.pos))
+                    expect_operand = False
+                elif tok.kind == "NAME":
+                    nxt = self.toks[self.k + 1]
+                    if nxt.kind == "LPAREN":
+                        fn = lookup(tok.text)
+                        if fn is None:
+                            raise self.err(_unknown_function(tok.text), tok)
+                        depth += 1
+                        self._depth(depth, nxt)
+                        if self.toks[self.k + 2].kind == "RPAREN":
+                            raise self.err(f"{fn.name}() needs {fn.arity} argument(s)", tok)
+                        ops.append(("call", fn.name, 0, False, tok))
+                        args.append(1)
+                        self.k += 1  # the '(' is consumed with the name
+                    else:
+                        out.append(self._leaf(tok))
+                        expect_operand = False
+                elif tok.kind == "LPAREN":
+                    depth += 1
+                    self._depth(depth, tok)
+                    ops.append(("paren", "(", 0, False, tok))
+                elif tok.kind == "OP" and tok.text in "+-":
+                    if tok.text == "-":
+                        ops.append(("unary", "neg", _UNARY_PREC, True, tok))
+                elif tok.kind == "OP" and tok.text in ("*", "**"):
+                    raise self.err("starred expressions are not allowed", tok)
+                elif tok.kind == "ASSIGN":
+                    raise self.err("'=' must follow a name at the start of a statement", tok)
+                else:
+                    raise self.err(_expected("a number, a name or '('", tok), tok)
+            else:
+                if tok.kind == "OP":
+                    name, prec, right = _BINARY[tok.text]
+                    while ops and ops[-1][0] in ("binary", "unary") and (
+                            ops[-1][2] > prec or (ops[-1][2] == prec and not right)):
+                        reduce()
+                    ops.append(("binary", name, prec, right, tok))
+                    expect_operand = True
+                elif tok.kind == "RPAREN":
+                    while ops and ops[-1][0] in ("binary", "unary"):
+                        reduce()
+                    if not ops:
+                        raise self.err("unmatched ')'", tok)
+                    kind, payload, _, _, open_tok = ops.pop()
+                    depth -= 1
+                    if kind == "call":
+                        count = args.pop()
+                        fn = FUNCTIONS[str(payload)]
+                        if count != fn.arity:
+                            raise self.err(f"{open_tok.text}() takes {fn.arity} argument(s), "
+                                           f"got {count}", open_tok)
+                        ins = out[len(out) - count:]
+                        del out[len(out) - count:]
+                        out.append(b.op(fn.name, ins, open_tok.pos))
+                elif tok.kind == "COMMA":
+                    while ops and ops[-1][0] in ("binary", "unary"):
+                        reduce()
+                    if not ops or ops[-1][0] != "call":
+                        raise self.err("a comma may only separate a function's arguments "
+                                       "(tuples are not allowed)", tok)
+                    args[-1] += 1
+                    expect_operand = True
+                elif tok.kind in ("SEP", "EOF"):
+                    while ops:
+                        if ops[-1][0] in ("paren", "call"):
+                            raise self.err("'(' is never closed", ops[-1][4])
+                        reduce()
+                    return out[-1]
+                elif tok.kind == "ASSIGN":
+                    inside_call = any(o[0] == "call" for o in ops)
+                    raise self.err("keyword arguments are not allowed" if inside_call else
+                                   "'=' must follow a name at the start of a statement", tok)
+                elif tok.kind == "LPAREN":
+                    raise self.err("only functions can be called; write '*' to multiply", tok)
+                else:
+                    raise self.err(_expected("an operator", tok), tok)
+            self.k += 1
+
+    def _depth(self, depth: int, tok: Token) -> None:
+        if depth > self.limits.max_depth:
+            raise LimitExceeded(f"nesting deeper than {self.limits.max_depth} levels",
+                                "raise it with --max-depth", self.text, tok.pos)
+
+    def _leaf(self, tok: Token) -> int:
+        name = tok.text
+        if name in self.defined:
+            return self.defined[name]
+        if name in CONSTANTS:
+            return self.b.named_constant(name)
+        if lookup(name) is not None:
+            raise self.err(f"{name!r} is a function; call it as {name}(…)", tok)
+        self.leaves_used.setdefault(name, tok.pos)
+        return self.b.var(name)
+
+
+def _number(lit: str) -> float:
+    try:
+        return float(lit)
+    except OverflowError:  # pragma: no cover - float() returns inf rather than raising
+        return float("inf")
+
+
+def _unknown_function(name: str) -> str:
+    known = ", ".join(sorted(FUNCTIONS))
+    return f"unknown function {name!r}; the functions are: {known}"
+
+
+def _expected(what: str, tok: Token) -> str:
+    found = "the end of the input" if tok.kind == "EOF" else (
+        "the end of the statement" if tok.kind == "SEP" else repr(tok.text))
+    return f"expected {what} but found {found}"
+
+
+_VALUE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NONFINITE = {"nan": float("nan"), "inf": float("inf"), "+inf": float("inf"),
+              "-inf": float("-inf")}
+
+
+def parse_point(text: str, allow_nonfinite: bool = False,
+                limits: Limits = DEFAULT_LIMITS) -> dict[str, float | list[float]]:
+    """``"w=1,x=2"``, ``"w=1 x=2"`` or ``"x=[0,1,2,3]"`` to a dict, strictly.
+
+    Values are decimal numbers; ``nan``/``inf`` only with ``allow_nonfinite``.
+    """
+    out: dict[str, float | list[float]] = {}
+    i, n = 0, len(text)
+    while i < n:
+        while i < n and text[i] in " ,;\t":
+            i += 1
+        if i >= n:
+            break
+        m = _NAME.match(text, i)
+        if not m or not text[i].isascii():
+            raise InputError("expected 'name=value' in the point", text, i)
+        name = m.group()
+        if name.startswith("_") or keyword.iskeyword(name):
+            raise InputError(f"{name!r} is not a valid variable name", text, i, len(name))
+        i = m.end()
+        while i < n and text[i] == " ":
+            i += 1
+        if i >= n or text[i] != "=":
+            raise InputError(f"expected '=' after {name!r} in the point", text, min(i, n))
+        i += 1
+        while i < n and text[i] == " ":
+            i += 1
+        if name in out:
+            raise InputError(f"{name!r} is given twice in the point", text, m.start(),
+                             len(name))
+        if i < n and text[i] == "[":
+            j = text.find("]", i)
+            if j < 0:
+                raise InputError("'[' is never closed", text, i)
+            items = [s.strip() for s in text[i + 1:j].split(",")]
+            if items == [""]:
+                raise InputError("empty vector", text, i)
+            if len(items) > limits.max_vector:
+                raise LimitExceeded(f"vector of {len(items)} entries exceeds the limit of "
+                                    f"{limits.max_vector}", "raise it with --max-vector")
+            vec = []
+            pos = i + 1
+            for item in items:
+                vec.append(_value(item, text, text.find(item, pos), allow_nonfinite))
+                pos = text.find(item, pos) + len(item)
+            out[name] = vec
+            i = j + 1
+        else:
+            j = i
+            while j < n and text[j] not in " ,;\t":
+                j += 1
+            out[name] = _value(text[i:j], text, i, allow_nonfinite)
+            i = j
+    if not out:
+        raise InputError("the point is empty; write e.g. w=1,x=2")
+    return out
+
+
+def _value(s: str, text: str, pos: int, allow_nonfinite: bool) -> float:
+    low = s.lower()
+    if low in _NONFINITE:
+        if not allow_nonfinite:
+            raise InputError(f"{s!r} is not allowed as a value unless --allow-nonfinite is "
+                             "given", text, pos, len(s))
+        return _NONFINITE[low]
+    if not _VALUE.fullmatch(s):
+        raise InputError(f"{s!r} is not a number", text, pos, max(1, len(s)))
+    digits = sum(c.isdigit() for c in s)
+    if digits > DEFAULT_LIMITS.max_literal_digits:
+        raise LimitExceeded(f"value with {digits} digits exceeds the literal limit",
+                            "use fewer digits")
+    v = float(s)
+    if v != v or v in (float("inf"), float("-inf")):
+        if not allow_nonfinite:
+            raise InputError(f"{s!r} overflows to {v}", text, pos, len(s))
+    return v
+
+
+# --- sympy expressions -------------------------------------------------------------------
+_SYMPY_FUNCS = {"sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log",
+                "tanh": "tanh", "Abs": "abs", "atan": "atan", "sinh": "sinh", "cosh": "cosh"}
+
+
+def from_sympy(expr: object, limits: Limits = DEFAULT_LIMITS) -> Graph:
+    """The same graph a user would get by typing the expression (post-order, explicit stack).
+
+    ``a - b`` (``Add(a, Mul(-1, b))``) becomes a subtraction, ``a*b**-1`` a division,
+    ``b**(1/2)`` ``sqrt(b)``, ``Max(0, u)`` ``relu(u)``; anything outside the
+    function table is an :class:`InputError`.
+    """
+    import sympy as sp
+
+    if not isinstance(expr, sp.Basic):
+        raise InputError(f"not a sympy expression: {type(expr).__name__}")
+    b = GraphBuilder(limits, str(expr) if len(expr.args) < 50 else "")
+    memo: dict[object, int] = {}
+    stack: list[tuple[object, bool]] = [(expr, False)]
+    while stack:
+        e, done = stack.pop()
+        if e in memo:
+            continue
+        if not done:
+            stack.append((e, True))
+            stack.extend((a, False) for a in reversed(_operands(sp, e)) if a not in memo)
+            continue
+        memo[e] = _sympy_node(sp, b, e, memo)
+    return b.build([memo[expr]])
+
+
+def _operands(sp: object, e: object) -> list[object]:
+    import sympy as sp
+
+    assert isinstance(e, sp.Basic)
+    if e.is_Atom:
+        return []
+    if isinstance(e, sp.Mul):
+        num, den = e.as_numer_denom() if any(
+            isinstance(a, sp.Pow) and a.exp.is_negative for a in e.args) else (e, sp.Integer(1))
+        if den != 1:
+            return [num, den]
+        coeff, rest = e.as_coeff_Mul()
+        if coeff == -1:
+            return [rest]
+    if isinstance(e, sp.Pow) and e.exp == sp.Rational(1, 2):
+        return [e.base]
+    if isinstance(e, sp.Pow) and e.exp.is_negative and e.exp != -1:
+        return [sp.Pow(e.base, -e.exp)]
+    if isinstance(e, sp.Pow) and e.exp == -1:
+        return [e.base]
+    return list(e.args)
+
+
+def _sympy_node(sp: object, b: GraphBuilder, e: object, memo: dict[object, int]) -> int:
+    import sympy as sp
+
+    assert isinstance(e, sp.Basic)
+    if isinstance(e, sp.Symbol):
+        name = e.name
+        if not _NAME.fullmatch(name) or name.startswith("_") or keyword.iskeyword(name):
+            raise InputError(f"symbol name {name!r} is not a valid identifier")
+        if name in CONSTANTS or lookup(name) is not None:
+            raise InputError(f"symbol name {name!r} is reserved")
+        return b.var(name)
+    if e is sp.pi:
+        return b.named_constant("pi")
+    if e is sp.E:
+        return b.named_constant("e")
+    if isinstance(e, sp.Integer):
+        if len(str(abs(int(e)))) > limits_digits(b):
+            raise LimitExceeded("integer literal too long", "use fewer digits")
+        return b.const(float(e), str(int(e)))
+    if isinstance(e, sp.Rational):
+        return b.op("div", [b.const(float(e.p), str(e.p)), b.const(float(e.q), str(e.q))])
+    if isinstance(e, sp.Float):
+        return b.const(float(e))
+    ops = [memo[a] for a in _operands(sp, e)]
+    if isinstance(e, sp.Add):
+        node = ops[0]
+        for a in ops[1:]:
+            node = b.op("add", [node, a])
+        return node
+    if isinstance(e, sp.Mul):
+        if len(ops) == 2 and any(isinstance(a, sp.Pow) and a.exp.is_negative for a in e.args):
+            return b.op("div", ops)
+        if len(ops) == 1:
+            return b.op("neg", ops)
+        node = ops[0]
+        for a in ops[1:]:
+            node = b.op("mul", [node, a])
+        return node
+    if isinstance(e, sp.Pow):
+        if e.exp == sp.Rational(1, 2):
+            return b.op("sqrt", ops)
+        if e.exp == -1:
+            return b.op("div", [b.const(1.0, "1"), ops[0]])
+        if e.exp.is_negative:
+            return b.op("div", [b.const(1.0, "1"), ops[0]])
+        return b.op("pow", ops)
+    if isinstance(e, sp.Max) and len(e.args) == 2 and sp.Integer(0) in e.args:
+        other = e.args[1] if e.args[0] == 0 else e.args[0]
+        return b.op("relu", [memo[other]])
+    name = _SYMPY_FUNCS.get(type(e).__name__)
+    if name is None:
+        raise InputError(f"sympy {type(e).__name__} is not in diffexplain's function table")
+    return b.op(name, ops)
+
+
+def limits_digits(b: GraphBuilder) -> int:
+    return b.limits.max_literal_digits

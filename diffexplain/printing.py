@@ -1,0 +1,141 @@
+"""Printing sympy expressions three ways: unicode for terminals, LaTeX, plain ASCII.
+
+LaTeX always comes from :func:`sympy.latex`; unicode is sympy's string printer
+with math typography on top (``2w``, ``x²``, ``a·b``, ``√``). Derivation lines
+that must *not* be simplified (``b·1 + a·1``) are sums of products of printed
+factors: :func:`join_terms` assembles them without letting sympy evaluate.
+
+Symbols can be printed as other text (``symbol_names``), which is how the point
+is substituted into a closed form without evaluating it (``2·1 + 2 + 1``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy
+
+__all__ = ["FORMATS", "ascii", "bar", "fmt_number", "join_terms", "latex", "text"]
+
+FORMATS = ("text", "latex", "ascii")
+
+_SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_POW_INT = re.compile(r"\*\*(\d+)|\*\*\((-\d+)\)")
+_JUXTA = re.compile(r"(?<![\w.)])(\d+(?:\.\d+)?)\*(?=[A-Za-z(√])")
+
+
+def ascii(expr: sympy.Expr, symbol_names: Mapping[Any, str] | None = None,
+          keep_order: bool = False) -> str:
+    """Sympy's own string form (parseable by diffexplain's parser)."""
+    import sympy as sp
+
+    printer = _str_printer(sp, symbol_names, keep_order)
+    return printer.doprint(expr)
+
+
+def text(expr: sympy.Expr, symbol_names: Mapping[Any, str] | None = None,
+         keep_order: bool = False) -> str:
+    """Unicode for a terminal: ``2*w + x**2`` prints as ``2w + x²``."""
+    s = ascii(expr, symbol_names, keep_order)
+    s = re.sub(r"\bsqrt\(", "√(", s)
+    s = re.sub(r"\bHeaviside\(", "H(", s)
+    s = _POW_INT.sub(lambda m: (m.group(1) or m.group(2)).translate(_SUPER), s)
+    s = _JUXTA.sub(r"\1", s) if not symbol_names else s
+    s = s.replace("**", "^").replace("*", "·")
+    return re.sub(r"(?<![\w.])E(?![\w(])", "e", s)
+
+
+def latex(expr: sympy.Expr, symbol_names: Mapping[Any, str] | None = None,
+          keep_order: bool = False) -> str:
+    """:func:`sympy.latex`, with the same symbol renaming and term-order options."""
+    from sympy.printing.latex import LatexPrinter
+
+    settings: dict[str, Any] = {"order": "none"} if keep_order else {}
+    printer = _with_values(LatexPrinter, symbol_names, r"\left({}\right)")(settings)
+    return str(printer.doprint(expr))
+
+
+def _with_values(base: Any, symbol_names: Mapping[Any, str] | None, paren: str) -> Any:
+    """A printer class that prints symbols as given text; negative values are bracketed
+    (``2·(-1)``, ``(-1)²``) except as a call's argument (``log(-1)``)."""
+    names = dict(symbol_names or {})
+
+    class _Printer(base):  # type: ignore[misc,valid-type]
+        def _print_Symbol(self, expr: Any, *args: Any, **kw: Any) -> str:
+            if expr in names:
+                shown = names[expr]
+                return paren.format(shown) if shown.startswith("-") else shown
+            return str(super()._print_Symbol(expr, *args, **kw))
+
+        def _print_Function(self, expr: Any, *args: Any, **kw: Any) -> str:
+            if base.__name__ == "StrPrinter" and names:
+                inner = ", ".join(names[a] if a in names else self._print(a)
+                                  for a in expr.args)
+                return f"{expr.func.__name__}({inner})"
+            return str(super()._print_Function(expr, *args, **kw))
+
+    return _Printer
+
+
+def _str_printer(sp: Any, symbol_names: Mapping[Any, str] | None, keep_order: bool) -> Any:
+    from sympy.printing.str import StrPrinter
+
+    return _with_values(StrPrinter, symbol_names, "({})")({"order": "none"} if keep_order else {})
+
+
+def _needs_parens(expr: sympy.Expr) -> bool:
+    return bool(expr.is_Add or (expr.is_Number and expr.is_negative)
+                or (expr.is_Mul and expr.could_extract_minus_sign()))
+
+
+def join_terms(terms: Sequence[Sequence[Any]], fmt: str,
+               symbol_names: Mapping[Any, str] | None = None,
+               keep_order: bool = True) -> str:
+    """A sum of products printed as written: ``[[b, 1], [a, 1]]`` → ``b·1 + a·1``.
+
+    Factors are sympy expressions or already-printed strings (``str``); sums
+    and negative factors get parentheses when they stand next to others.
+    """
+    printer = {"text": text, "latex": latex, "ascii": ascii}[fmt]
+    dot = {"text": "·", "latex": r" \cdot ", "ascii": "*"}[fmt]
+    lp, rp = (r"\left(", r"\right)") if fmt == "latex" else ("(", ")")
+    parts: list[str] = []
+    for term in terms:
+        many = len(term) > 1 or len(terms) > 1
+        shown = []
+        for f in term:
+            if isinstance(f, str):
+                shown.append(f)
+                continue
+            s = printer(f, symbol_names, keep_order)
+            if many and _needs_parens(f) and (len(term) > 1 or f.is_Add):
+                s = f"{lp}{s}{rp}"
+            shown.append(s)
+        parts.append(dot.join(shown))
+    out = parts[0] if parts else "0"
+    for p in parts[1:]:
+        out += f" - {p[1:]}" if p.startswith("-") and not p.startswith("-(") else f" + {p}"
+    return out
+
+
+def fmt_number(x: float | complex | None, digits: int = 6) -> str:
+    """Numbers as a person writes them: ``5``, ``0.540302``, ``-1.5e-08``, ``nan``."""
+    if x is None:
+        return "—"
+    if isinstance(x, complex):
+        return f"{fmt_number(x.real, digits)}{'+' if x.imag >= 0 else '-'}{fmt_number(abs(x.imag), digits)}i"
+    if x != x:
+        return "nan"
+    if x in (float("inf"), float("-inf")):
+        return "inf" if x > 0 else "-inf"
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.{digits}g}"
+
+
+def bar(name: str) -> str:
+    """The adjoint of a node in AD notation: ``w̄``, ``v̄12``."""
+    return name[0] + "\u0304" + name[1:]

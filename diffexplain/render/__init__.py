@@ -1,0 +1,27 @@
+"""Renderers: pure functions of an :class:`~diffexplain.explanation.Explanation`.
+
+``render(explanation, "text")`` looks the format up in :data:`FORMATS` and
+imports only that renderer, so showing JSON never imports matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..explanation import Explanation
+
+__all__ = ["FORMATS", "render"]
+
+#: format name → module of this package with a ``render(explanation) -> str``
+FORMATS = {"text": "text", "json": "jsonable", "latex": "latex", "markdown": "markdown",
+           "md": "markdown", "html": "html"}
+
+
+def render(explanation: Explanation, fmt: str = "text") -> str:
+    """The explanation in one format; ``KeyError`` names the formats on a typo."""
+    if fmt not in FORMATS:
+        raise KeyError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    module = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
+    return module.render(explanation)  # type: ignore[no-any-return]

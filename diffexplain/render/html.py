@@ -1,0 +1,41 @@
+"""A self-contained HTML fragment for notebooks: tables plus ``$$`` math for MathJax."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from ..printing import fmt_number
+from .latex import derivation_block
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..explanation import Explanation
+
+__all__ = ["render"]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+                   for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render(e: Explanation) -> str:
+    point = ", ".join(f"{k} = {fmt_number(v)}" for k, v in e.point.items())
+    parts = [f"<div class='diffexplain'><p><b>{html.escape(e.expression)}</b> at "
+             f"{html.escape(point)}</p>"]
+    for v in e.derivations:
+        parts.append(f"<div>$$ {html.escape(derivation_block(e, v))} $$</div>")
+    rows = [[f"∂/∂{v}", fmt_number(c.symbolic, 10),
+             fmt_number(c.autograd, 10) if c.autograd is not None else "—",
+             fmt_number(c.numeric, 10) if c.numeric is not None else "—",
+             "✓" if c.agree else "✗"] for v, c in e.verdict.comparisons.items()]
+    parts.append(_table(["", "symbolic", "autograd", "numeric", "agree"], rows))
+    if e.autograd is not None:
+        parts.append(_table(["tensor", "grad_fn", "is_leaf", "requires_grad", ".grad"],
+                            [[n.id, n.grad_fn or "—", str(n.is_leaf), str(n.requires_grad),
+                              fmt_number(n.autograd_grad) if n.autograd_grad is not None
+                              else "None"] for n in e.nodes if n.kind != "constant"]))
+    parts.append(f"<p>{'✓' if e.verdict.agree else '✗'} {html.escape(e.verdict.summary)}</p>")
+    return "".join(parts) + "</div>"

@@ -1,0 +1,93 @@
+"""The JSON contract scripts and the docs build rely on (keys listed in docs/json.md).
+
+Non-finite floats become the strings ``"nan"``, ``"inf"``, ``"-inf"`` so the
+output stays valid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..explanation import Explanation
+
+__all__ = ["SCHEMA_VERSION", "render", "to_dict", "to_json"]
+
+SCHEMA_VERSION = 1
+
+
+def _num(x: float | None) -> float | str | None:
+    if x is None:
+        return None
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def to_dict(e: Explanation) -> dict[str, Any]:
+    """Top-level keys: expression, point, value, gradient, steps, graph (+ details)."""
+    from .. import __version__
+
+    gradient = {}
+    for v, d in e.derivations.items():
+        c = e.verdict.comparisons.get(v)
+        gradient[v] = {
+            "symbolic": d.closed_form,
+            "value": _num(d.value),
+            "autograd": _num(c.autograd) if c else None,
+            "numeric": _num(c.numeric) if c else None,
+            "numeric_error": _num(c.numeric_error) if c else None,
+            "agree": bool(c.agree) if c else None,
+            "reasons": list(c.reasons) if c else [],
+            "method": d.method,
+        }
+    steps = {v: [{"lhs": d.lhs if k == 0 else "", "text": line.text, "latex": line.latex,
+                  "ascii": line.ascii, "rule": line.rule, "check": line.check}
+                 for k, line in enumerate(d.lines)]
+             for v, d in e.derivations.items()}
+    nodes = []
+    for n in e.nodes:
+        nodes.append({
+            "id": n.id, "op": n.op, "kind": n.kind, "expr": n.expr, "inputs": list(n.inputs),
+            "value": _num(n.value), "grad": _num(n.grad), "output": n.output,
+            "grad_fn": n.grad_fn, "is_leaf": n.is_leaf, "requires_grad": n.requires_grad,
+            "retains_grad": n.retains_grad, "autograd_grad": _num(n.autograd_grad),
+            "saved": [{"name": s[0], "node": s[1], "value": _num(s[2])} for s in n.saved],
+        })
+    auto = None
+    if e.autograd is not None:
+        auto = {"dtype": e.autograd.dtype, "torch": e.autograd.torch_version,
+                "backward": [asdict(b) for b in e.autograd.backward]}
+    return {
+        "schema": SCHEMA_VERSION,
+        "diffexplain": __version__,
+        "expression": e.expression,
+        "point": {k: _num(v) for k, v in e.point.items()},
+        "outputs": list(e.outputs),
+        "weights": list(e.weights),
+        "value": _num(e.value),
+        "dtype": e.dtype,
+        "gradient": gradient,
+        "steps": steps,
+        "adjoints": [{"node": r.node, "formula": r.formula, "latex": r.formula_latex,
+                      "values": r.values, "value": _num(r.value)} for r in e.adjoints],
+        "graph": {"nodes": nodes, "edges": [list(edge) for edge in e.edges]},
+        "autograd": auto,
+        "verdict": {"agree": e.verdict.agree, "summary": e.verdict.summary,
+                    "tolerance": e.verdict.tolerance.as_dict()},
+        **({"extras": dict(e.extras)} if e.extras else {}),
+    }
+
+
+def to_json(e: Explanation, indent: int | None = 2) -> str:
+    return json.dumps(to_dict(e), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def render(e: Explanation) -> str:
+    return to_json(e)

@@ -1,0 +1,67 @@
+"""LaTeX: every formula comes from :func:`sympy.latex` (or the rule table's LaTeX templates
+for adjoint tables of big graphs); this module only arranges them in ``aligned`` blocks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..printing import fmt_number
+from ..symbolic import latex_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..explanation import Explanation
+
+__all__ = ["adjoint_block", "derivation_block", "render", "render_display"]
+
+
+def derivation_block(e: Explanation, wrt: str) -> str:
+    """``\\begin{aligned} ∂y/∂w &= … \\\\ &= … \\end{aligned}``"""
+    d = e.derivations[wrt]
+    rows = [f"{d.lhs_latex} &= {d.lines[0].latex}"]
+    rows += [f"&= {line.latex}" for line in d.lines[1:]]
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+def adjoint_block(e: Explanation, limit: int = 60) -> str:
+    rows = []
+    for r in e.adjoints[:limit]:
+        cdot = r" \cdot "
+        vals = " = " + r.values.replace("·", cdot) if r.values else ""
+        rows.append(f"\\bar{{{latex_name(r.node)}}} &= {r.formula_latex}{vals} = "
+                    f"{fmt_number(r.value)}")
+    if len(e.adjoints) > limit:
+        rows.append(f"&\\;\\vdots \\quad \\text{{({len(e.adjoints) - limit} more)}}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+def _table(e: Explanation) -> str:
+    lines = ["\\begin{tabular}{lrrrc}", "\\hline",
+             " & symbolic & autograd & numeric & agree \\\\", "\\hline"]
+    for v, c in e.verdict.comparisons.items():
+        auto = fmt_number(c.autograd, 10) if c.autograd is not None else "--"
+        num = fmt_number(c.numeric, 10) if c.numeric is not None else "--"
+        mark = "\\checkmark" if c.agree else "$\\times$"
+        lines.append(f"$\\partial/\\partial {latex_name(v)}$ & {fmt_number(c.symbolic, 10)} & "
+                     f"{auto} & {num} & {mark} \\\\")
+    lines += ["\\hline", "\\end{tabular}"]
+    return "\n".join(lines)
+
+
+def render(e: Explanation) -> str:
+    """A LaTeX fragment (needs amsmath): derivations, adjoints, the comparison table."""
+    parts = [f"% diffexplain: {e.expression}"]
+    point = ", ".join(f"{latex_name(k)} = {fmt_number(v)}" for k, v in e.point.items())
+    parts.append(f"\\noindent At ${point}$:")
+    for v in e.derivations:
+        parts.append("\\[\n" + derivation_block(e, v) + "\n\\]")
+    if e.adjoints:
+        parts.append("\\noindent Reverse accumulation:\n\\[\n" + adjoint_block(e) + "\n\\]")
+    parts.append(_table(e))
+    parts.append(f"\\noindent Verdict: {'agree' if e.verdict.agree else 'disagree'}.")
+    return "\n\n".join(parts) + "\n"
+
+
+def render_display(e: Explanation) -> str:
+    """Math only, for Jupyter's ``_repr_latex_`` (MathJax has no ``tabular``)."""
+    blocks = [derivation_block(e, v) for v in e.derivations]
+    return "$$\n" + "\n\\\\[1em]\n".join(blocks) + "\n$$"

@@ -1,0 +1,67 @@
+"""Markdown with ``$$`` math (arithmatex/KaTeX/MathJax style) and pipe tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..printing import fmt_number
+from .latex import adjoint_block, derivation_block
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..explanation import Explanation
+
+__all__ = ["autograd_table", "comparison_table", "nodes_table", "render"]
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def nodes_table(e: Explanation) -> str:
+    rows = [[f"`{n.id}`", f"`{n.expr}`" if n.kind == "operation" else n.kind,
+             fmt_number(n.value), "" if n.grad is None else fmt_number(n.grad)]
+            for n in e.nodes]
+    return _md_table(["node", "definition", "value", "gradient"], rows)
+
+
+def autograd_table(e: Explanation) -> str:
+    rows = [[f"`{n.id}`", f"`{n.grad_fn}`" if n.grad_fn else "—", str(n.is_leaf),
+             str(n.requires_grad),
+             fmt_number(n.autograd_grad) if n.autograd_grad is not None else "None"]
+            for n in e.nodes if n.kind != "constant"]
+    return _md_table(["tensor", "grad_fn", "is_leaf", "requires_grad", ".grad"], rows)
+
+
+def comparison_table(e: Explanation) -> str:
+    rows = []
+    for v, c in e.verdict.comparisons.items():
+        rows.append([f"∂/∂{v}", fmt_number(c.symbolic, 10),
+                     fmt_number(c.autograd, 10) if c.autograd is not None else "—",
+                     fmt_number(c.numeric, 10) if c.numeric is not None else "—",
+                     "✓" if c.agree else "✗"])
+    return _md_table(["", "symbolic", "autograd", "numeric", "agree"], rows)
+
+
+def render(e: Explanation) -> str:
+    point = ", ".join(f"{k} = {fmt_number(v)}" for k, v in e.point.items())
+    parts = [f"## `{e.expression}` at {point}", "### Computational graph", nodes_table(e)]
+    for v, d in e.derivations.items():
+        parts.append(f"### Symbolic: {d.lhs}")
+        parts.append("$$\n" + derivation_block(e, v) + "\n$$")
+        parts.append("\n".join(f"{k + 1}. {line.rule} *(checked: {line.check})*"
+                               for k, line in enumerate(d.lines)))
+    if e.adjoints:
+        parts.append("### Reverse accumulation")
+        parts.append("$$\n" + adjoint_block(e) + "\n$$")
+    if e.autograd is not None:
+        parts.append(f"### Autograd (torch {e.autograd.torch_version}, {e.autograd.dtype})")
+        parts.append(autograd_table(e))
+    parts.append("### Side by side")
+    parts.append(comparison_table(e))
+    reasons = [f"- ∂/∂{v}: {r}" for v, c in e.verdict.comparisons.items() for r in c.reasons]
+    if reasons:
+        parts.append("\n".join(reasons))
+    parts.append(f"**Verdict:** {'✓' if e.verdict.agree else '✗'} {e.verdict.summary}")
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,115 @@
+"""The terminal explanation: unicode math, aligned columns, nothing that needs a GUI."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..printing import bar, fmt_number
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..explanation import Explanation
+
+__all__ = ["render", "table"]
+
+#: adjoint rows shown before the table is shortened (the JSON keeps them all)
+MAX_ROWS = 40
+
+
+def table(rows: list[list[str]], header: list[str] | None = None, indent: str = "  ") -> str:
+    """Left-aligned columns separated by two spaces."""
+    allrows = ([header] if header else []) + rows
+    widths = [max(len(r[k]) for r in allrows) for k in range(len(allrows[0]))]
+    out = []
+    for r in allrows:
+        out.append(indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    if header:
+        out.insert(1, indent + "  ".join("─" * w for w in widths))
+    return "\n".join(out)
+
+
+def _point(e: Explanation) -> str:
+    return ", ".join(f"{k} = {fmt_number(v)}" for k, v in e.point.items())
+
+
+def render(e: Explanation) -> str:
+    out: list[str] = []
+    outs = ", ".join(e.outputs)
+    out.append(f"diffexplain: {e.expression}")
+    out.append(f"at {_point(e)}" if e.point else "")
+    if len(e.outputs) > 1:
+        weights = " + ".join(f"{fmt_number(w)}·{o}" for o, w in zip(e.outputs, e.weights))
+        out.append(f"objective: L = {weights}")
+    out.append("")
+    out.append("Computational graph (forward pass)")
+    rows = []
+    for n in e.nodes:
+        kind = "variable" if n.kind == "variable" else ("constant" if n.kind == "constant"
+                                                        else n.op)
+        definition = f"{n.id} = {n.expr}" if n.kind == "operation" else n.id
+        grad = "" if n.grad is None else fmt_number(n.grad)
+        rows.append([definition, fmt_number(n.value), grad,
+                     kind + (" (output)" if n.output else "")])
+    head = ["node", "value", f"∂{outs if len(e.outputs) == 1 else 'L'}/∂node", "kind"]
+    if len(rows) <= MAX_ROWS * 2:
+        out.append(table(rows, head))
+    else:
+        out.append(table(rows[:MAX_ROWS] + [["…", f"{len(rows) - MAX_ROWS * 2} more", "", ""]]
+                         + rows[-MAX_ROWS:], head))
+    out.append("")
+    for d in e.derivations.values():
+        out.append(f"Symbolic: {d.lhs} ({d.method})")
+        width = min(60, max(len(line.text) for line in d.lines))
+        pad = " " * len(d.lhs)
+        for k, line in enumerate(d.lines):
+            lead = f"  {d.lhs} = " if k == 0 else f"  {pad} = "
+            why = f"   # {line.rule}" if line.rule else ""
+            out.append(f"{lead}{line.text.ljust(width)}{why}".rstrip())
+        if d.closed_form_text:
+            out.append(f"  closed form: {d.closed_form_text}")
+        if d.note:
+            out.append(f"  ({d.note})")
+        out.append("")
+    if e.adjoints:
+        out.append("Reverse accumulation (one adjoint per node, output first)")
+        rows = []
+        for r in e.adjoints:
+            vals = f" = {r.values}" if r.values and r.values != fmt_number(r.value) else ""
+            result = "" if r.formula == fmt_number(r.value) else f" = {fmt_number(r.value)}"
+            rows.append([f"{bar(r.node)} = {r.formula}{vals}{result}"])
+        if len(rows) > MAX_ROWS * 2:
+            skipped = [f"… {len(rows) - 2 * MAX_ROWS} more rows (all in --format json)"]
+            rows = [*rows[:MAX_ROWS], skipped, *rows[-MAX_ROWS:]]
+        out.append(table(rows))
+        out.append("")
+    if e.autograd is not None:
+        a = e.autograd
+        out.append(f"Autograd (torch {a.torch_version}, {a.dtype}): one backward pass over the "
+                   "same nodes")
+        rows = []
+        for n in e.nodes:
+            if n.kind == "constant":
+                continue
+            grad = fmt_number(n.autograd_grad) if n.autograd_grad is not None else (
+                "None (not retained)" if not n.is_leaf else "None")
+            rows.append([n.id, n.grad_fn or "—", str(n.is_leaf), str(n.requires_grad), grad])
+        shown = rows if len(rows) <= MAX_ROWS * 2 else rows[:MAX_ROWS] + rows[-MAX_ROWS:]
+        out.append(table(shown, ["tensor", "grad_fn", "is_leaf", "requires_grad", ".grad"]))
+        out.append("  (intermediates called retain_grad(); without it a non-leaf's .grad stays "
+                   "None)")
+        out.append("")
+    out.append("Side by side")
+    rows = []
+    for v, c in e.verdict.comparisons.items():
+        step = e.numeric_steps.get(v)
+        rows.append([f"∂/∂{v}", fmt_number(c.symbolic, 10),
+                     fmt_number(c.autograd, 10) if c.autograd is not None else "—",
+                     fmt_number(c.numeric, 10) if c.numeric is not None else "—",
+                     f"{step:.2g}" if step else "—", "✓" if c.agree else "✗"])
+    out.append(table(rows, ["", "symbolic", "autograd", "numeric", "step h", "agree"]))
+    reasons = [(v, r) for v, c in e.verdict.comparisons.items() for r in c.reasons]
+    for v, r in reasons:
+        out.append(f"  ∂/∂{v}: {r}")
+    out.append("")
+    mark = "✓" if e.verdict.agree else "✗"
+    out.append(f"Verdict {mark} {e.verdict.summary}")
+    return "\n".join(out) + "\n"

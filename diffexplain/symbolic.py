@@ -1,0 +1,482 @@
+"""The symbolic derivation: the chain rule over the graph's named intermediates.
+
+Small graphs get the derivation a teacher writes on the board, the sum over
+paths of products of local partials::
+
+    ∂y/∂w = ∂y/∂a·∂a/∂w + ∂y/∂b·∂b/∂w = b·1 + a·1 = b + a = (w + 1) + (x + w)
+          = 2w + x + 1 = 2·1 + 2 + 1 = 5
+
+Large graphs get reverse accumulation, one adjoint line per node
+(v̄ = Σ ū·∂u/∂v), rendered from each operation's rule templates, so the cost
+grows with the graph and not with the closed form, which is built only when
+the graph is small. Every line is checked by :mod:`~diffexplain.identity`
+before it is kept; a failed check raises, it is never shown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import identity
+from .graph import Graph, Node, op_table
+from .limits import DEFAULT_LIMITS, Limits
+from .numeric import reverse
+from .printing import bar, fmt_number, join_terms
+from .printing import latex as p_latex
+from .printing import text as p_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy
+
+#: largest derivative (in sympy operations) that full ``sympy.simplify`` is tried on
+SIMPLIFY_OPS = 12
+#: closed forms with more operations are kept in JSON but not written out line by line
+CLOSED_FORM_OPS = 40
+
+__all__ = [
+    "AdjointRow",
+    "Derivation",
+    "Line",
+    "Partial",
+    "SymbolicResult",
+    "derive",
+    "latex_name",
+    "partial_symbol",
+]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a derivation in three notations, with why it follows and how it was checked."""
+
+    text: str
+    latex: str
+    ascii: str
+    rule: str
+    check: str
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A local partial ∂out/∂inp on one edge, with the rule that gives it."""
+
+    out: str
+    inp: str
+    text: str
+    latex: str
+    rule: str
+    value: float
+
+
+@dataclass(frozen=True)
+class AdjointRow:
+    """One line of reverse accumulation: ``ā = ȳ·∂y/∂a = ȳ·b = 1·2 = 2``."""
+
+    node: str
+    formula: str
+    formula_latex: str
+    values: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The derivative of the output with respect to one variable."""
+
+    wrt: str
+    lhs: str
+    lhs_latex: str
+    lines: tuple[Line, ...]
+    value: float
+    method: str  # "path sum" or "reverse accumulation"
+    closed_form: str | None = None
+    closed_form_text: str | None = None
+    closed_form_latex: str | None = None
+    partials: tuple[Partial, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SymbolicResult:
+    derivations: dict[str, Derivation]
+    adjoints: tuple[AdjointRow, ...]
+    grads: tuple[float, ...] = field(default=())
+
+
+def latex_name(name: str) -> str:
+    """A node name in LaTeX without sympy: ``v12`` → ``v_{12}``."""
+    head = name.rstrip("0123456789")
+    tail = name[len(head):]
+    head = head.replace("_", r"\_")
+    if len(head) > 1 and not tail:
+        head = rf"\mathit{{{head}}}"
+    return f"{head}_{{{tail}}}" if tail and head else (head or tail)
+
+
+def partial_symbol(out: str, inp: str, fmt: str) -> str:
+    if fmt == "latex":
+        return rf"\frac{{\partial {latex_name(out)}}}{{\partial {latex_name(inp)}}}"
+    if fmt == "ascii":
+        return f"d{out}/d{inp}"
+    return f"∂{out}/∂{inp}"
+
+
+def _rule_name(graph: Graph, node: Node, inp: int) -> str:
+    fn = op_table(node.op)
+    if node.op == "pow":
+        base, expo = node.inputs
+        consts = [graph.nodes[i].op == "const" for i in node.inputs]
+        if inp == base and consts[1]:
+            return "power rule"
+        if inp == expo and consts[0]:
+            return "exponential rule"
+        return "generalized power rule"
+    if node.op == "mul" and any(graph.nodes[i].op == "const" for i in node.inputs):
+        return "constant multiple rule"
+    return fn.rule
+
+
+def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
+           wrt: Sequence[str], seeds: Mapping[int, float] | None = None,
+           limits: Limits = DEFAULT_LIMITS) -> SymbolicResult:
+    """Derive ∂(Σ seeds·outputs)/∂v for each v in ``wrt``; see the module docstring."""
+    seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
+    grads = reverse(graph, list(values), seeds)
+    table = _adjoint_table(graph, values, seeds, grads)
+    small = len(graph.nodes) <= limits.closed_form_nodes and len(seeds) == 1
+    ctx = _SympyContext(graph, point, values) if small else None
+    out: dict[str, Derivation] = {}
+    for v in wrt:
+        vid = graph[v].id
+        if ctx is not None:
+            npaths = _count_paths(graph, vid, next(iter(seeds)))
+            if npaths <= limits.path_sum_paths:
+                out[v] = ctx.path_sum(vid, next(iter(seeds)), seeds, grads[vid])
+                continue
+            out[v] = ctx.with_closed_form(_adjoint_derivation(graph, vid, values, grads),
+                                          vid, next(iter(seeds)))
+            continue
+        out[v] = _adjoint_derivation(graph, vid, values, grads)
+    return SymbolicResult(out, table, tuple(grads))
+
+
+def _count_paths(graph: Graph, src: int, dst: int) -> int:
+    count = [0] * len(graph.nodes)
+    count[dst] = 1
+    users = graph.users()
+    for n in reversed(graph.nodes[: dst + 1]):
+        if n.id != dst:
+            count[n.id] = sum(count[u] for u in users[n.id])
+    return count[src]
+
+
+def _paths(graph: Graph, src: int, dst: int) -> list[list[int]]:
+    """Every path src → dst as node ids, by an explicit stack (outputs first when printed)."""
+    users = graph.users()
+    reach = graph.depends_on(src)
+    out: list[list[int]] = []
+    stack: list[list[int]] = [[src]]
+    while stack:
+        path = stack.pop()
+        last = path[-1]
+        if last == dst:
+            out.append(path)
+            continue
+        for u in reversed(users[last]):
+            if reach[u] and u <= dst:
+                stack.append(path + [u])
+    return out
+
+
+# --- reverse accumulation, no sympy ---------------------------------------------------------
+def _local_partial_text(graph: Graph, user: Node, inp: int, fmt: str) -> str:
+    fn = op_table(user.op)
+    names = [graph.nodes[i].name if fmt != "latex" else latex_name(graph.nodes[i].name)
+             for i in user.inputs]
+    if user.op == "pow" and graph.nodes[user.inputs[1]].op == "const" and inp == user.inputs[0]:
+        k = graph.nodes[user.inputs[1]].value or 0.0
+        lower = fmt_number(k - 1)
+        if k - 1 == 0:
+            return fmt_number(k)
+        power = names[0] if k - 1 == 1 else (
+            f"{names[0]}^{{{lower}}}" if fmt == "latex" else f"{names[0]}^{_wrap(lower)}")
+        dot = r" \cdot " if fmt == "latex" else "·"
+        return power if k == 1 else f"{fmt_number(k)}{dot}{power}"
+    tmpl = fn.partial_latex if fmt == "latex" else fn.partial_text
+    parts = [tmpl[k].format(*names) for k, i in enumerate(user.inputs) if i == inp]
+    s = " + ".join(parts)
+    return f"({s})" if len(parts) > 1 else s
+
+
+def _local_partial_value(user: Node, inp: int, values: Sequence[float]) -> float:
+    fn = op_table(user.op)
+    args = [values[i] for i in user.inputs]
+    return math.fsum(fn.dmath[k](math, *args) for k, i in enumerate(user.inputs) if i == inp)
+
+
+def _wrap(s: str) -> str:
+    return f"({s})" if any(c in s for c in " +-") and not (s.startswith("(") and s.endswith(")")) else s
+
+
+def _adjoint_terms(graph: Graph, n: Node, users: list[int], values: Sequence[float],
+                   grads: Sequence[float]) -> tuple[str, str, str, float]:
+    texts, latexs, vals = [], [], []
+    for u in users:
+        un = graph.nodes[u]
+        pt = _local_partial_text(graph, un, n.id, "text")
+        pl = _local_partial_text(graph, un, n.id, "latex")
+        texts.append(f"{bar(un.name)}·{_wrap(pt)}")
+        latexs.append(rf"\bar{{{latex_name(un.name)}}} \cdot {_wrap(pl)}" if pl != "1"
+                      else rf"\bar{{{latex_name(un.name)}}} \cdot 1")
+        vals.append(f"{fmt_number(grads[u])}·{_wrap(fmt_number(_local_partial_value(un, n.id, values)))}")
+    return " + ".join(texts), " + ".join(latexs), " + ".join(vals), grads[n.id]
+
+
+def _adjoint_table(graph: Graph, values: Sequence[float], seeds: Mapping[int, float],
+                   grads: Sequence[float]) -> tuple[AdjointRow, ...]:
+    users = graph.users()
+    live = [False] * len(graph.nodes)  # nodes some seeded output depends on
+    for o in seeds:
+        live[o] = True
+    for n in reversed(graph.nodes):
+        if live[n.id]:
+            for i in n.inputs:
+                live[i] = True
+    rows: list[AdjointRow] = []
+    for n in reversed(graph.nodes):
+        if not live[n.id] or n.op == "const":
+            continue
+        us = [u for u in users[n.id] if live[u]]
+        if n.id in seeds and not us:
+            w = seeds[n.id]
+            rows.append(AdjointRow(n.name, "1" if w == 1 else fmt_number(w),
+                                   "1" if w == 1 else fmt_number(w), "", w))
+            continue
+        t, lt, vals, value = _adjoint_terms(graph, n, us, values, grads)
+        if n.id in seeds:
+            t, lt, vals = f"{fmt_number(seeds[n.id])} + {t}", f"{fmt_number(seeds[n.id])} + {lt}", \
+                f"{fmt_number(seeds[n.id])} + {vals}"
+        rows.append(AdjointRow(n.name, t, lt, vals, value))
+    return tuple(rows)
+
+
+def _adjoint_derivation(graph: Graph, vid: int, values: Sequence[float],
+                        grads: Sequence[float]) -> Derivation:
+    n = graph.nodes[vid]
+    users = graph.users()[vid]
+    y = graph.nodes[graph.outputs[0]].name if len(graph.outputs) == 1 else "L"
+    lhs, lhs_latex = partial_symbol(y, n.name, "text"), partial_symbol(y, n.name, "latex")
+    t, lt, vals, value = _adjoint_terms(graph, n, users, values, grads)
+    rule = "reverse accumulation: the adjoint of a node is the sum over its users u of ū·∂u/∂node"
+    lines = [Line(bar(n.name), rf"\bar{{{latex_name(n.name)}}}", f"adj({n.name})", rule,
+                  "definition")]
+    if users:
+        lines.append(Line(t, lt, t, "adjoints of the users times the local partials",
+                          "chain rule"))
+        lines.append(Line(vals, vals.replace("·", r" \cdot "), vals.replace("·", "*"),
+                          "values at the point", "float evaluation"))
+    lines.append(Line(fmt_number(value), fmt_number(value), repr(value), "evaluate",
+                      "float evaluation"))
+    return Derivation(n.name, lhs, lhs_latex, tuple(lines), value, "reverse accumulation",
+                      note=f"{len(graph.nodes)} nodes: the closed form is not built")
+
+
+# --- the sympy side, for small graphs ----------------------------------------------------
+class _SympyContext:
+    """Sympy objects for a small graph, built once and shared by every variable."""
+
+    def __init__(self, graph: Graph, point: Mapping[str, float],
+                 values: Sequence[float]) -> None:
+        import sympy as sp
+
+        self.sp = sp
+        self.g = graph
+        self.values = values
+        self.sym = [graph.symbol(n) for n in graph.nodes]
+        # leaf expressions: evaluated (for checks and closed forms) and as written (for display)
+        self.full: list[Any] = []
+        self.shown: list[Any] = []
+        for n in graph.nodes:
+            if n.is_leaf:
+                self.full.append(self.sym[n.id])
+                self.shown.append(self.sym[n.id])
+                continue
+            fn = op_table(n.op)
+            self.full.append(fn.sympy(sp, *(self.full[i] for i in n.inputs)))
+            with sp.evaluate(False):
+                self.shown.append(fn.sympy(sp, *(self.shown[i] for i in n.inputs)))
+        self.point = {self.sym[n.id]: float(point[n.name]) for n in graph.nodes if n.op == "var"}
+        inter = [n for n in graph.nodes if not n.is_leaf]
+        self.to_leaves = {self.sym[n.id]: self.full[n.id] for n in inter}
+        self.to_shown = {self.sym[n.id]: self.shown[n.id] for n in inter}
+        self.values_text = {s: fmt_number(v) for s, v in self.point.items()}
+
+    def in_leaves(self, expr: sympy.Expr) -> sympy.Expr:
+        # intermediates may reference earlier intermediates: substitute latest-first
+        e = expr
+        for _ in range(len(self.g.nodes)):
+            if not (e.free_symbols & self.to_leaves.keys()):
+                break
+            e = e.xreplace(self.to_leaves)
+        return e
+
+    def check(self, expr: sympy.Expr, truth: sympy.Expr, what: str) -> str:
+        return identity.check_equal(self.in_leaves(expr), truth, self.point, what)
+
+    def closed(self, vid: int, out: int) -> tuple[sympy.Expr, sympy.Expr]:
+        """The raw derivative and the shortest of a few cheap rewritings of it.
+
+        Full ``simplify`` (trigsimp above all) can take seconds on a 20-node
+        expression, so it is tried only on small ones.
+        """
+        sp = self.sp
+        raw = sp.diff(self.full[out], self.sym[vid])
+        size = sp.count_ops(raw)
+        cands = [raw, sp.factor_terms(raw)]
+        if size <= SIMPLIFY_OPS:
+            cands.append(sp.simplify(raw))
+        elif size <= 60 and not raw.has(sp.Function):
+            cands.append(sp.cancel(raw))
+        return raw, min(cands, key=sp.count_ops)
+
+    def path_sum(self, vid: int, out: int, seeds: Mapping[int, float],
+                 float_value: float) -> Derivation:
+        sp, g = self.sp, self.g
+        v, y = g.nodes[vid], g.nodes[out]
+        paths = [list(reversed(p)) for p in _paths(g, vid, out)]  # output first
+        raw, best = self.closed(vid, out)
+        lines: list[Line] = []
+
+        def add(terms: Sequence[Sequence[Any]] | None, rule: str, expr: sympy.Expr | None,
+                check: str, txt: str | None = None, ltx: str | None = None,
+                asc: str | None = None, keep_order: bool = True) -> None:
+            t = txt if txt is not None else join_terms(terms or [], "text", keep_order=keep_order)
+            if lines and lines[-1].text == t:
+                return
+            lt = ltx if ltx is not None else join_terms(terms or [], "latex",
+                                                        keep_order=keep_order)
+            a = asc if asc is not None else join_terms(terms or [], "ascii",
+                                                       keep_order=keep_order)
+            lines.append(Line(t, lt, a, rule, check))
+
+        lhs = partial_symbol(y.name, v.name, "text")
+        lhs_latex = partial_symbol(y.name, v.name, "latex")
+        if not paths:
+            zero = sp.Integer(0)
+            add([[zero]], f"{y.name} does not depend on {v.name}", zero, identity.SYMPY)
+            return Derivation(v.name, lhs, lhs_latex, tuple(lines), 0.0, "path sum", "0", "0",
+                              "0")
+        edges = [[(p[k], p[k + 1]) for k in range(len(p) - 1)] for p in paths]
+        sym_terms = {fmt_: [[partial_symbol(g.nodes[a].name, g.nodes[b].name, fmt_)
+                             for a, b in es] for es in edges]
+                     for fmt_ in ("text", "latex", "ascii")}
+        npaths = len(paths)
+        if not (npaths == 1 and len(edges[0]) == 1):
+            why = (f"chain rule: sum over the {npaths} paths from {v.name} to {y.name} of the "
+                   "products of local partials" if npaths > 1 else
+                   f"chain rule along the path from {v.name} to {y.name}")
+            add(None, why, None, "definition",
+                " + ".join("·".join(t) for t in sym_terms["text"]),
+                " + ".join(r" \cdot ".join(t) for t in sym_terms["latex"]),
+                " + ".join("*".join(t) for t in sym_terms["ascii"]))
+        # local partials, each from the node's rule
+        partial_exprs: dict[tuple[int, int], Any] = {}
+        partials: list[Partial] = []
+        for es in edges:
+            for a, b in es:
+                if (a, b) in partial_exprs:
+                    continue
+                e = g.local_partial(a, b)
+                partial_exprs[(a, b)] = e
+                ev = identity.evaluate(self.in_leaves(e), self.point)
+                partials.append(Partial(g.nodes[a].name, g.nodes[b].name, p_text(e), p_latex(e),
+                                        _rule_name(g, g.nodes[a], b), ev))
+        terms = [[partial_exprs[e] for e in es] for es in edges]
+        products = [sp.Mul(*t) for t in terms]
+        line2 = sp.Add(*products)
+        rules = "; ".join(f"{partial_symbol(p.out, p.inp, 'text')} = {p.text} ({p.rule})"
+                          for p in partials)
+        add(terms, f"local partials: {rules}", line2, self.check(line2, raw, "local partials"))
+        shown_products = [[p] for p in products]
+        add(shown_products, "multiply out each path", line2,
+            self.check(line2, raw, "products"))
+        inter_used = set().union(*(p.free_symbols for p in products)) & self.to_leaves.keys()
+        big = sp.count_ops(best) > CLOSED_FORM_OPS
+        value = identity.evaluate(best, self.point)
+        if big:
+            # the closed form would swell: evaluate the products at the nodes' values instead
+            names = {self.sym[n.id]: fmt_number(self.values[n.id]) for n in g.nodes
+                     if not n.is_leaf or n.op == "var"}
+            add([[p] for p in products], "substitute the forward values of the nodes", None,
+                "float evaluation", join_terms([[p] for p in products], "text", names),
+                join_terms([[p] for p in products], "latex", names),
+                join_terms([[p] for p in products], "ascii", names))
+        if inter_used and not big:
+            expanded = [[self._shown_in_leaves(p)] for p in products]
+            defs = ", ".join(f"{s} = {p_text(self.to_shown[s], keep_order=True)}"
+                             for s in sorted(inter_used, key=lambda s: g[s.name].id))
+            add(expanded, f"substitute the intermediates: {defs}",
+                None, self.check(sp.Add(*[self.in_leaves(p) for p in products]), raw,
+                                 "intermediates substituted"))
+        if not big:
+            add([[best]], "simplify (sympy)", best,
+                identity.check_equal(best, raw, self.point, "closed form"), keep_order=False)
+        if best.free_symbols and not big:
+            subs_names = ", ".join(f"{s} = {fmt_number(val)}" for s, val in
+                                   sorted(self.point.items(), key=lambda kv: kv[0].name)
+                                   if s in best.free_symbols)
+            add(None, f"substitute {subs_names}", None, "float evaluation",
+                join_terms([[best]], "text", self.values_text, keep_order=False),
+                join_terms([[best]], "latex", self.values_text, keep_order=False),
+                join_terms([[best]], "ascii", self.values_text, keep_order=False))
+        if not identity.close(value, float_value, 1e-9, 1e-12) and math.isfinite(float_value):
+            # the closed form and the float reverse pass must agree wherever both are defined
+            from .errors import VerificationError
+
+            raise VerificationError(f"internal check failed: closed form {value!r} ≠ reverse "
+                                    f"accumulation {float_value!r} for ∂{y.name}/∂{v.name}")
+        add(None, "evaluate", None, "float evaluation", fmt_number(value), fmt_number(value),
+            repr(value))
+        return Derivation(v.name, lhs, lhs_latex, tuple(lines), value, "path sum",
+                          closed_form=identity_str(best),
+                          closed_form_text=None if big else p_text(best),
+                          closed_form_latex=p_latex(best), partials=tuple(partials),
+                          note=f"closed form of {sp.count_ops(best)} operations: in the JSON "
+                               "output, not written out" if big else "")
+
+    def _shown_in_leaves(self, expr: sympy.Expr) -> sympy.Expr:
+        sp = self.sp
+        e = expr
+        for _ in range(len(self.g.nodes)):
+            if not (e.free_symbols & self.to_shown.keys()):
+                break
+            with sp.evaluate(False):
+                e = e.xreplace(self.to_shown)
+        return e
+
+    def with_closed_form(self, d: Derivation, vid: int, out: int) -> Derivation:
+        """An adjoint derivation of a small graph with many paths, plus its closed form."""
+        raw, best = self.closed(vid, out)
+        value = identity.evaluate(best, self.point)
+        extra = [Line(p_text(best), p_latex(best), identity_str(best),
+                      "closed form (sympy), checked against the adjoint value",
+                      identity.check_equal(best, raw, self.point, "closed form"))]
+        big = self.sp.count_ops(best) > CLOSED_FORM_OPS
+        lines = list(d.lines[:-1]) + ([] if big else extra) + [d.lines[-1]]
+        if not identity.close(value, d.value, 1e-9, 1e-12) and math.isfinite(d.value):
+            from .errors import VerificationError
+
+            raise VerificationError("internal check failed: closed form disagrees with "
+                                    "reverse accumulation")
+        return Derivation(d.wrt, d.lhs, d.lhs_latex, tuple(lines), d.value, d.method,
+                          identity_str(best), None if big else p_text(best), p_latex(best),
+                          d.partials, "")
+
+
+def identity_str(expr: sympy.Expr) -> str:
+    from .printing import ascii as p_ascii
+
+    return p_ascii(expr)
