@@ -39,6 +39,10 @@ examples:
   diffexplain explain "y0 = (x+w)*(w+1); y1 = (x+w)+(w+1)" --at w=1,x=2 --outputs y0,y1
   diffexplain explain "relu(x)" --at x=0 --check        # exits 1: a kink
   diffexplain explain "log(x)" --at x=2 --format latex -o dlog.tex
+  diffexplain explain "2*dot(x,x)" --at "x=[0,1,2,3]"         # vectors: ∇x = [0, 4, 8, 12]
+  diffexplain explain "y = x*x; u = detach(y); z = u*x" --at "x=[0,1,2,3]"
+  diffexplain explain "loss = bce_with_logits(x@w + b, y)" --wrt w,b
+      --at "x=[1,1] y=[0,0,0] w=[[1,2,3],[4,5,6]] b=[0,0,0]"   # (one line)
 """
 
 _LIMIT_FLAGS: dict[str, tuple[type, str]] = {

@@ -49,7 +49,9 @@ def render(e: Explanation) -> str:
         grad = "" if n.grad is None else fmt_number(n.grad)
         rows.append([definition, fmt_number(n.value), grad,
                      kind + (" (output)" if n.output else "")])
-    head = ["node", "value", f"∂{outs if len(e.outputs) == 1 else 'L'}/∂node", "kind"]
+    red = (e.extras.get("tensor") or {}).get("reduction")  # L = sum(y) for a vector output
+    top = red["name"] if red else outs if len(e.outputs) == 1 else "L"
+    head = ["node", "value", f"∂{top}/∂node", "kind"]
     if len(rows) <= MAX_ROWS * 2:
         out.append(table(rows, head))
     else:
