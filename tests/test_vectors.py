@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import diffexplain as dx
 from diffexplain.cli import main
@@ -115,3 +117,13 @@ def test_cli_vectors(capsys):
     assert main(["explain", "x*x", "--at", "x=[0,1,2,3]", "--format", "json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["extras"]["tensor"]["gradient"]["x"] == [0.0, 2.0, 4.0, 6.0]
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.floats(-2, 2).map(lambda v: round(v, 3)), min_size=1, max_size=3),
+       st.sampled_from(["sum(sin(x)*x)", "dot(x, exp(x))", "sum(tanh(x)^2) + dot(x, x)",
+                        "sum(sigmoid(2*x - 1))", "y = x*x; z = sum(detach(y)*x + y)"]))
+def test_vector_methods_agree(vals, expr):
+    e = dx.explain(expr, at={"x": vals})
+    assert e.verdict.agree, e.verdict.summary
+    assert e.autograd.gradient["x"] == pytest.approx(e.gradient["x"], rel=1e-9, abs=1e-12)
