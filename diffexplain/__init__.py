@@ -27,12 +27,15 @@ __all__ = [
     "VerificationError",
     "__version__",
     "explain",
+    "fn",
     "parse",
+    "trace",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .api import explain
     from .parsing import parse
+    from .tracing import fn, trace
 
 
 def __getattr__(name: str) -> Any:
@@ -45,4 +48,8 @@ def __getattr__(name: str) -> Any:
         from .parsing import parse
 
         return parse
+    if name in ("trace", "fn"):  # Python control flow: diffexplain.tracing
+        from . import tracing
+
+        return getattr(tracing, name)
     raise AttributeError(f"module 'diffexplain' has no attribute {name!r}")

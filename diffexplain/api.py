@@ -105,6 +105,18 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     if dtype not in DTYPES:
         raise InputError(f"unknown dtype {dtype!r}; choose float64 or float32")
     graph = build_graph(expr, outputs, limits)
+    if isinstance(at, str):
+        at = parse_point(at, allow_nonfinite=allow_nonfinite, limits=limits)
+    from .tensors import needs_tensors
+
+    if needs_tensors(graph, at):  # vectors, matrices, dot/sum/@/detach: diffexplain.tensors
+        from .tensors import explain_tensors
+
+        return explain_tensors(graph, at, expression=expr if isinstance(expr, str) else "",
+                               wrt=[w.strip() for w in wrt.split(",") if w.strip()]
+                               if isinstance(wrt, str) else wrt, weights=weights, dtype=dtype,
+                               autograd=autograd, numeric_check=numeric_check, limits=limits,
+                               allow_nonfinite=allow_nonfinite)
     point = resolve_point(graph, at, allow_nonfinite)
     if isinstance(wrt, str):
         wrt = [w.strip() for w in wrt.split(",") if w.strip()]

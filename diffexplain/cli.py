@@ -39,6 +39,10 @@ examples:
   diffexplain explain "y0 = (x+w)*(w+1); y1 = (x+w)+(w+1)" --at w=1,x=2 --outputs y0,y1
   diffexplain explain "relu(x)" --at x=0 --check        # exits 1: a kink
   diffexplain explain "log(x)" --at x=2 --format latex -o dlog.tex
+  diffexplain explain "2*dot(x,x)" --at "x=[0,1,2,3]"         # vectors: ∇x = [0, 4, 8, 12]
+  diffexplain explain "y = x*x; u = detach(y); z = u*x" --at "x=[0,1,2,3]"
+  diffexplain explain "loss = bce_with_logits(x@w + b, y)" --wrt w,b
+      --at "x=[1,1] y=[0,0,0] w=[[1,2,3],[4,5,6]] b=[0,0,0]"   # (one line)
 """
 
 _LIMIT_FLAGS: dict[str, tuple[type, str]] = {
@@ -175,8 +179,64 @@ def emit(text: str, output: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+_TRACE_EXAMPLES = """\
+examples:
+  diffexplain trace examples/control.py:f --at a=10
+  diffexplain trace model.py:loss --at "x=[1,2]" --at w=0.5 --wrt w --format json
+
+WARNING: trace imports FILE.py, which runs its Python code with your permissions.
+Only trace files you trust. (Expressions given to 'explain' are never executed.)
+"""
+
+
+def _add_trace(sub: Any) -> None:
+    p = sub.add_parser("trace", help="explain a Python function's gradient along the path "
+                       "its if/while took (RUNS the file)",
+                       description="Import FILE.py (this executes it), call FUNCTION on traced "
+                       "inputs that record every if/while decision, and explain the graph of "
+                       "the path actually taken; torch runs the same function on tensors.",
+                       epilog=_TRACE_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("target", metavar="FILE.py:FUNCTION", help="the function to trace")
+    p.add_argument("--at", action="append", default=[], metavar="POINT",
+                   help="the inputs: a=10 or 'x=[0,1,2,3]' (repeatable)")
+    p.add_argument("--wrt", metavar="VARS", help="inputs to differentiate by (default: all)")
+    p.add_argument("--format", "-f", default="text",
+                   choices=["text", "json", "latex", "markdown", "html"],
+                   help="output format (default text)")
+    p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    p.add_argument("--check", action="store_true",
+                   help="exit with code 1 when the methods disagree")
+    p.add_argument("--no-autograd", action="store_true", help="skip torch")
+    p.add_argument("--no-numeric", action="store_true", help="skip finite differences")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically)")
+    _limits_group(p)
+    _common(p)
+    p.set_defaults(func=_cmd_trace)
+
+
+def _cmd_trace(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .parsing import parse_point
+    from .tracing import load_function, trace
+
+    point: dict[str, Any] = {}
+    for chunk in args.at:
+        for k, v in parse_point(chunk).items():
+            if k in point:
+                raise InputError(f"{k!r} is given twice in --at")
+            point[k] = v
+    f = load_function(args.target)
+    e = trace(f, point, wrt=_split(args.wrt), dtype=args.dtype, autograd=not args.no_autograd,
+              numeric_check=not args.no_numeric, limits=limits_from(args))
+    from .render import render
+
+    emit(render(e, args.format), args.output)
+    return EXIT_DISAGREE if args.check and not e.verdict.agree else EXIT_OK
+
+
 #: subcommands: each adds its parser (with ``set_defaults(func=…)``)
-COMMANDS: list[Callable[[Any], None]] = [_add_explain]
+COMMANDS: list[Callable[[Any], None]] = [_add_explain, _add_trace]
 
 
 def main_parser() -> argparse.ArgumentParser:

@@ -43,6 +43,9 @@ class Fn:
     kinks: tuple[float, ...] = ()
     note: str = ""
     aliases: tuple[str, ...] = field(default=())
+    #: how the op acts on vectors (see :mod:`diffexplain.tensors`): "" elementwise,
+    #: "sum", "dot", "matmul", "bce" (mean over entries) or "detach" (stop-gradient)
+    tensor: str = ""
 
 
 def _safe(f: Callable[..., float]) -> Callable[..., float]:
@@ -222,6 +225,65 @@ FUNCTIONS: dict[str, Fn] = {
                 r"\sinh{{\left({0}\right)}}", _chain("cosh u = sinh u"),
                 r"\cosh{{\left({0}\right)}}"),
 }
+
+
+# --- vector functions: scalar forms here, the vector meaning in diffexplain.tensors ---------
+_STOP: dict[str, Any] = {}
+
+
+def _stop_gradient(sp: Any, u: Any) -> Any:
+    """``detach(u)``: sympy sees a function whose derivative is 0, as torch does."""
+    if "cls" not in _STOP:
+        class detach(sp.Function):  # prints as the user wrote it
+            @classmethod
+            def eval(cls, arg: Any) -> Any:
+                return arg if arg.is_Number else None
+
+            def fdiff(self, argindex: int = 1) -> Any:
+                return sp.S.Zero
+
+        _STOP["cls"] = detach
+    return _STOP["cls"](u)
+
+
+def _bce(m: Any, z: float, y: float) -> float:
+    return _softplus(m, z) - y * z
+
+
+def _matmul_torch(t: Any, a: Any, b: Any) -> Any:
+    return t.matmul(a, b) if a.dim() and b.dim() else a * b
+
+
+def _dot_torch(t: Any, a: Any, b: Any) -> Any:
+    return t.dot(a, b) if a.dim() == 1 and b.dim() == 1 else a * b
+
+
+FUNCTIONS["sum"] = _op("sum", 1, lambda sp, u: u, lambda t, u: t.sum(u), lambda m, u: u,
+                       (lambda m, u: 1.0,), ("1",), ("1",), "sum rule: ∂(Σu)/∂uᵢ = 1",
+                       text="sum({0})", latex=r"\sum {0}", tensor="sum")
+FUNCTIONS["dot"] = _op("dot", 2, lambda sp, a, b: a * b, _dot_torch, lambda m, a, b: a * b,
+                       (lambda m, a, b: b, lambda m, a, b: a), ("{1}", "{0}"),
+                       ("{1}", "{0}"), "product rule, summed over entries",
+                       text="dot({0}, {1})", latex=r"{0}^{{\top}} {1}", tensor="dot")
+FUNCTIONS["detach"] = _op("detach", 1, _stop_gradient, lambda t, u: u.detach(),
+                          lambda m, u: u, (lambda m, u: 0.0,), ("0",), ("0",),
+                          "stop-gradient: detach(u) is a constant for differentiation",
+                          text="detach({0})",
+                          latex=r"\operatorname{{detach}}\left({0}\right)", tensor="detach",
+                          aliases=("stop_gradient",))
+FUNCTIONS["bce_with_logits"] = _op(
+    "bce_with_logits", 2, lambda sp, z, y: sp.log(1 + sp.exp(z)) - y * z,
+    lambda t, z, y: t.nn.functional.binary_cross_entropy_with_logits(z, y), _bce,
+    (lambda m, z, y: _sigmoid(m, z) - y, lambda m, z, y: -z),
+    ("sigmoid({0}) - {1}", "-{0}"), (r"\sigma\left({0}\right) - {1}", "-{0}"),
+    "logit loss: ∂/∂z [log(1 + eᶻ) − y·z] = σ(z) − y",
+    text="bce_with_logits({0}, {1})",
+    latex=r"\operatorname{{BCE}}\left({0}, {1}\right)", tensor="bce",
+    note="torch averages over the entries (reduction='mean')")
+OPERATORS["matmul"] = _op("matmul", 2, lambda sp, a, b: a * b, _matmul_torch,
+                          lambda m, a, b: a * b, (lambda m, a, b: b, lambda m, a, b: a),
+                          ("{1}", "{0}"), ("{1}", "{0}"), "product rule, summed over entries",
+                          text="{0} @ {1}", latex=r"{0} {1}", tensor="matmul", aliases=("@",))
 
 # ``pow(a, b)`` is a call spelling of the ``**`` operator.
 FUNCTIONS["pow"] = OPERATORS["pow"]

@@ -419,7 +419,7 @@ _NONFINITE = {"nan": float("nan"), "inf": float("inf"), "+inf": float("inf"),
 
 def parse_point(text: str, allow_nonfinite: bool = False,
                 limits: Limits = DEFAULT_LIMITS) -> dict[str, float | list[float]]:
-    """``"w=1,x=2"``, ``"w=1 x=2"`` or ``"x=[0,1,2,3]"`` to a dict, strictly.
+    """``"w=1,x=2"``, ``"w=1 x=2"``, ``"x=[0,1,2,3]"`` or ``"w=[[1,2],[3,4]]"`` to a dict.
 
     Values are decimal numbers; ``nan``/``inf`` only with ``allow_nonfinite``.
     """
@@ -447,23 +447,10 @@ def parse_point(text: str, allow_nonfinite: bool = False,
         if name in out:
             raise InputError(f"{name!r} is given twice in the point", text, m.start(),
                              len(name))
-        if i < n and text[i] == "[":
-            j = text.find("]", i)
-            if j < 0:
-                raise InputError("'[' is never closed", text, i)
-            items = [s.strip() for s in text[i + 1:j].split(",")]
-            if items == [""]:
-                raise InputError("empty vector", text, i)
-            if len(items) > limits.max_vector:
-                raise LimitExceeded(f"vector of {len(items)} entries exceeds the limit of "
-                                    f"{limits.max_vector}", "raise it with --max-vector")
-            vec = []
-            pos = i + 1
-            for item in items:
-                vec.append(_value(item, text, text.find(item, pos), allow_nonfinite))
-                pos = text.find(item, pos) + len(item)
-            out[name] = vec
-            i = j + 1
+        if i < n and text[i] == "[" and text[i + 1:].lstrip().startswith("["):
+            out[name], i = _matrix(text, i, allow_nonfinite, limits)  # type: ignore[assignment]
+        elif i < n and text[i] == "[":
+            out[name], i = _vector(text, i, allow_nonfinite, limits)
         else:
             j = i
             while j < n and text[j] not in " ,;\t":
@@ -473,6 +460,51 @@ def parse_point(text: str, allow_nonfinite: bool = False,
     if not out:
         raise InputError("the point is empty; write e.g. w=1,x=2")
     return out
+
+
+def _vector(text: str, i: int, allow_nonfinite: bool,
+            limits: Limits) -> tuple[list[float], int]:
+    """``[0, 1, 2]`` starting at ``text[i]``; returns the values and the index after ']'."""
+    j = text.find("]", i)
+    if j < 0:
+        raise InputError("'[' is never closed", text, i)
+    items = [s.strip() for s in text[i + 1:j].split(",")]
+    if items == [""]:
+        raise InputError("empty vector", text, i)
+    if len(items) > limits.max_vector:
+        raise LimitExceeded(f"vector of {len(items)} entries exceeds the limit of "
+                            f"{limits.max_vector}", "raise it with --max-vector")
+    vec = []
+    pos = i + 1
+    for item in items:
+        vec.append(_value(item, text, text.find(item, pos), allow_nonfinite))
+        pos = text.find(item, pos) + len(item)
+    return vec, j + 1
+
+
+def _matrix(text: str, i: int, allow_nonfinite: bool,
+            limits: Limits) -> tuple[list[list[float]], int]:
+    """``[[1, 2], [3, 4]]`` (rows of equal length) starting at ``text[i]``."""
+    rows: list[list[float]] = []
+    k = i + 1
+    while True:
+        while k < len(text) and text[k] in " ,":
+            k += 1
+        if k >= len(text):
+            raise InputError("'[' is never closed", text, i)
+        if text[k] == "]":
+            break
+        if text[k] != "[":
+            raise InputError("expected '[' starting a row of the matrix", text, k)
+        row, k = _vector(text, k, allow_nonfinite, limits)
+        if rows and len(row) != len(rows[0]):
+            raise InputError(f"matrix rows have different lengths ({len(rows[0])} and "
+                             f"{len(row)})", text, k - 1)
+        rows.append(row)
+        if len(rows) * len(row) > limits.max_vector:
+            raise LimitExceeded(f"matrix of more than {limits.max_vector} entries",
+                                "raise it with --max-vector")
+    return rows, k + 1
 
 
 def _value(s: str, text: str, pos: int, allow_nonfinite: bool) -> float:

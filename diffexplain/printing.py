@@ -125,6 +125,8 @@ def fmt_number(x: float | complex | None, digits: int = 6) -> str:
     """Numbers as a person writes them: ``5``, ``0.540302``, ``-1.5e-08``, ``nan``."""
     if x is None:
         return "—"
+    if isinstance(x, (list, tuple)):  # vectors and matrices: [0, 4, 8, 12]
+        return "[" + ", ".join(fmt_number(v, digits) for v in x) + "]"
     if isinstance(x, complex):
         return f"{fmt_number(x.real, digits)}{'+' if x.imag >= 0 else '-'}{fmt_number(abs(x.imag), digits)}i"
     if x != x:

@@ -107,7 +107,10 @@ class SymbolicResult:
 
 
 def latex_name(name: str) -> str:
-    """A node name in LaTeX without sympy: ``v12`` → ``v_{12}``."""
+    """A node name in LaTeX without sympy: ``v12`` → ``v_{12}``, ``w_0_1`` → ``w_{0,1}``."""
+    head, _, idx = name.partition("_")
+    if idx and head.isalpha() and all(p.isdigit() for p in idx.split("_")):  # components
+        return f"{latex_name(head)}_{{{idx.replace('_', ',')}}}"
     head = name.rstrip("0123456789")
     tail = name[len(head):]
     head = head.replace("_", r"\_")

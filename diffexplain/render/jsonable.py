@@ -19,9 +19,11 @@ __all__ = ["SCHEMA_VERSION", "render", "to_dict", "to_json"]
 SCHEMA_VERSION = 1
 
 
-def _num(x: float | None) -> float | str | None:
+def _num(x: Any) -> Any:
     if x is None:
         return None
+    if isinstance(x, (list, tuple)):  # vector and matrix values
+        return [_num(v) for v in x]
     x = float(x)
     if math.isnan(x):
         return "nan"

@@ -58,6 +58,11 @@ def render(e: Explanation) -> str:
     if e.autograd is not None:
         parts.append(f"### Autograd (torch {e.autograd.torch_version}, {e.autograd.dtype})")
         parts.append(autograd_table(e))
+    if e.extras.get("tensor") or e.extras.get("trace"):
+        from ..tensors import summary_lines
+
+        lines = [ln.strip() for ln in summary_lines(e) if ln.strip()]
+        parts.append("\n".join(f"- {ln}" if k else f"### {ln}" for k, ln in enumerate(lines)))
     parts.append("### Side by side")
     parts.append(comparison_table(e))
     reasons = [f"- ∂/∂{v}: {r}" for v, c in e.verdict.comparisons.items() for r in c.reasons]

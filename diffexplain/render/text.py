@@ -49,7 +49,9 @@ def render(e: Explanation) -> str:
         grad = "" if n.grad is None else fmt_number(n.grad)
         rows.append([definition, fmt_number(n.value), grad,
                      kind + (" (output)" if n.output else "")])
-    head = ["node", "value", f"∂{outs if len(e.outputs) == 1 else 'L'}/∂node", "kind"]
+    red = (e.extras.get("tensor") or {}).get("reduction")  # L = sum(y) for a vector output
+    top = red["name"] if red else outs if len(e.outputs) == 1 else "L"
+    head = ["node", "value", f"∂{top}/∂node", "kind"]
     if len(rows) <= MAX_ROWS * 2:
         out.append(table(rows, head))
     else:
@@ -97,6 +99,10 @@ def render(e: Explanation) -> str:
         out.append("  (intermediates called retain_grad(); without it a non-leaf's .grad stays "
                    "None)")
         out.append("")
+    if e.extras.get("tensor") or e.extras.get("trace"):
+        from ..tensors import summary_lines
+
+        out.extend(summary_lines(e))
     out.append("Side by side")
     rows = []
     for v, c in e.verdict.comparisons.items():
