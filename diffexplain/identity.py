@@ -140,7 +140,8 @@ def check_equal(lhs: sympy.Expr, rhs: sympy.Expr, near: Mapping[Any, float],
     except Exception:  # noqa: BLE001 - a failing shortcut only means "try numerically"
         pass
     rng = random.Random(seed)
-    symbols = sorted(diff.free_symbols, key=lambda s: s.name)
+    # both sides' symbols: one may cancel in the difference yet be needed to evaluate a side
+    symbols = sorted(lhs.free_symbols | rhs.free_symbols, key=lambda s: s.name)
     agree, tried = 0, 0
     try:
         envs = [dict(near)]
