@@ -58,6 +58,10 @@ def render(e: Explanation) -> str:
     if e.autograd is not None:
         parts.append(f"### Autograd (torch {e.autograd.torch_version}, {e.autograd.dtype})")
         parts.append(autograd_table(e))
+    if e.extras:
+        from .extras import markdown_sections
+
+        parts.extend(markdown_sections(e))
     parts.append("### Side by side")
     parts.append(comparison_table(e))
     reasons = [f"- ∂/∂{v}: {r}" for v, c in e.verdict.comparisons.items() for r in c.reasons]

@@ -97,6 +97,10 @@ def render(e: Explanation) -> str:
         out.append("  (intermediates called retain_grad(); without it a non-leaf's .grad stays "
                    "None)")
         out.append("")
+    if e.extras:
+        from .extras import text_sections
+
+        out.extend(text_sections(e))
     out.append("Side by side")
     rows = []
     for v, c in e.verdict.comparisons.items():
