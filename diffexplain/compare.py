@@ -211,5 +211,7 @@ def _graph_reasons(graph: Graph, values: Sequence[float]) -> list[tuple[int, str
             where = ", ".join(f"{nm} = {fmt_number(a)}" for nm, a in zip(names, args)
                               if graph.nodes[graph[nm].id].op != "const")
             out.append((n.id, f"outside the domain: {n.name} = {fn.text.format(*names)} is "
-                              f"{fmt_number(v)} at {where or 'this point'} (domain: {fn.domain})"))
+                              f"{fmt_number(v)} at {where or 'this point'} (domain: {fn.domain}): f has "
+                              "no real value here, so its derivative is undefined whatever "
+                              "number a derivative rule evaluates to"))
     return out
