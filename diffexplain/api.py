@@ -151,10 +151,13 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
                      inplace=inplace, tensors=tensors, hessian=hessian, limits=limits,
                      step=step, limit_table=limit_table)
     values = numeric.forward(graph, point)
-    sym = symbolic.derive(graph, point, values, wrt, seeds, limits)
+    weighted = len(seeds) > 1 or any(w != 1 for w in seeds.values())
+    # a weighted sum is derived per output (below); its totals come from the adjoints
+    sym = symbolic.derive(graph, point, values, wrt, seeds,
+                          limits.with_(closed_form_nodes=0) if weighted else limits)
     derivations = sym.derivations
     extras: dict[str, Any] = {}
-    if len(seeds) > 1:
+    if weighted:
         derivations, extras["outputs"] = lessons.weighted(
             graph, point, values, wrt, seeds, sym.derivations, limits, dtype, autograd)
     sym_values = {v: d.value for v, d in derivations.items()}

@@ -179,6 +179,8 @@ def _summary(runs: Sequence[Mapping[str, Any]], zero_grad: bool, rebuild: bool,
     if not ok:
         return "no backward pass succeeded"
     v = wrt[0] if wrt else None
+    if len(ok) == 1 and v:
+        return f"{v}.grad after pass 1: {fmt_number(ok[0]['grad'][v])}"
     seq = ", ".join(fmt_number(r["grad"][v]) for r in ok) if v else ""
     if zero_grad:
         why = ".grad was zeroed after each pass, so every pass shows one gradient"

@@ -34,7 +34,7 @@ def test_e4_product_first_grad_carries_addbackward():
 
 
 def test_third_order_and_beyond_the_last_nonzero():
-    rows = _orders(dx.explain("sin(x)*x**3", at={"x": 0.7}, order=4))
+    rows = _orders(dx.explain("x**4 + exp(x)", at={"x": 0.7}, order=3))
     assert all(r["agree"] for r in rows)
     rows = _orders(dx.explain("x**2", at={"x": 3}, order=4))
     assert [r["autograd"] for r in rows] == [6.0, 2.0, 0.0, 0.0]

@@ -65,3 +65,9 @@ def test_cli_weights(capsys):
     for fmt in ("latex", "markdown", "html"):
         assert main(["explain", PROG, "--at", "w=1,x=2", "--weights", "1,2", "-f", fmt]) == 0
         assert "9" in capsys.readouterr().out
+
+
+def test_one_output_with_a_weight():
+    e = dx.explain("x*x", at={"x": 3}, weights=[2])
+    assert e.gradient == {"x": 12.0} and e.verdict.comparisons["x"].autograd == 12.0
+    assert e.derivations["x"].lines[1].text == "2·6"
