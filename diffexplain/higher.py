@@ -11,6 +11,7 @@ renderer can show them.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -108,11 +109,18 @@ def higher_order(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
     expr = _objective_sympy(graph, seeds)
     at = _point(graph, point)
     result: dict[str, Any] = {}
+    start = time.monotonic()
     for v in wrt:
         sym = graph.symbol(graph[v].id)
         rows: list[dict[str, Any]] = []
         cur = expr
         for k in range(1, order + 1):
+            spent = time.monotonic() - start
+            if spent > limits.symbolic_seconds:
+                raise LimitExceeded(
+                    f"the symbolic derivatives took {spent:.2g} s by order {k} in {v} (limit "
+                    f"{limits.symbolic_seconds:g} s): they grow with each order",
+                    "lower --order or raise --symbolic-seconds")
             prev = cur
             cur = _tidy(sp.diff(cur, sym))
             check = identity.check_equal(cur, sp.diff(prev, sym), at, f"order {k}")

@@ -9,6 +9,7 @@ which pass freed the graph). Results are plain dicts for ``Explanation.extras``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -243,6 +244,10 @@ def parse_inplace(spec: str) -> dict[str, float]:
                     out[name] = sign * _number(num.strip())
                 except (ValueError, OverflowError):
                     raise InputError(f"--inplace: {num.strip()!r} is not a number") from None
+                if not math.isfinite(out[name]):
+                    raise InputError(f"--inplace: the amount for {name!r} must be finite")
+                if not name:
+                    raise InputError(f"--inplace: {part!r} names no tensor (e.g. w+=1)")
                 break
         else:
             raise InputError(f"--inplace: {part!r} is not NAME+=NUMBER (e.g. w+=1)")

@@ -97,7 +97,7 @@ def weighted_derivations(graph: Graph, point: Mapping[str, float], values: Seque
             raise VerificationError(f"internal check failed: weighted sum {total!r} ≠ "
                                     f"reverse accumulation {totals[v]!r} for ∂L/∂{v}")
         sym = " + ".join(f"{fmt_number(w)}·∂{o}/∂{v}" for o, w in zip(outs, ws))
-        sym_l = " + ".join(rf"{fmt_number(w)} \cdot \frac{{\partial {o}}}{{\partial {v}}}"
+        sym_l = " + ".join(rf"{fmt_number(w)} \cdot " + symbolic.partial_symbol(o, v, "latex")
                            for o, w in zip(outs, ws))
         nums = " + ".join(f"{fmt_number(w)}·{_wrap(fmt_number(p))}" for w, p in zip(ws, parts))
         lines = (
@@ -111,7 +111,7 @@ def weighted_derivations(graph: Graph, point: Mapping[str, float], values: Seque
             Line(fmt_number(total), fmt_number(total), repr(total), "evaluate",
                  "equals reverse accumulation of L"),
         )
-        combined[v] = Derivation(v, f"∂L/∂{v}", rf"\frac{{\partial L}}{{\partial {v}}}",
+        combined[v] = Derivation(v, f"∂L/∂{v}", symbolic.partial_symbol("L", v, "latex"),
                                  lines, total, "weighted sum")
     extras = {
         "outputs": outs, "weights": ws,

@@ -74,3 +74,9 @@ def test_cli_order_over_the_limit_exits_3(run_cli):
     assert r.returncode == 3
     assert r.stderr.strip().startswith("diffexplain: error: derivative order 50 exceeds")
     assert "Traceback" not in r.stderr
+
+
+def test_growing_derivatives_stop_at_the_time_limit():
+    with pytest.raises(LimitExceeded, match=r"symbolic derivatives took .* by order \d"):
+        dx.explain("exp(sin(x))", at={"x": 0.3}, order=3,
+                   limits=Limits(symbolic_seconds=1e-9))

@@ -98,6 +98,9 @@ def test_tensor_table_shows_leaves_grads_and_saved_tensors():
     ({"inplace": "q+=1"}, "not a tensor of the graph"),
     ({"inplace": "w*=2"}, "NAME\\+=NUMBER"),
     ({"inplace": {"1": 1}}, "not a tensor of the graph"),
+    ({"inplace": "w+=1e999"}, "must be finite"),
+    ({"inplace": "w+=abc"}, "not a number"),
+    ({"inplace": "+=1"}, "names no tensor"),
     ({"backward": 0}, "from 1 to 1000"),
     ({"backward": 2, "autograd": False}, "drop --no-autograd"),
 ])

@@ -22,6 +22,11 @@ def _n(x: float | None, digits: int = 6) -> str:
     return "—" if x is None else fmt_number(x, digits)
 
 
+def _clip(s: str, n: int = 60) -> str:
+    """Long closed forms are cut in tables (the JSON keeps them whole)."""
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
 def _b(x: bool | None) -> str:
     return "—" if x is None else str(x)
 
@@ -55,7 +60,7 @@ def _outputs(d: Mapping[str, Any]) -> list[Section]:
 def _higher(d: Mapping[str, Any]) -> list[Section]:
     out = []
     for v, r in d["variables"].items():
-        rows = [[s["lhs"], s["symbolic"], _n(s["value"], 10), _n(s["autograd"], 10),
+        rows = [[s["lhs"], _clip(s["symbolic"]), _n(s["value"], 10), _n(s["autograd"], 10),
                  s["grad_fn"] or "None", _b(s["requires_grad"]),
                  "—" if s.get("agree") is None else ("✓" if s["agree"] else "✗")]
                 for s in r["orders"]]
