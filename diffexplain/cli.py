@@ -121,7 +121,7 @@ def _add_explain(sub: Any) -> None:
 
 
 def _lesson_flags(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("autograd lessons (each runs real torch on the same graph)")
+    g = p.add_argument_group("autograd lessons (on the same graph; the torch parts run real torch)")
     g.add_argument("--order", type=int, default=1, metavar="N",
                    help="derivatives up to order N, sympy vs autograd.grad(create_graph=True)")
     g.add_argument("--hessian", action="store_true",
