@@ -73,7 +73,12 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
             wrt: Sequence[str] | str | None = None, outputs: Sequence[str] | None = None,
             weights: Sequence[float] | None = None, dtype: str = "float64",
             autograd: bool = True, numeric_check: bool = True,
-            limits: Limits | None = None, allow_nonfinite: bool = False) -> Explanation:
+            limits: Limits | None = None, allow_nonfinite: bool = False,
+            step: float | None = None, order: int = 1, hessian: bool = False,
+            backward: int | None = None, zero_grad: bool = False,
+            retain_graph: bool | int = False, rebuild: bool = False,
+            inplace: Mapping[str, float] | str | None = None, tensors: bool = False,
+            limit_table: bool | int = False) -> Explanation:
     """Differentiate ``expr`` at ``at`` symbolically, with torch, and by finite differences.
 
     Args:
@@ -87,6 +92,16 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         autograd: run torch (``False`` never imports it).
         numeric_check: run the finite-difference witness.
         limits: size, depth and time bounds (:class:`~diffexplain.limits.Limits`).
+        step: the finite-difference step h (default ∛eps·max(1, |x|)).
+
+    The autograd lessons (each stored in ``extras`` and shown by every renderer; see
+    :func:`diffexplain.lessons.collect`): ``order`` (N-th derivatives, torch's
+    ``create_graph`` chain), ``hessian``, ``backward`` passes with ``zero_grad``,
+    ``retain_graph`` (bool, or on the first k passes) and ``rebuild``, ``inplace``
+    updates (``{"w": 1}`` or ``"w+=1"``), ``tensors`` (leaves, retain_grad and saved
+    tensors) and ``limit_table`` (difference quotients over shrinking h; an int sets
+    the number of decades). ``expr`` may also be a list of expressions: several
+    outputs, weighted by ``weights``.
 
     Returns:
         An :class:`~diffexplain.explanation.Explanation`.
@@ -104,6 +119,15 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     limits = limits or DEFAULT_LIMITS
     if dtype not in DTYPES:
         raise InputError(f"unknown dtype {dtype!r}; choose float64 or float32")
+    if isinstance(expr, (list, tuple)):
+        from .outputs import join_expressions
+
+        expr, outputs = join_expressions(expr, limits)
+    elif (isinstance(expr, str) and outputs is None and weights is not None
+          and len(weights) > 1):
+        from .outputs import last_statements
+
+        outputs = last_statements(expr, len(weights), limits)
     graph = build_graph(expr, outputs, limits)
     if isinstance(at, str):
         at = parse_point(at, allow_nonfinite=allow_nonfinite, limits=limits)
@@ -133,9 +157,22 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     else:
         seeds = {o: 1.0 for o in outs}
 
+    from . import lessons
+
+    lessons.validate(graph, autograd=autograd, order=order, backward=backward,
+                     inplace=inplace, tensors=tensors, hessian=hessian, limits=limits,
+                     step=step, limit_table=limit_table)
     values = numeric.forward(graph, point)
-    sym = symbolic.derive(graph, point, values, wrt, seeds, limits)
-    sym_values = {v: d.value for v, d in sym.derivations.items()}
+    weighted = len(seeds) > 1 or any(w != 1 for w in seeds.values())
+    # a weighted sum is derived per output (below); its totals come from the adjoints
+    sym = symbolic.derive(graph, point, values, wrt, seeds,
+                          limits.with_(closed_form_nodes=0) if weighted else limits)
+    derivations = sym.derivations
+    extras: dict[str, Any] = {}
+    if weighted:
+        derivations, extras["outputs"] = lessons.weighted(
+            graph, point, values, wrt, seeds, sym.derivations, limits, dtype, autograd)
+    sym_values = {v: d.value for v, d in derivations.items()}
 
     auto = None
     if autograd:
@@ -144,7 +181,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         auto = ag.run(graph, point, wrt, seeds, dtype)
     diffs = None
     if numeric_check:
-        diffs = {v: numeric.central_difference(graph, point, v, seeds, dtype) for v in wrt}
+        diffs = {v: numeric.central_difference(graph, point, v, seeds, dtype, step)
+                 for v in wrt}
     verdict = compare(graph, values, sym_values, None if auto is None else auto.gradient,
                       diffs, dtype, float64_symbolic=sym_values)
 
@@ -162,11 +200,16 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
             requires_grad=t.requires_grad if t else None,
             retains_grad=t.retains_grad if t else None,
             autograd_grad=t.grad if t else None, saved=t.saved if t else ()))
+    extras.update(lessons.collect(
+        graph, point, wrt, seeds, dtype, limits, sym_values, autograd=autograd, order=order,
+        hessian=hessian, backward=backward, zero_grad=zero_grad, retain_graph=retain_graph,
+        rebuild=rebuild, inplace=inplace, tensors=tensors, limit_table=limit_table))
     edges = tuple((graph.nodes[a].name, graph.nodes[b].name) for a, b in graph.edges())
     text = expr if isinstance(expr, str) else str(expr)
     return Explanation(
         expression=text, point=point, outputs=tuple(graph.nodes[o].name for o in outs),
         weights=tuple(seeds[o] for o in outs),
-        value=values[outs[0]], wrt=tuple(wrt), derivations=sym.derivations,
+        value=values[outs[0]], wrt=tuple(wrt), derivations=derivations,
         adjoints=sym.adjoints, nodes=tuple(nodes), edges=edges, verdict=verdict, dtype=dtype,
-        autograd=auto, numeric_steps={v: d.step for v, d in (diffs or {}).items()})
+        autograd=auto, numeric_steps={v: d.step for v, d in (diffs or {}).items()},
+        extras=extras)

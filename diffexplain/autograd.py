@@ -57,14 +57,21 @@ def _scalar(t: Any) -> float:
 
 
 def execute(graph: Graph, point: Mapping[str, float], dtype: str = "float64",
-            requires_grad: bool = True) -> list[Any]:
-    """Build one tensor (or Python number, for constants) per node, in graph order."""
+            requires_grad: bool = True, leaves: Mapping[str, Any] | None = None) -> list[Any]:
+    """Build one tensor (or Python number, for constants) per node, in graph order.
+
+    ``leaves`` supplies existing tensors for some variables, so a forward pass can be
+    rebuilt on the same leaves (gradient accumulation) or run inside
+    ``torch.autograd.functional`` (Hessians).
+    """
     import torch
 
     dt = getattr(torch, dtype)
     vals: list[Any] = []
     for n in graph.nodes:
-        if n.op == "var":
+        if leaves is not None and n.op == "var" and n.name in leaves:
+            vals.append(leaves[n.name])
+        elif n.op == "var":
             vals.append(torch.tensor(float(point[n.name]), dtype=dt, requires_grad=requires_grad))
         elif n.op == "const":
             vals.append(float(n.value) if n.value is not None else 0.0)

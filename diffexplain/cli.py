@@ -43,6 +43,15 @@ examples:
   diffexplain explain "y = x*x; u = detach(y); z = u*x" --at "x=[0,1,2,3]"
   diffexplain explain "loss = bce_with_logits(x@w + b, y)" --wrt w,b
       --at "x=[1,1] y=[0,0,0] w=[[1,2,3],[4,5,6]] b=[0,0,0]"   # (one line)
+autograd lessons (run on real torch):
+  diffexplain explain "x**2" --at x=3 --order 2                  # create_graph chain
+  diffexplain explain "x*x*w" --at x=3,w=2 --hessian
+  diffexplain explain "y0 = (x+w)*(w+1); y1 = (x+w)+(w+1)" --at w=1,x=2 --weights 1,2
+  diffexplain explain "(x+w)*(w+1)" --at w=1,x=2 --backward 4 --retain-graph 2
+  diffexplain explain "(x+w)*(w+1)" --at w=1,x=2 --backward 4 --rebuild --zero-grad
+  diffexplain explain "w*x" --at w=1,x=2 --inplace w+=1 --tensors
+  diffexplain explain "3*x**2 - 4*x" --at x=1 --limits 5 --dtype float32
+  diffexplain explain "x**3" --at x=1 --step 1e-12 --check     # exits 1: cancellation
 """
 
 _LIMIT_FLAGS: dict[str, tuple[type, str]] = {
@@ -109,9 +118,44 @@ def _add_explain(sub: Any) -> None:
                    help="accept nan/inf in the point")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the explanation to FILE (atomically) instead of stdout")
+    _lesson_flags(p)
     _limits_group(p)
     _common(p)
     p.set_defaults(func=_cmd_explain)
+
+
+def _lesson_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("autograd lessons (on the same graph; the torch parts run real torch)")
+    g.add_argument("--order", type=int, default=1, metavar="N",
+                   help="derivatives up to order N, sympy vs autograd.grad(create_graph=True)")
+    g.add_argument("--hessian", action="store_true",
+                   help="the Hessian, sympy vs torch.autograd.functional.hessian")
+    g.add_argument("--backward", type=int, metavar="N",
+                   help="call backward N times and show .grad after each")
+    g.add_argument("--zero-grad", action=argparse.BooleanOptionalAction, default=False,
+                   help="zero the leaves' .grad after each backward (default: accumulate)")
+    g.add_argument("--retain-graph", nargs="?", type=int, const=True, default=False,
+                   metavar="K", help="keep the graph on every backward, or on the first K")
+    g.add_argument("--no-retain-graph", dest="retain_graph", action="store_const",
+                   const=False, help="plain backward every time (the default)")
+    g.add_argument("--rebuild", action="store_true",
+                   help="run the forward pass again before each backward")
+    g.add_argument("--inplace", metavar="UPDATES",
+                   help="update tensors in place after the forward pass, e.g. w+=1 or a+=1")
+    g.add_argument("--tensors", action="store_true",
+                   help="is_leaf, grad_fn, .grad without retain_grad, saved tensors per node")
+    g.add_argument("--limits", nargs="?", type=int, const=True, default=False, metavar="N",
+                   dest="limit_table",
+                   help="difference quotients for h = 1e-1 … 1e-N (the derivative as a limit)")
+    g.add_argument("--step", type=float, metavar="H",
+                   help="finite-difference step of the numeric witness (default ∛eps·max(1,|x|))")
+
+
+def _lesson_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"order": args.order, "hessian": args.hessian, "backward": args.backward,
+            "zero_grad": args.zero_grad, "retain_graph": args.retain_graph,
+            "rebuild": args.rebuild, "inplace": args.inplace, "tensors": args.tensors,
+            "limit_table": args.limit_table, "step": args.step}
 
 
 def _read_expression(text: str) -> str:
@@ -149,7 +193,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     e = explain(_read_expression(args.expression), point, wrt=_split(args.wrt),
                 outputs=_split(args.outputs), weights=_weights(args.weights), dtype=args.dtype,
                 autograd=not args.no_autograd, numeric_check=not args.no_numeric,
-                limits=limits_from(args), allow_nonfinite=args.allow_nonfinite)
+                limits=limits_from(args), allow_nonfinite=args.allow_nonfinite,
+                **_lesson_kwargs(args))
     from .render import render
 
     emit(render(e, args.format), args.output)

@@ -89,7 +89,17 @@ def compare(graph: Graph, values: Sequence[float], symbolic: Mapping[str, float]
                            f"by more than rtol {tol.rtol:g}")
         if d is not None and n is not None:
             slack = max(tol.numeric_atol + tol.numeric_rtol * abs(s), tol.error_factor * d.error)
-            if not (math.isfinite(n) and math.isfinite(s) and abs(n - s) <= slack):
+            step_reason = _step_reason(graph, values, v, s, n, d, dtype)
+            if step_reason:
+                ok = False
+                reasons.append(step_reason)
+            elif not math.isfinite(n) and all(math.isfinite(values[o]) for o in graph.outputs):
+                side = _side_reason(graph, values, v, d.step)
+                if side:
+                    reasons.append(side)
+            if step_reason:
+                pass
+            elif not (math.isfinite(n) and math.isfinite(s) and abs(n - s) <= slack):
                 ok = False
                 if math.isfinite(n) and math.isfinite(s):
                     reasons.append(f"finite differences give {fmt_number(n, 10)}, off by "
@@ -119,6 +129,66 @@ def compare(graph: Graph, values: Sequence[float], symbolic: Mapping[str, float]
     return Verdict(agree, summary, tol, comps)
 
 
+def _step_reason(graph: Graph, values: Sequence[float], v: str, s: float, n: float,
+                 d: Difference, dtype: str) -> str:
+    """Why a finite difference misses by more than the tolerance: cancellation or truncation.
+
+    The round-off of (f(x+h) − f(x−h))/2h is about eps·|f|/h; when that alone exceeds the
+    tolerance, the step is too small for the difference to resolve the derivative.
+    """
+    from .numeric import EPS, step_for
+
+    if not (math.isfinite(n) and math.isfinite(s)):
+        return ""
+    tol = TOLERANCES[dtype]
+    strict = tol.numeric_atol + tol.numeric_rtol * abs(s)
+    off = abs(n - s)
+    if off <= strict:
+        return ""
+    f = max((abs(values[o]) for o in graph.outputs if math.isfinite(values[o])), default=1.0)
+    eps = EPS[dtype]
+    roundoff = eps * max(f, 1.0) / d.step
+    x = values[graph[v].id]
+    best = step_for(x, dtype)
+    trunc = max(d.error - roundoff, 0.0)
+    if roundoff > strict and roundoff >= trunc:
+        digits = max(0, round(-math.log10(max(2 * d.step * abs(s), 1e-300) / max(f, 1e-300))))
+        return (f"cancellation in finite differences: with h = {d.step:.3g}, f(x+h) and f(x−h) "
+                f"agree in their first ~{digits} significant digits, so their difference keeps "
+                f"mostly round-off: the error ≈ eps·|f|/h = {eps:.2g}·{fmt_number(f)}/{d.step:.3g}"
+                f" ≈ {roundoff:.2g}, and the estimate is off by {off:.3g}. A step near "
+                f"∛eps·max(1,|x|) ≈ {best:.2g} balances round-off and truncation")
+    if d.step > 10 * best and trunc >= roundoff:
+        return (f"truncation in finite differences: h = {d.step:.3g} is large, and the "
+                f"central difference is exact only for quadratics: its error grows like h² "
+                f"(Richardson estimate {trunc:.3g}, off by {off:.3g}). A step near "
+                f"∛eps·max(1,|x|) ≈ {best:.2g} balances round-off and truncation")
+    return ""
+
+
+def _side_reason(graph: Graph, values: Sequence[float], v: str, h: float) -> str:
+    """Finite differences step to x ± h: say where f is undefined there."""
+    from .numeric import forward
+
+    point = {n.name: values[n.id] for n in graph.nodes if n.op == "var"}
+    for sign, label in ((-1.0, "−"), (1.0, "+")):
+        p = dict(point)
+        p[v] = point[v] + sign * h
+        vals = forward(graph, p)
+        for n in graph.nodes:
+            if n.is_leaf:
+                continue
+            args = [vals[i] for i in n.inputs]
+            if not math.isfinite(vals[n.id]) and all(math.isfinite(a) for a in args):
+                fn = op_table(n.op)
+                names = [graph.nodes[i].name for i in n.inputs]
+                return (f"finite differences evaluate f at {v} {label} h = {fmt_number(p[v])}, "
+                        f"where {n.name} = {fn.text.format(*names)} is {fmt_number(vals[n.id])} "
+                        f"(domain: {fn.domain}): the point is at the edge of the domain, so "
+                        "the difference quotient is undefined")
+    return ""
+
+
 def _graph_reasons(graph: Graph, values: Sequence[float]) -> list[tuple[int, str]]:
     """Facts about nodes that explain disagreements: kinks hit, domains left, NaN born."""
     out: list[tuple[int, str]] = []
@@ -141,5 +211,7 @@ def _graph_reasons(graph: Graph, values: Sequence[float]) -> list[tuple[int, str
             where = ", ".join(f"{nm} = {fmt_number(a)}" for nm, a in zip(names, args)
                               if graph.nodes[graph[nm].id].op != "const")
             out.append((n.id, f"outside the domain: {n.name} = {fn.text.format(*names)} is "
-                              f"{fmt_number(v)} at {where or 'this point'} (domain: {fn.domain})"))
+                              f"{fmt_number(v)} at {where or 'this point'} (domain: {fn.domain}): f has "
+                              "no real value here, so its derivative is undefined whatever "
+                              "number a derivative rule evaluates to"))
     return out

@@ -32,6 +32,17 @@ def _num(x: Any) -> Any:
     return x
 
 
+def _plain(x: Any) -> Any:
+    """Extras as JSON: non-finite floats as strings, tuples as lists, all the way down."""
+    if isinstance(x, float):
+        return _num(x)
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
+
+
 def to_dict(e: Explanation) -> dict[str, Any]:
     """Top-level keys: expression, point, value, gradient, steps, graph (+ details)."""
     from .. import __version__
@@ -83,7 +94,7 @@ def to_dict(e: Explanation) -> dict[str, Any]:
         "autograd": auto,
         "verdict": {"agree": e.verdict.agree, "summary": e.verdict.summary,
                     "tolerance": e.verdict.tolerance.as_dict()},
-        **({"extras": dict(e.extras)} if e.extras else {}),
+        **({"extras": _plain(dict(e.extras))} if e.extras else {}),
     }
 
 

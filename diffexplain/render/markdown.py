@@ -63,6 +63,10 @@ def render(e: Explanation) -> str:
 
         lines = [ln.strip() for ln in summary_lines(e) if ln.strip()]
         parts.append("\n".join(f"- {ln}" if k else f"### {ln}" for k, ln in enumerate(lines)))
+    if e.extras:
+        from .extras import markdown_sections
+
+        parts.extend(markdown_sections(e))
     parts.append("### Side by side")
     parts.append(comparison_table(e))
     reasons = [f"- ∂/∂{v}: {r}" for v, c in e.verdict.comparisons.items() for r in c.reasons]

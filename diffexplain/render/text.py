@@ -103,6 +103,10 @@ def render(e: Explanation) -> str:
         from ..tensors import summary_lines
 
         out.extend(summary_lines(e))
+    if e.extras:
+        from .extras import text_sections
+
+        out.extend(text_sections(e))
     out.append("Side by side")
     rows = []
     for v, c in e.verdict.comparisons.items():

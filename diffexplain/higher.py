@@ -1,0 +1,231 @@
+"""Higher-order derivatives and Hessians: sympy's N-th derivative next to torch's chain.
+
+Torch differentiates a derivative only if the first ``autograd.grad`` was asked to
+record one (``create_graph=True``): the first-order result is then itself a tensor
+with a ``grad_fn`` (``MulBackward0`` for ``x**2``, ``AddBackward0`` for ``x*x``), and
+differentiating it again gives the second derivative. Both sides run on the same
+graph; the results are plain dicts so they sit in ``Explanation.extras`` and every
+renderer can show them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import identity
+from .errors import InputError, LimitExceeded
+from .graph import Graph, op_table
+from .limits import DEFAULT_LIMITS, Limits
+from .printing import fmt_number
+from .printing import latex as p_latex
+from .printing import text as p_text
+
+__all__ = ["check_order", "hessian", "higher_order"]
+
+#: sympy ``simplify`` is tried only on derivatives up to this many operations
+_SIMPLIFY_OPS = 30
+
+
+def check_order(order: int, limits: Limits = DEFAULT_LIMITS) -> int:
+    """Validate a derivative order against :attr:`Limits.max_order`."""
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise InputError(f"the derivative order must be a whole number, not {order!r}")
+    if order < 1:
+        raise InputError(f"the derivative order must be at least 1, not {order}")
+    if order > limits.max_order:
+        raise LimitExceeded(f"derivative order {order} exceeds the limit of {limits.max_order}",
+                            "raise it with --max-order (API: limits=Limits(max_order=…))")
+    return order
+
+
+def _objective_sympy(graph: Graph, seeds: Mapping[int, float]) -> Any:
+    """The (weighted) output as one sympy expression in the variables."""
+    import sympy as sp
+
+    full: list[Any] = []
+    for n in graph.nodes:
+        if n.is_leaf:
+            full.append(graph.symbol(n))
+        else:
+            full.append(op_table(n.op).sympy(sp, *(full[i] for i in n.inputs)))
+    return sp.Add(*(sp.nsimplify(w) * full[o] if w != 1 else full[o] for o, w in seeds.items()))
+
+
+def _tidy(expr: Any) -> Any:
+    import sympy as sp
+
+    cands = [expr, sp.factor_terms(expr)]
+    if sp.count_ops(expr) <= _SIMPLIFY_OPS:
+        cands.append(sp.simplify(expr))
+    return min(cands, key=sp.count_ops)
+
+
+def _point(graph: Graph, point: Mapping[str, float]) -> dict[Any, float]:
+    return {graph.symbol(n): float(point[n.name]) for n in graph.nodes if n.op == "var"}
+
+
+def _objective_torch(torch: Any, tens: Sequence[Any], seeds: Mapping[int, float]) -> Any:
+    terms = [tens[o] * w if w != 1 else tens[o] for o, w in seeds.items()]
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    return total
+
+
+def _lhs(y: str, v: str, k: int) -> str:
+    if k == 1:
+        return f"d{y}/d{v}"
+    sup = str(k).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return f"d{sup}{y}/d{v}{sup}"
+
+
+def higher_order(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], order: int,
+                 seeds: Mapping[int, float] | None = None, dtype: str = "float64",
+                 limits: Limits = DEFAULT_LIMITS, autograd: bool = True) -> dict[str, Any]:
+    """Derivatives of orders 1..``order`` for each variable, by sympy and by torch.
+
+    Torch's side is ``g = autograd.grad(g, x, create_graph=True)`` repeated; the last
+    call leaves ``create_graph`` off, as one does when nothing differentiates it further,
+    so its result has no ``grad_fn``.
+
+    >>> from diffexplain import parse
+    >>> r = higher_order(parse("x**2"), {"x": 3}, ["x"], 2)
+    >>> [(s["symbolic"], s["value"], s["autograd"], s["grad_fn"]) for s in r["x"]["orders"]]
+    [('2x', 6.0, 6.0, 'MulBackward0'), ('2', 2.0, 2.0, None)]
+    """
+    import sympy as sp
+
+    check_order(order, limits)
+    seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
+    yname = graph.nodes[graph.outputs[0]].name if len(seeds) == 1 else "L"
+    if len(graph.nodes) > limits.closed_form_nodes:
+        raise LimitExceeded(f"higher-order derivatives are built symbolically for graphs of at "
+                            f"most {limits.closed_form_nodes} nodes; this one has "
+                            f"{len(graph.nodes)}", "raise it with limits=Limits("
+                            "closed_form_nodes=…)")
+    expr = _objective_sympy(graph, seeds)
+    at = _point(graph, point)
+    result: dict[str, Any] = {}
+    start = time.monotonic()
+    for v in wrt:
+        sym = graph.symbol(graph[v].id)
+        rows: list[dict[str, Any]] = []
+        cur = expr
+        for k in range(1, order + 1):
+            spent = time.monotonic() - start
+            if spent > limits.symbolic_seconds:
+                raise LimitExceeded(
+                    f"the symbolic derivatives took {spent:.2g} s by order {k} in {v} (limit "
+                    f"{limits.symbolic_seconds:g} s): they grow with each order",
+                    "lower --order or raise --symbolic-seconds")
+            prev = cur
+            cur = _tidy(sp.diff(cur, sym))
+            check = identity.check_equal(cur, sp.diff(prev, sym), at, f"order {k}")
+            rows.append({"order": k, "lhs": _lhs(yname, v, k), "symbolic": p_text(cur),
+                         "latex": p_latex(cur), "of": p_text(prev),
+                         "value": identity.evaluate(cur, at), "check": check,
+                         "autograd": None, "grad_fn": None, "requires_grad": None,
+                         "create_graph": None, "note": ""})
+        result[v] = {"orders": rows}
+    if autograd:
+        _torch_chain(graph, point, wrt, order, seeds, dtype, result)
+    return result
+
+
+def _torch_chain(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], order: int,
+                 seeds: Mapping[int, float], dtype: str, result: dict[str, Any]) -> None:
+    import torch
+
+    from .autograd import execute
+
+    yname = graph.nodes[next(iter(seeds))].name if len(seeds) == 1 else "L"
+    for v in wrt:
+        tens = execute(graph, point, dtype)
+        x = tens[graph[v].id]
+        g = _objective_torch(torch, tens, seeds)
+        for row in result[v]["orders"]:
+            k = row["order"]
+            create = k < order
+            if not (isinstance(g, torch.Tensor) and g.requires_grad):
+                row["autograd"] = 0.0
+                row["note"] = (f"the order-{k - 1} result has no grad_fn (it does not depend on "
+                               f"{v}), so torch has nothing left to differentiate: 0")
+                g = torch.zeros((), dtype=getattr(torch, dtype))
+                continue
+            (d,) = torch.autograd.grad(g, x, create_graph=create, allow_unused=True)
+            if d is None:
+                d = torch.zeros((), dtype=getattr(torch, dtype))
+                row["note"] = f"torch: the order-{k - 1} result does not depend on {v}"
+            row["autograd"] = float(d.detach())
+            row["grad_fn"] = type(d.grad_fn).__name__ if d.grad_fn is not None else None
+            row["requires_grad"] = bool(d.requires_grad)
+            row["create_graph"] = create
+            row["code"] = (f"d{k}, = torch.autograd.grad({yname if k == 1 else f'd{k - 1}'}, "
+                           f"{v}{', create_graph=True' if create else ''})")
+            row["agree"] = _close(row["value"], row["autograd"], dtype)
+            g = d
+
+
+def _close(a: float, b: float, dtype: str) -> bool:
+    rtol = 1e-9 if dtype == "float64" else 1e-4
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    return abs(a - b) <= 1e-12 + rtol * max(abs(a), abs(b))
+
+
+def hessian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
+            seeds: Mapping[int, float] | None = None, dtype: str = "float64",
+            limits: Limits = DEFAULT_LIMITS, autograd: bool = True) -> dict[str, Any]:
+    """The matrix of second partials ∂²y/∂u∂v, by sympy and by
+    ``torch.autograd.functional.hessian`` on the same graph's nodes.
+
+    >>> from diffexplain import parse
+    >>> h = hessian(parse("x*x*w"), {"x": 3, "w": 2}, ["w", "x"])
+    >>> h["symbolic_values"], h["autograd"]
+    ([[0.0, 6.0], [6.0, 4.0]], [[0.0, 6.0], [6.0, 4.0]])
+    """
+    import sympy as sp
+
+    seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
+    if len(graph.nodes) > limits.closed_form_nodes:
+        raise LimitExceeded(f"the symbolic Hessian is built for graphs of at most "
+                            f"{limits.closed_form_nodes} nodes; this one has {len(graph.nodes)}",
+                            "raise it with limits=Limits(closed_form_nodes=…)")
+    expr = _objective_sympy(graph, seeds)
+    at = _point(graph, point)
+    syms = [graph.symbol(graph[v].id) for v in wrt]
+    entries = [[_tidy(sp.diff(expr, a, b)) for b in syms] for a in syms]
+    out: dict[str, Any] = {
+        "variables": list(wrt),
+        "symbolic": [[p_text(e) for e in row] for row in entries],
+        "latex": [[p_latex(e) for e in row] for row in entries],
+        "symbolic_values": [[identity.evaluate(e, at) for e in row] for row in entries],
+        "autograd": None, "agree": None,
+    }
+    if autograd:
+        import torch
+
+        from .autograd import execute
+
+        dt = getattr(torch, dtype)
+        inputs = tuple(torch.tensor(float(point[v]), dtype=dt) for v in wrt)
+
+        def f(*ts: Any) -> Any:
+            tens = execute(graph, point, dtype, leaves=dict(zip(wrt, ts)))
+            return _objective_torch(torch, tens, seeds)
+
+        h = torch.autograd.functional.hessian(f, inputs)
+        out["autograd"] = [[float(h[i][j]) for j in range(len(wrt))] for i in range(len(wrt))]
+        out["agree"] = all(_close(a, b, dtype) for ra, rb in
+                           zip(out["symbolic_values"], out["autograd"]) for a, b in zip(ra, rb))
+        out["code"] = (f"torch.autograd.functional.hessian(f, ({', '.join(wrt)}"
+                       f"{',' if len(wrt) == 1 else ''}))")
+    return out
+
+
+def describe(values: Sequence[Sequence[float]]) -> str:
+    """A matrix as one line: ``[[0, 6], [6, 4]]``."""
+    return "[" + ", ".join("[" + ", ".join(fmt_number(x) for x in r) + "]" for r in values) + "]"

@@ -1,0 +1,122 @@
+"""The optional autograd lessons an explanation can carry, run on the same graph.
+
+:func:`validate` checks every option before any work starts (bad input fails in
+one line, nothing half-done); :func:`collect` runs the asked-for lessons and
+returns plain data for ``Explanation.extras``: ``higher_order``, ``hessian``,
+``backward``, ``inplace``, ``tensors`` and ``limit_table``. Several weighted
+outputs get :func:`weighted` (``extras["outputs"]``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .errors import InputError
+from .graph import Graph
+from .limits import Limits
+from .symbolic import Derivation
+
+__all__ = ["collect", "validate", "weighted"]
+
+
+def _inplace(inplace: Mapping[str, float] | str | None) -> dict[str, float] | None:
+    if inplace is None:
+        return None
+    if isinstance(inplace, str):
+        from .mechanics import parse_inplace
+
+        return parse_inplace(inplace)
+    out = {}
+    for k, v in dict(inplace).items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise InputError(f"inplace: the amount for {k!r} must be a finite number, not {v!r}")
+        out[str(k)] = float(v)
+    if not out:
+        raise InputError("inplace: nothing to update; give e.g. {'w': 1}")
+    return out
+
+
+def validate(graph: Graph, *, autograd: bool, order: int, backward: int | None,
+             inplace: Mapping[str, float] | str | None, tensors: bool, hessian: bool,
+             limits: Limits, step: float | None = None,
+             limit_table: bool | int = False) -> None:
+    """Refuse bad or contradictory options before anything runs."""
+    from .higher import check_order
+
+    check_order(order, limits)
+    if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float))
+                             or not math.isfinite(step) or step <= 0):
+        raise InputError(f"the finite-difference step must be a positive number, not {step!r}")
+    if not isinstance(limit_table, bool) and (
+            not isinstance(limit_table, int) or not 1 <= limit_table <= 20):
+        raise InputError(f"the limit table takes 1 to 20 decades, not {limit_table!r}")
+    needs_torch = [name for name, on in (("--backward", backward is not None),
+                                         ("--inplace", inplace is not None),
+                                         ("--tensors", tensors)) if on]
+    if needs_torch and not autograd:
+        raise InputError(f"{needs_torch[0]} runs torch: drop --no-autograd (autograd=False)")
+    if backward is not None and (isinstance(backward, bool) or not isinstance(backward, int)
+                                 or not 1 <= backward <= 1000):
+        raise InputError(f"--backward takes a number of passes from 1 to 1000, not {backward!r}")
+    updates = _inplace(inplace)
+    for name in updates or {}:
+        if name not in graph or graph[name].op == "const":
+            nodes = ", ".join(n.name for n in graph.nodes if n.op != "const")
+            raise InputError(f"inplace: {name!r} is not a tensor of the graph ({nodes})")
+
+
+def weighted(graph: Graph, point: Mapping[str, float], values: Sequence[float],
+             wrt: Sequence[str], seeds: Mapping[int, float],
+             adjoint: Mapping[str, Derivation], limits: Limits, dtype: str,
+             autograd: bool) -> tuple[dict[str, Derivation], dict[str, Any]]:
+    """Each output's derivation, the weighted sum per variable, and torch's cat + backward."""
+    from .outputs import torch_cat_backward, weighted_derivations
+
+    combined, data = weighted_derivations(graph, point, values, wrt, seeds,
+                                          {v: d.value for v, d in adjoint.items()}, limits)
+    if autograd:
+        data["torch"] = torch_cat_backward(graph, point, wrt, seeds, dtype)
+    return combined, data
+
+
+def collect(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
+            seeds: Mapping[int, float], dtype: str, limits: Limits,
+            gradient: Mapping[str, float], *, autograd: bool = True, order: int = 1,
+            hessian: bool = False, backward: int | None = None, zero_grad: bool = False,
+            retain_graph: bool | int = False, rebuild: bool = False,
+            inplace: Mapping[str, float] | str | None = None, tensors: bool = False,
+            limit_table: bool | int = False) -> dict[str, Any]:
+    """Run the lessons asked for; each becomes one key of ``Explanation.extras``."""
+    out: dict[str, Any] = {}
+    if order > 1:
+        from .higher import higher_order
+
+        out["higher_order"] = {"order": order, "dtype": dtype, "variables": higher_order(
+            graph, point, wrt, order, seeds, dtype, limits, autograd)}
+    if hessian:
+        from .higher import hessian as hess
+
+        out["hessian"] = hess(graph, point, wrt, seeds, dtype, limits, autograd)
+    if backward is not None:
+        from .mechanics import backward_passes
+
+        out["backward"] = backward_passes(graph, point, wrt, backward, seeds, zero_grad,
+                                          retain_graph, rebuild, dtype)
+    if tensors:
+        from .mechanics import tensor_table
+
+        out["tensors"] = tensor_table(graph, point, seeds, dtype)
+    updates = _inplace(inplace)
+    if updates:
+        from .mechanics import inplace_experiments
+
+        out["inplace"] = inplace_experiments(graph, point, wrt, updates, seeds, dtype)
+    if limit_table is not False:
+        from .limits_table import difference_table
+
+        decades = None if limit_table is True else int(limit_table)
+        out["limit_table"] = [difference_table(graph, point, v, gradient[v], seeds, dtype,
+                                               decades) for v in wrt]
+    return out

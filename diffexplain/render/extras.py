@@ -1,0 +1,207 @@
+"""Sections for the autograd lessons kept in ``Explanation.extras`` (text and Markdown).
+
+Pure functions of the explanation, like every renderer: each key of ``extras``
+that :mod:`diffexplain.lessons` fills has one text and one Markdown section;
+unknown keys are left to whoever added them (the JSON keeps everything).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..printing import fmt_number
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..explanation import Explanation
+
+__all__ = ["markdown_sections", "text_sections"]
+
+
+def _n(x: float | None, digits: int = 6) -> str:
+    return "—" if x is None else fmt_number(x, digits)
+
+
+def _clip(s: str, n: int = 60) -> str:
+    """Long closed forms are cut in tables (the JSON keeps them whole)."""
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _b(x: bool | None) -> str:
+    return "—" if x is None else str(x)
+
+
+# --- the data of each section, as (title, intro lines, tables, closing lines) -----------------
+Table = tuple[list[str], list[list[str]]]
+Section = tuple[str, list[str], list[Table], list[str]]
+
+
+def _outputs(d: Mapping[str, Any]) -> list[Section]:
+    intro = []
+    for per in d["per_output"].values():
+        for der in per.values():
+            width = min(40, max(len(line) for line in der["lines"]))
+            rows = [f"{der['lhs'] if k == 0 else ' ' * len(der['lhs'])} = {line.ljust(width)}"
+                    + (f"   # {rule}" if rule else "")
+                    for k, (line, rule) in enumerate(zip(der["lines"], der["rules"]))]
+            intro.extend(rows)
+            intro.append("")
+    closing = []
+    t = d.get("torch")
+    if t and "code" in t:
+        closing += [f">>> {c}" for c in t["code"]]
+        closing.append(f"loss = [{', '.join(_n(x) for x in t['loss'])}], loss.grad_fn = "
+                       f"{t['loss_grad_fn']}; " +
+                       ", ".join(f"{v}.grad = {_n(g)}" for v, g in t["gradient"].items()))
+    return [("Each output on its own (the weighted sum above combines them)", intro, [],
+             closing)]
+
+
+def _higher(d: Mapping[str, Any]) -> list[Section]:
+    out = []
+    for v, r in d["variables"].items():
+        rows = [[s["lhs"], _clip(s["symbolic"]), _n(s["value"], 10), _n(s["autograd"], 10),
+                 s["grad_fn"] or "None", _b(s["requires_grad"]),
+                 "—" if s.get("agree") is None else ("✓" if s["agree"] else "✗")]
+                for s in r["orders"]]
+        table = (["", "symbolic", "value", "autograd", "grad_fn", "requires_grad", "agree"], rows)
+        code = [f">>> {s['code']}" for s in r["orders"] if s.get("code")]
+        first = r["orders"][0]
+        notes = [s["note"] for s in r["orders"] if s["note"]]
+        closing = code + notes
+        if first.get("grad_fn"):
+            closing.append(f"The first derivative is itself a tensor with grad_fn "
+                           f"{first['grad_fn']}: create_graph=True recorded how it was computed, "
+                           "so it can be differentiated again. The last call did not ask for "
+                           "a graph, so its result has grad_fn None.")
+        out.append((f"Higher order: derivatives of order 1 to {d['order']} in {v} "
+                    "(torch.autograd.grad with create_graph=True)", [], [table], closing))
+    return out
+
+
+def _hessian(d: Mapping[str, Any]) -> list[Section]:
+    vs = d["variables"]
+    rows = [[f"∂/∂{a}"] + [f"{d['symbolic'][i][j]} = {_n(d['symbolic_values'][i][j], 10)}"
+                           for j in range(len(vs))] for i, a in enumerate(vs)]
+    tables: list[Table] = [([""] + [f"∂/∂{b}" for b in vs], rows)]
+    closing = []
+    if d.get("autograd") is not None:
+        tables.append(([f"torch: {d['code']}"] + [f"∂/∂{b}" for b in vs],
+                       [[f"∂/∂{a}"] + [_n(x, 10) for x in d["autograd"][i]]
+                        for i, a in enumerate(vs)]))
+        closing.append("symbolic and torch Hessians " + ("agree" if d["agree"] else "DIFFER"))
+    return [("Hessian: the second partials ∂²/∂u∂v (sympy vs torch.autograd.functional.hessian)",
+             [], tables, closing)]
+
+
+def _backward(d: Mapping[str, Any]) -> list[Section]:
+    runs = d["runs"]
+    wrt = next((list(r["grad"]) for r in runs if r["grad"]), [])
+    rows = []
+    for r in runs:
+        grads = [_n(r["grad"][v]) for v in wrt] if r["grad"] else ["RuntimeError"] * len(wrt)
+        rows.append([str(r["pass"]), "True" if r["retain_graph"] else "False",
+                     "yes" if r["rebuilt"] else "no", *grads,
+                     "yes" if r["zeroed"] else "no",
+                     {True: "yes", False: "no", None: "nothing saved"}[r["freed"]]])
+    head = ["pass", "retain_graph", "forward rebuilt", *[f"{v}.grad" for v in wrt],
+            "zeroed after", "graph freed"]
+    closing = [d["summary"]]
+    if d["error"]:
+        closing += [f"pass {d['error']['pass']} raised RuntimeError: {d['error']['message']}",
+                    f"why: {d['error']['why']}"]
+    return [(f"Backward {d['passes']} time(s) (zero_grad={d['zero_grad']}, retain_graph="
+             f"{d['retain_graph']}, rebuild={d['rebuild']})", [], [(head, rows)], closing)]
+
+
+def _tensors(d: Mapping[str, Any]) -> list[Section]:
+    rows = [[r["node"], str(r["is_leaf"]), str(r["requires_grad"]), r["grad_fn"] or "None",
+             _n(r["grad"]) if r["grad_kept"] else "None" + (" (UserWarning)" if r["warned"]
+                                                            else ""),
+             ", ".join(r["saved"]) or "—", ", ".join(r["saved_by"]) or "—"] for r in d["rows"]]
+    head = ["tensor", "is_leaf", "requires_grad", "grad_fn", ".grad (no retain_grad)",
+            "its node saved", "saved by"]
+    closing = [d["note"]]
+    if d["warning"]:
+        closing.append(f"torch's warning on reading a non-leaf's .grad: {d['warning']}")
+    return [("Leaves, grad_fn and saved tensors (one backward, no retain_grad)", [],
+             [(head, rows)], closing)]
+
+
+def _inplace(d: Sequence[Mapping[str, Any]]) -> list[Section]:
+    out = []
+    for exp in d:
+        lines = [f"backward nodes that saved {exp['node']}: "
+                 f"{', '.join(exp['saved_by']) or 'none'}"]
+        for s in exp["steps"]:
+            lines.append(f">>> {s['code']}")
+            if s["error"]:
+                lines.append(f"RuntimeError: {s['error']}")
+            else:
+                lines.append("ran: " + ", ".join(f"{v}.grad = {_n(g)}"
+                                                 for v, g in s["result"].items()))
+            lines.append(f"why: {s['why']}")
+        kind = "a leaf" if exp["leaf"] else "an intermediate"
+        out.append((f"In-place update of {exp['node']} ({kind}) by {_n(exp['amount'])}", lines,
+                    [], []))
+    return out
+
+
+def _limit(d: Sequence[Mapping[str, Any]]) -> list[Section]:
+    out = []
+    for t in d:
+        rows = [[f"{r['h']:.0e}", f"{r['forward']:.5f}", f"{r['forward_error']:.1e}",
+                 f"{r['central']:.5f}", f"{r['central_error']:.1e}"] for r in t["rows"]]
+        head = ["h", "(f(x+h)−f(x))/h", "error", "(f(x+h)−f(x−h))/2h", "error"]
+        closing = [t["note"]]
+        if t["tangent"]:
+            closing.append(f"tangent at {t['variable']} = {_n(t['at'])}: {t['tangent']}")
+        out.append((f"The derivative as a limit: ∂/∂{t['variable']} at {t['variable']} = "
+                    f"{_n(t['at'])} is {_n(t['true'], 10)} ({t['dtype']})", [], [(head, rows)],
+                    closing))
+    return out
+
+
+_SECTIONS: dict[str, Callable[[Any], list[Section]]] = {
+    "outputs": _outputs, "higher_order": _higher, "hessian": _hessian, "backward": _backward,
+    "tensors": _tensors, "inplace": _inplace, "limit_table": _limit,
+}
+
+
+def _sections(e: Explanation) -> list[Section]:
+    out: list[Section] = []
+    for key, fn in _SECTIONS.items():
+        if key in e.extras:
+            out.extend(fn(e.extras[key]))
+    return out
+
+
+def text_sections(e: Explanation) -> list[str]:
+    """Lines to put before the side-by-side table of the text output."""
+    from .text import table
+
+    out: list[str] = []
+    for title, intro, tables, closing in _sections(e):
+        out.append(title)
+        out.extend(f"  {line}".rstrip() for line in intro)
+        for head, rows in tables:
+            out.append(table(rows, head))
+        out.extend(f"  {line}" for line in closing)
+        out.append("")
+    return out
+
+
+def markdown_sections(e: Explanation) -> list[str]:
+    """Markdown blocks (headings, code for derivations and torch calls, pipe tables)."""
+    from .markdown import _md_table
+
+    parts: list[str] = []
+    for title, intro, tables, closing in _sections(e):
+        parts.append(f"### {title}")
+        if intro:
+            parts.append("```text\n" + "\n".join(intro).rstrip() + "\n```")
+        for head, rows in tables:
+            parts.append(_md_table(head, rows))
+        if closing:
+            parts.append("\n".join(f"- {line}" for line in closing))
+    return parts
