@@ -12,11 +12,11 @@ decides (``LC_ALL``, ``LC_MESSAGES``, ``LANG``; ``zh*`` → Chinese, anything el
 English).
 
 >>> with use_lang("zh"):
-...     _("Verdict")
-'结论'
+...     _("gradient")
+'梯度'
 >>> with use_lang("en"):
-...     _("Verdict")
-'Verdict'
+...     _("gradient")
+'gradient'
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 __all__ = [
+    "GLOSSARY",
     "LANGUAGES",
     "LOCALE_DIR",
     "N_",
@@ -195,6 +196,24 @@ def figure_rc(lang: str | None = None) -> tuple[str, dict[str, Any]]:
         return "en", {}
     # DejaVu Sans first keeps Latin letters, digits and math symbols as in English figures;
     # matplotlib falls back glyph by glyph to the CJK font for Chinese characters
-    return lang, {"font.family": "sans-serif",
-                  "font.sans-serif": ["DejaVu Sans", family],
-                  "axes.unicode_minus": False}
+    return lang, {"font.family": ["DejaVu Sans", family]}
+
+
+# --- the terms of the notes -------------------------------------------------------------------
+#: (English term, Chinese term, regex of the English term in a message): every translated
+#: message whose English matches the regex must use the Chinese term (tests/test_i18n.py);
+#: docs/glossary.md and docs/glossary.zh.md explain them.
+GLOSSARY: tuple[tuple[str, str, str], ...] = (
+    ("computational graph", "计算图", r"(?i)\bcomputational graph\b"),
+    ("leaf (is_leaf)", "叶子节点", r"(?i)\bleaf\b|\bleaves\b"),
+    ("chain rule", "链式法则", r"(?i)\bchain rule\b"),
+    ("gradient", "梯度", r"(?i)\bgradients?\b(?!=)"),
+    ("backward pass (backpropagation)", "反向传播", r"(?i)\bbackward pass(es)?\b"),
+    ("forward pass", "前向传播", r"(?i)\bforward pass\b"),
+    ("gradient accumulation", "梯度累加", r"(?i)\bgradients accumulate\b"),
+    ("zeroing gradients (zero_grad)", "梯度清零", r"(?i)\bzero them\b|\bzeroed after each\b"),
+    ("in-place operation", "原地操作", r"(?i)\bin-place\b"),
+    ("higher-order derivative", "高阶导数", r"(?i)\bhigher[- ]order\b"),
+    ("logistic regression", "对数几率回归", r"(?i)\blogistic regression\b"),
+    ("finite differences", "有限差分", r"(?i)\bfinite[- ]differences?\b"),
+)

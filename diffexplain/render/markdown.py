@@ -21,7 +21,8 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def nodes_table(e: Explanation) -> str:
-    rows = [[f"`{n.id}`", f"`{n.expr}`" if n.kind == "operation" else n.kind,
+    kinds = {"variable": _("variable"), "constant": _("constant")}
+    rows = [[f"`{n.id}`", f"`{n.expr}`" if n.kind == "operation" else kinds.get(n.kind, n.kind),
              fmt_number(n.value), "" if n.grad is None else fmt_number(n.grad)]
             for n in e.nodes]
     return _md_table([_("node"), _("definition"), _("value"), _("gradient")], rows)
