@@ -45,6 +45,7 @@ __all__ = [
     "ngettext",
     "normalize",
     "renders_in_lang",
+    "rule_text",
     "use_lang",
 ]
 
@@ -217,3 +218,15 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
     ("logistic regression", "对数几率回归", r"(?i)\blogistic regression\b"),
     ("finite differences", "有限差分", r"(?i)\bfinite[- ]differences?\b"),
 )
+
+
+def rule_text(rule: str) -> str:
+    """A differentiation rule's name from the function table in the current language.
+
+    The table (:mod:`diffexplain.functions`) marks its rules with :func:`N_`; the chain-rule
+    entries are one template with the function's derivative filled in.
+    """
+    head = "chain rule, d/du "
+    if rule.startswith(head):
+        return _("chain rule, d/du {derivative}").format(derivative=rule[len(head):])
+    return _(rule)
