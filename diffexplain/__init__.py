@@ -26,12 +26,14 @@ __all__ = [
     "ParseError",
     "VerificationError",
     "__version__",
+    "check",
     "explain",
     "parse",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .api import explain
+    from .check import check
     from .parsing import parse
 
 
@@ -41,6 +43,11 @@ def __getattr__(name: str) -> Any:
         from .api import explain
 
         return explain
+    if name == "check":
+        from .check import check
+
+        globals()["check"] = check
+        return check
     if name == "parse":
         from .parsing import parse
 
