@@ -213,14 +213,52 @@ def _mistakes(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _init_worker() -> None:
+_COUNTER: Any = None  # in a worker: the shared count of graded submissions
+
+
+def _init_worker(counter: Any) -> None:
     import signal
 
+    global _COUNTER
+    _COUNTER = counter
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
 
 
-def _work(args: tuple[Mapping[str, Any], Limits]) -> dict[str, Any]:
-    return grade_one(*args)
+def _work(task: tuple[list[int], list[Mapping[str, Any]], Limits]) -> list[tuple[int, dict[str, Any]]]:
+    indices, subs, limits = task
+    out = []
+    for i, s in zip(indices, subs):
+        out.append((i, grade_one(s, limits)))
+        with _COUNTER.get_lock():
+            _COUNTER.value += 1
+    return out
+
+
+def _exercise_key(sub: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps([sub.get("expression", sub.get("expr")), sub.get("wrt"),
+                           sub.get("point", sub.get("at"))], sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return ""
+
+
+def _tasks(submissions: Sequence[Mapping[str, Any]], jobs: int,
+           limits: Limits) -> list[tuple[list[int], list[Mapping[str, Any]], Limits]]:
+    """Submissions of one exercise go to one process (each builds an exercise once), split
+    only when one exercise is more than a process's share; biggest tasks first."""
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(submissions):
+        groups.setdefault(_exercise_key(s), []).append(i)
+    share = max(1, math.ceil(len(submissions) / jobs))
+    tasks = []
+    for idx in groups.values():
+        parts = max(1, min(jobs, math.ceil(len(idx) / share)))
+        size = math.ceil(len(idx) / parts)
+        for k in range(0, len(idx), size):
+            chunk = idx[k:k + size]
+            tasks.append((chunk, [submissions[i] for i in chunk], limits))
+    tasks.sort(key=lambda t: -len(t[0]))
+    return tasks
 
 
 def grade(submissions: Sequence[Mapping[str, Any]], jobs: int = 1,
@@ -240,12 +278,23 @@ def grade(submissions: Sequence[Mapping[str, Any]], jobs: int = 1,
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        chunk = max(1, min(16, len(submissions) // (jobs * 8) or 1))
-        with ctx.Pool(jobs, initializer=_init_worker) as pool:
-            for row in pool.imap(_work, [(s, limits) for s in submissions], chunksize=chunk):
-                rows.append(row)
-                if tick:
-                    tick(1)
+        counter = ctx.Value("i", 0)
+        found: list[dict[str, Any] | None] = [None] * len(submissions)
+        seen = 0
+        with ctx.Pool(jobs, initializer=_init_worker, initargs=(counter,)) as pool:
+            result = pool.map_async(_work, _tasks(submissions, jobs, limits), chunksize=1)
+            while True:
+                result.wait(0.1)
+                done = counter.value
+                if tick and done > seen:
+                    tick(done - seen)
+                    seen = done
+                if result.ready():
+                    break
+            for part in result.get():
+                for i, row in part:
+                    found[i] = row
+        rows = [r for r in found if r is not None]
     if isinstance(progress, Progress):
         progress.close()
     return Report(rows, time.monotonic() - start, jobs, _mistakes(rows))

@@ -315,8 +315,14 @@ class _Reader:
             else:
                 fn = op_table(n.op)
                 full.append(fn.sympy(sp, *(full[i] for i in n.inputs)))
+                args = [shown[i] for i in n.inputs]
+                if n.op in ("add", "mul") and type(args[0]) is (sp.Add if n.op == "add" else sp.Mul):
+                    # a + b + c as written, not (a + b) + c
+                    shown.append((sp.Add if n.op == "add" else sp.Mul)(*args[0].args, args[1],
+                                                                        evaluate=False))
+                    continue
                 with sp.evaluate(False):
-                    shown.append(fn.sympy(sp, *(shown[i] for i in n.inputs)))
+                    shown.append(fn.sympy(sp, *args))
         out = step.outputs[0]
         lit = step.nodes[out].literal if step.nodes[out].op == "const" else None
         self.names = names

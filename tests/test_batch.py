@@ -48,19 +48,22 @@ def test_batch_report_and_summary(jobs):
     assert "most common mistakes" in table and "lost-inner-derivative      2    67%" in table
 
 
-def test_cli_batch_json_and_csv(run_cli, tmp_path):
+def test_cli_batch_json_and_csv(capsys, tmp_path):
+    from diffexplain.cli import main
+
     src = tmp_path / "subs.jsonl"
     src.write_text("\n".join(_jsonl()) + "\n", encoding="utf-8")
-    out = run_cli("check", "--batch", str(src), "-o", "report.json", "--jobs", "2", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    assert "graded 8 submissions" in out.stdout
-    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    out = tmp_path / "report.json"
+    assert main(["check", "--batch", str(src), "-o", str(out), "--jobs", "2"]) == 0
+    assert "graded 8 submissions" in capsys.readouterr().out
+    report = json.loads(out.read_text(encoding="utf-8"))
     assert report["summary"]["wrong"] == 3 and len(report["submissions"]) == 8
-    out = run_cli("check", "--batch", str(src), "-o", "report.csv", "--jobs", "1", cwd=tmp_path)
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "report.csv").read_text("utf-8"))))
+    out = tmp_path / "report.csv"
+    assert main(["check", "--batch", str(src), "-o", str(out), "--jobs", "1"]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
     assert rows[1]["id"] == "bob" and rows[1]["mistake"] == "missing-path"
-    missing = run_cli("check", "--batch", str(tmp_path / "nope.jsonl"))
-    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    assert main(["check", "--batch", str(tmp_path / "nope.jsonl")]) == 2
+    assert "cannot read" in capsys.readouterr().err
 
 
 def test_progress_bar_draws_when_enabled():

@@ -123,21 +123,25 @@ def test_markdown_and_latex():
     assert r"\begin{aligned}" in tex
 
 
-def test_cli_exit_codes(run_cli, tmp_path):
-    ok = run_cli("check", E1, "--wrt", "w", "--steps", "b + a; 2w + x + 1", "--at", "w=1,x=2")
-    assert ok.returncode == 0 and "✓ all 2 steps are right" in ok.stdout
-    bad = run_cli("check", E1, "--wrt", "w", "--steps", "b*1 + a*1; b + a; (w+1) + (x+w); "
-                  "2*w + x; 4", "--at", "w=1,x=2", "--format", "json")
-    assert bad.returncode == 1
-    assert json.loads(bad.stdout)["first_error"] == 3
-    err = run_cli("check", E1, "--wrt", "w", "--steps", "b +", "--at", "w=1,x=2")
-    assert err.returncode == 2 and err.stderr.startswith("diffexplain: error: step 1")
+def test_cli_exit_codes(capsys, tmp_path):
+    from diffexplain.cli import main
+
+    assert main(["check", E1, "--wrt", "w", "--steps", "b + a; 2w + x + 1", "--at", "w=1,x=2"]) == 0
+    assert "✓ all 2 steps are right" in capsys.readouterr().out
+    assert main(["check", E1, "--wrt", "w", "--steps", "b*1 + a*1; b + a; (w+1) + (x+w); "
+                 "2*w + x; 4", "--at", "w=1,x=2", "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["first_error"] == 3
+    assert main(["check", E1, "--wrt", "w", "--steps", "b +", "--at", "w=1,x=2"]) == 2
+    assert capsys.readouterr().err.startswith("diffexplain: error: step 1")
+
+
+def test_cli_homework_file(run_cli, tmp_path):
     hw = tmp_path / "hw.md"
     hw.write_text("# HW\n## 1\nexpression: (x+w)*(w+1)\nwrt: w\nat: w=1, x=2\n- b + a\n\n"
                   "## 2\nexpression: sin(x**2)\nat: x=1\nSome prose.\n= cos(x^2)\n",
                   encoding="utf-8")
     out = run_cli("check", str(hw), "--format", "json")
-    assert out.returncode == 1
+    assert out.returncode == 1, out.stderr
     got = json.loads(out.stdout)
     assert [g["ok"] for g in got] == [True, False]
     assert got[1]["mistake"]["code"] == "lost-inner-derivative"

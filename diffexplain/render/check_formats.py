@@ -57,10 +57,12 @@ def _num(x: float | None) -> float | str | None:
 def text(r: CheckResult) -> str:
     """✓/✗ per step, the reason under the first ✗ (and under later wrong steps)."""
     out = [f"diffexplain check: {r.lhs} of {r.expression}" + (f" at {_point(r)}" if r.point else "")]
-    width = max(len(s.text or s.expr) for s in r.steps)
+    width = max(_width(s.text or s.expr) for s in r.steps)
     for s in r.steps:
         mark = "✓" if s.ok else "✗"
-        line = f"  {mark} {s.index + 1:>2}  {(s.text or s.expr):<{width}}  ({s.method})"
+        shown = s.text or s.expr
+        pad = " " * (width - _width(shown))
+        line = f"  {mark} {s.index + 1:>2}  {shown}{pad}  ({s.method})"
         out.append(line.rstrip())
         if not s.ok or (r.first_error is not None and s.index > r.first_error):
             out.append(f"        {s.reason}")
@@ -75,6 +77,13 @@ def text(r: CheckResult) -> str:
     out.append("")
     out.append(("✓ " if r.ok else "✗ ") + _summary(r))
     return "\n".join(out) + "\n"
+
+
+def _width(s: str) -> int:
+    """Columns on a terminal: combining marks (the bar of ā) take none."""
+    import unicodedata
+
+    return sum(not unicodedata.combining(c) for c in s)
 
 
 def _md_cell(s: str) -> str:
