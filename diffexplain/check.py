@@ -41,6 +41,11 @@ __all__ = ["CheckResult", "Mistake", "StepResult", "check", "split_steps"]
 
 #: most steps one derivation may have
 MAX_STEPS = 200
+#: longest step (characters): a step is a line of a derivation, not a program
+MAX_STEP_LENGTH = 10_000
+#: a step's graph: nodes and nesting depth (deeper sympy trees overflow the printers' stack)
+STEP_NODES = 1000
+STEP_DEPTH = 80
 #: random points (besides the given one) where steps are compared
 POINTS = 8
 #: largest difference (sympy operations) that ``expand`` is tried on
@@ -282,7 +287,9 @@ class _Reader:
 
         sp, g = self.sp, self.g
         text = self.normalize(raw)
-        step = parse(text, self.ex.limits)
+        lim = self.ex.limits
+        step = parse(text, lim.with_(max_nodes=min(lim.max_nodes, STEP_NODES),
+                                     max_depth=min(lim.max_depth, STEP_DEPTH)))
         if len(step.outputs) != 1 or any(n.op == "var" and n.name in ("",) for n in step.nodes):
             raise InputError("a step is one expression")
         full: list[Any] = []
@@ -359,14 +366,25 @@ def _same(a: list[float], b: list[float], only_point: bool, allowance: float = 0
     return True if tried else None
 
 
+def _cheap(sp: Any, e: Any) -> bool:
+    """Small enough to ``expand``: few operations and no high integer powers ((x+1)**900)."""
+    if sp.count_ops(e) >= EXPAND_OPS:
+        return False
+    return not any(p.exp.is_Integer and abs(p.exp) > 8 for p in e.atoms(sp.Pow))
+
+
 def _symbolic(sp: Any, a: Any, b: Any) -> bool:
     try:
         if a == b:
             return True
         d = a - b
-        return bool(d == 0 or (sp.count_ops(d) < EXPAND_OPS and sp.expand(d) == 0))
+        return bool(d == 0 or (_cheap(sp, d) and sp.expand(d) == 0))
     except Exception:  # noqa: BLE001 - a failing shortcut only means "numeric"
         return False
+
+
+def _clip(s: str, n: int = 60) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def _at(point: Mapping[str, float]) -> str:
@@ -440,8 +458,13 @@ def _grade(ex: _Exercise, text: str, items: list[str]) -> CheckResult:
         try:
             st = _read_step(ex, raw, k == 0, lhs, y)
         except InputError as err:
-            raise InputError(f"step {k + 1} ({raw!r}): {err.message}", err.source,
+            raise InputError(f"step {k + 1} ({_clip(raw)!r}): {err.message}", err.source,
                              err.pos, err.length) from None
+        except LimitExceeded as err:
+            raise LimitExceeded(f"step {k + 1}: {err.message}", f"a step may have at most "
+                                f"{STEP_NODES} nodes and {STEP_DEPTH} levels of nesting"
+                                if "nodes" in err.message or "nesting" in err.message
+                                else err.hint) from None
         vals, const, ok, method, reason = st.vals, st.const, st.ok, st.method, st.reason
         follows = None
         if prev is not None and not st.unknown:
@@ -490,6 +513,9 @@ class _Step:
 def _read_step(ex: _Exercise, raw: str, first: bool, lhs: str, y: str) -> _Step:
     """Everything about one step that does not depend on its neighbours (cached per exercise:
     a class writes the same lines many times)."""
+    if len(raw) > MAX_STEP_LENGTH:
+        raise LimitExceeded(f"a step of {len(raw)} characters, more than {MAX_STEP_LENGTH}",
+                            "a step is one line of a derivation")
     key = (raw, first)
     hit = ex.steps.get(key)
     if hit is not None:
@@ -601,11 +627,13 @@ def _match(ex: _Exercise, st: _Step, lhs: str) -> tuple[str, str, dict[str, str]
     else:
         d = st.expr - ex.truth
         try:
-            if sp.count_ops(d) < EXPAND_OPS:
+            if _cheap(sp, d):
                 d = sp.factor_terms(sp.expand(d))
         except Exception:  # noqa: BLE001 - showing the raw difference is fine
             pass
         diff_text = p_text(d)
+        if len(diff_text) > 160:
+            diff_text = diff_text[:159] + "…"
     body = (f"matches no known slip: it differs from {lhs} = {p_text(ex.truth)} by "
             f"{diff_text} (at {_at(ex.point)}: {fmt_number(vals[0])} instead of "
             f"{fmt_number(ex.truth_vals[0])}).")

@@ -185,3 +185,16 @@ def test_printed_derivations_are_accepted(expr, xv, wv, form):
         steps = [getattr(line, form) for line in d.lines]
         r = dx.check(expr, wrt=v, steps=steps, at=at)
         assert r.ok, (expr, at, v, [(s.expr, s.reason) for s in r.steps if not s.ok])
+
+
+def test_hostile_steps_end_cleanly():
+    from diffexplain.errors import LimitExceeded
+
+    with pytest.raises(LimitExceeded, match="step 1: nesting deeper than 80"):
+        dx.check("x**2", steps=["sin(" * 200 + "x" + ")" * 200], at={"x": 1})
+    with pytest.raises(LimitExceeded, match="step 1: the graph has more than 1000 nodes"):
+        dx.check("x**2", steps=["+".join(["x"] * 1500)], at={"x": 1})
+    with pytest.raises(LimitExceeded, match="exponent"):
+        dx.check("x**2", steps=["x**9**9**9"], at={"x": 1})
+    r = dx.check("x**2", steps=["(x+1)**999"], at={"x": 1})  # not expanded: 1,000 terms
+    assert r.mistake.code == "unknown" and len(r.mistake.sentence) < 400
