@@ -5,6 +5,9 @@ Each submission is one exercise with a derivation that is right or carries one k
 
     python benchmarks/make_submissions.py 1000 > /tmp/submissions.jsonl
     python -m diffexplain check --batch /tmp/submissions.jsonl -o /tmp/report.json --jobs 2 --progress
+
+``--distinct`` moves every submission's point a little, so each one is a new exercise
+(nothing is cached: measures the cost of building exercises, where more jobs help).
 """
 
 from __future__ import annotations
@@ -36,7 +39,16 @@ BROKEN = [{"expression": "sin(x", "point": "x=1", "steps": ["cos(x)"]},
           {"expression": "x**2", "steps": ["2x"]}]
 
 
-def main(n: int, seed: int = 0) -> None:
+def _jitter(point: str, rng: random.Random) -> str:
+    """The same exercise at another point: a distinct exercise, so nothing is cached."""
+    parts = []
+    for item in point.split(","):
+        name, value = item.split("=")
+        parts.append(f"{name}={float(value) + rng.randint(1, 999) / 1000:g}")
+    return ",".join(parts)
+
+
+def main(n: int, seed: int = 0, distinct: bool = False) -> None:
     rng = random.Random(seed)
     for k in range(n):
         if rng.random() < 0.02:
@@ -44,10 +56,14 @@ def main(n: int, seed: int = 0) -> None:
         else:
             expr, point, wrt, right, slips = rng.choice(EXERCISES)
             steps = right if rng.random() < 0.4 else rng.choice(slips)
+            if distinct:  # the numbers of the original point are wrong elsewhere: drop them
+                point = _jitter(point, rng)
+                steps = [s for s in steps if not s.replace(".", "").isdigit()] or steps
             sub = {"expression": expr, "point": point, "wrt": wrt, "steps": steps}
         sub["id"] = f"s{k:04d}"
         sys.stdout.write(json.dumps(sub, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    args = [a for a in sys.argv[1:] if a != "--distinct"]
+    main(int(args[0]) if args else 1000, distinct="--distinct" in sys.argv)
