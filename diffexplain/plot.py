@@ -154,11 +154,9 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
 
 def figure(t: TangentPlot) -> Figure:
     """Two panels: f with its tangent line; |error| of the quotients against h (log–log)."""
-    import matplotlib
+    from .render.figure import _agg
 
-    if matplotlib.get_backend().lower() != "agg":
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _agg()
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.6))
     x0 = t.point[t.var]

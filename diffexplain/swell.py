@@ -98,11 +98,9 @@ class SwellTable:
 
     def figure(self) -> Figure:
         """Sizes against n on a log axis."""
-        import matplotlib
+        from .render.figure import _agg
 
-        if matplotlib.get_backend().lower() != "agg":
-            matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = _agg()
 
         fig, ax = plt.subplots(figsize=(8, 4.8))
         ns = [r.n for r in self.rows]

@@ -97,6 +97,7 @@ def test_draw_on_given_axes_and_explanation_method(e1):
 def test_repr_html_embeds_inline_svg(e1):
     html = e1._repr_html_()
     assert "<svg" in html and "</svg>" in html
+    assert "∂y/∂a = b = 2" in html  # labels stay text in the inline SVG
 
 
 def test_thousand_node_graph_draws(tmp_path: Path):

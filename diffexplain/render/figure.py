@@ -47,9 +47,13 @@ HIGHLIGHT = "#c0392b"
 
 
 def _agg() -> Any:
+    """pyplot on the Agg backend, except inside a Jupyter kernel, whose inline backend stays."""
+    import sys
+
     import matplotlib
 
-    matplotlib.use("Agg", force=False) if matplotlib.get_backend().lower() != "agg" else None
+    if "ipykernel" not in sys.modules and matplotlib.get_backend().lower() != "agg":
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
@@ -471,9 +475,13 @@ def save(fig: Figure, path: str) -> None:
 
 def svg(e: Explanation, wrt: str | None = None, autograd: bool = False) -> str:
     """The drawing as an SVG string (for notebooks and the HTML renderer)."""
+    import matplotlib
+
     plt = _agg()
     fig = figure(e, wrt=wrt, autograd=autograd)
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    # text stays text (selectable, searchable, a third of the size); browsers have the fonts
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     return buf.getvalue()
