@@ -99,12 +99,12 @@ class Trace:
         if self.mode == "forward":
             return (f"Forward mode: one tangent pass per input: {n} input{'s' * (n != 1)} "
                     f"({', '.join(self.inputs)}) → {n} pass{'es' * (n != 1)}; each pass gives "
-                    f"the derivatives of all {m} output{'s' * (m != 1)} with respect to one "
-                    f"input (one column of the {m}×{n} Jacobian). Reverse mode would need "
+                    f"the derivatives of {f'all {m} outputs' if m != 1 else 'the output'} with "
+                    f"respect to one input (one column of the {m}×{n} Jacobian). Reverse mode would need "
                     f"{m} pass{'es' * (m != 1)}.")
         return (f"Reverse mode: one adjoint pass per output: {m} output{'s' * (m != 1)} "
                 f"({', '.join(self.outputs)}) → {m} pass{'es' * (m != 1)}; each pass gives the "
-                f"derivatives of one output with respect to all {n} input{'s' * (n != 1)} "
+                f"derivatives of one output with respect to {f'all {n} inputs' if n != 1 else 'the input'} "
                 f"(one row of the {m}×{n} Jacobian). Forward mode would need "
                 f"{n} pass{'es' * (n != 1)}.")
 

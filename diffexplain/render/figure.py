@@ -331,7 +331,10 @@ def _draw_big(ax: Axes, g: nx.DiGraph, pos: dict[str, Any], hot: set[tuple[str, 
         keep = {v: v for v, d in g.nodes(data=True) if d["kind"] in ("variable", "output")}
         if len(keep) <= 60:
             nx.draw_networkx_labels(g, pos, labels=keep, ax=ax, font_size=7)
-    ax.legend(loc="lower left", fontsize=8, frameon=False, ncol=4, bbox_to_anchor=(0, -0.06))
+    leg = ax.legend(loc="lower left", fontsize=8, frameon=False, ncol=4,
+                    bbox_to_anchor=(0, -0.06))
+    for handle in leg.legend_handles:
+        handle.set_sizes([40])  # type: ignore[union-attr]
     ax.text(1.0, -0.04, f"{n} nodes, {g.number_of_edges()} edges: labels collapsed "
             "(values and adjoints are in --format json)", transform=ax.transAxes,
             ha="right", fontsize=8, color="#555555")
@@ -415,16 +418,26 @@ def draw_autograd(e: Explanation, ax: Axes | None = None, title: bool = True) ->
     else:
         import networkx as nx
 
-        nx.draw_networkx_edges(g, pos, ax=ax, edge_color="#c9b3d6", width=0.5, arrows=False)
+        named = len(g) <= NAME_LABELS
+        size = 520.0 if named else max(8.0, 260.0 / math.sqrt(len(g)))
+        nx.draw_networkx_edges(g, pos, ax=ax, edge_color="#c9b3d6", width=0.5, arrows=named,
+                               node_size=size)
         for kind in ("backward", "accumulate"):
             nodes = [v for v, d in g.nodes(data=True) if d["kind"] == kind]
             if nodes:
                 nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=ax, node_color=COLORS[kind],
-                                       edgecolors=EDGE[kind], linewidths=0.6,
-                                       node_size=max(10.0, 260.0 / math.sqrt(len(g))),
+                                       edgecolors=EDGE[kind], linewidths=0.6, node_size=size,
                                        label="AccumulateGrad" if kind == "accumulate"
                                        else "…Backward nodes")
-        ax.legend(loc="lower left", fontsize=8, frameon=False, bbox_to_anchor=(0, -0.06))
+        if named:  # "Mul\nv9": the operation and the graph node it belongs to
+            short = {v: d["name"].replace("Backward", "").rstrip("0123456789")
+                     .replace("AccumulateGrad", "Acc") + "\n" + (d["node"] or "")
+                     for v, d in g.nodes(data=True)}
+            nx.draw_networkx_labels(g, pos, labels=short, ax=ax, font_size=5)
+        leg = ax.legend(loc="lower left", fontsize=8, frameon=False, bbox_to_anchor=(0, -0.06),
+                        ncol=2)
+        for handle in leg.legend_handles:
+            handle.set_sizes([40])  # type: ignore[union-attr]
     ax.set_axis_off()
     sym = layered(e)
     aligned = len(g) and all(d["node"] in sym for _, d in g.nodes(data=True))

@@ -58,10 +58,10 @@ def _text_rows(rows: Sequence[TraceRow]) -> str:
     shown, hidden = _limit(rows)
     out = []
     for r in shown:
-        out.append([f"{r.var} = {r.formula}", "" if _skip_values(r) else f"= {r.values}",
+        out.append([r.var, f"= {r.formula}", "" if _skip_values(r) else f"= {r.values}",
                     f"= {fmt_number(r.value)}", r.definition])
     if hidden:
-        out.insert(len(shown) // 2, [f"… {hidden} more rows", "", "", ""])
+        out.insert(len(shown) // 2, ["…", f"{hidden} more rows", "", "", ""])
     return table(out)
 
 
