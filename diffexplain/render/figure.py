@@ -254,7 +254,7 @@ def draw(e: Explanation, ax: Axes | None = None, wrt: str | None = None,
         lead = f"{e.expression}   at {point}"
         lead = lead if len(lead) <= 90 else lead[:87] + "…"
         sub = f"red: the paths that make up ∂{_y(e)}/∂{wrt}" if hot else ""
-        if wrt and wrt in e.gradient:
+        if hot and wrt in e.gradient:
             sub += f" = {fmt_number(e.gradient[wrt])}"
         ax.set_title(lead + ("\n" + sub if sub else ""), fontsize=11, loc="left")
     return ax
@@ -444,8 +444,12 @@ def draw_autograd(e: Explanation, ax: Axes | None = None, title: bool = True) ->
     _frame(ax, _layout(sym), sym) if aligned else _frame(ax, pos, g)
     if title:
         torch_v = e.autograd.torch_version if e.autograd else ""
-        ax.set_title(f"torch {torch_v}: y.grad_fn and its next_functions "
+        outs = ", ".join(f"{o}.grad_fn" for o in e.outputs)
+        ax.set_title(f"torch {torch_v}: {outs} and its next_functions "
                      "(gradients flow right to left)", fontsize=11, loc="left")
+    if not len(g):
+        ax.text(0.5, 0.5, "no grad_fn: the output is a leaf, there is nothing to backpropagate "
+                "through", transform=ax.transAxes, ha="center", fontsize=10, color="#555555")
     return ax
 
 
