@@ -244,8 +244,11 @@ def _render_explanation(e: Any, expr: str, opts: Mapping[str, str], show: tuple[
     if opts.get("title"):
         parts.append(f'<p class="dx-title">{_e(opts["title"])}</p>')
     out = ", ".join(e.outputs)
-    parts.append(f'<p class="dx-head"><code>{_e(expr)}</code> at {_e(point)}: '
-                 f"{_e(out)} = {_e(fmt_number(e.value))}</p>")
+    values = ", ".join(f"{o} = {fmt_number(e.node(o).value)}" for o in e.outputs)
+    if len(e.outputs) > 1:
+        out = "L"
+        values += "; L = " + " + ".join(f"{fmt_number(w)}·{o}" for o, w in zip(e.outputs, e.weights))
+    parts.append(f'<p class="dx-head"><code>{_e(expr)}</code> at {_e(point)}: {_e(values)}</p>')
     if "graph" in show:
         rows = [[f"<code>{_e(n.id)}</code>", f"<code>{_e(n.expr)}</code>"
                  if n.kind == "operation" else n.kind, _e(fmt_number(n.value)),
@@ -291,8 +294,9 @@ def _render_explanation(e: Any, expr: str, opts: Mapping[str, str], show: tuple[
                          "without it a non-leaf's <code>.grad</code> stays None.</p>")
     if "saved" in show and e.autograd is not None:
         rows = [[f"<code>{_e(n.id)}</code>", f"<code>{_e(n.grad_fn)}</code>",
-                 ", ".join(f"<code>{_e(a)}</code> = " + (f"{_e(node)} " if node else "")
-                           + f"({_e(fmt_number(v))})" for a, node, v in n.saved)]
+                 ", ".join(f"<code>{_e(a)}</code> = " + (f"{_e(node)} ({_e(fmt_number(v))})"
+                                                          if node else _e(fmt_number(v)))
+                           for a, node, v in n.saved)]
                 for n in e.nodes if n.saved]
         right.append('<p class="dx-label">What each grad_fn saved for backward</p>')
         right.append(_table(["tensor", "grad_fn", "saved"], rows))
