@@ -26,6 +26,7 @@ __all__ = [
     "ParseError",
     "VerificationError",
     "__version__",
+    "check",
     "explain",
     "fn",
     "parse",
@@ -34,6 +35,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from .api import explain
+    from .checking import check
     from .parsing import parse
     from .tracing import fn, trace
 
@@ -44,6 +46,11 @@ def __getattr__(name: str) -> Any:
         from .api import explain
 
         return explain
+    if name == "check":
+        from .checking import check
+
+        globals()["check"] = check
+        return check
     if name == "parse":
         from .parsing import parse
 

@@ -114,11 +114,12 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         InputError: bad text or values (exit code 2 in the CLI).
         LimitExceeded: the input is over a limit (exit code 3).
 
-    >>> e = explain("(x+w)*(w+1)", at={"w": 1, "x": 2})
-    >>> e.gradient
-    {'w': 5.0, 'x': 2.0}
-    >>> [line.text for line in e.derivations["w"].lines][1:3]
-    ['b·1 + a·1', 'b + a']
+    Examples:
+        >>> e = explain("(x+w)*(w+1)", at={"w": 1, "x": 2})
+        >>> e.gradient
+        {'w': 5.0, 'x': 2.0}
+        >>> [line.text for line in e.derivations["w"].lines][1:3]
+        ['b·1 + a·1', 'b + a']
     """
     limits = limits or DEFAULT_LIMITS
     if dtype not in DTYPES:

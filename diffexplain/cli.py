@@ -27,7 +27,13 @@ examples:
   diffexplain explain "(x+w)*(w+1)" --at w=1,x=2 --wrt w --format json
   diffexplain explain "a = x + w; b = w + 1; y = a*b" --at "w=1 x=2"
   diffexplain explain "sin(x)*exp(-x)" --at x=0.5 --dtype float32 --check
+  diffexplain explain "(x+w)*(w+1)" --at w=1,x=2 --graph e1.svg --mode reverse
+  diffexplain check "(x+w)*(w+1)" --wrt w --at w=1,x=2 --steps "b*1 + a*1; b + a; 2*w + x"
+  diffexplain trace examples/control.py:f --at a=10
+  diffexplain plot "3*x**2 - 4*x" --at x=1 -o tangent.png
+  diffexplain swell --max-n 10
 
+Run 'diffexplain COMMAND --help' for each command's options and examples.
 exit codes: 0 ok, 1 methods disagree (--check), 2 bad input, 3 limit exceeded,
 4 internal error. Add --debug to see a traceback.
 """
@@ -119,6 +125,15 @@ def _add_explain(sub: Any) -> None:
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the explanation to FILE (atomically) instead of stdout")
     _lesson_flags(p)
+    g = p.add_argument_group("pictures and traces")
+    g.add_argument("--graph", metavar="FILE", help="draw the computational graph to FILE "
+                   "(.svg, .png, .pdf; .dot for Graphviz, .mmd for Mermaid)")
+    g.add_argument("--graph-autograd", metavar="FILE", help="draw the graph above torch's "
+                   "grad_fn graph (.svg, .png, .pdf, .dot)")
+    g.add_argument("--mode", choices=["forward", "reverse"], help="add the evaluation trace "
+                   "of forward mode (one pass per input) or reverse mode (one per output)")
+    g.add_argument("--jacobian", action="store_true", help="add the Jacobian of the outputs "
+                   "by both modes, sympy and torch.autograd.functional.jacobian")
     _limits_group(p)
     _common(p)
     p.set_defaults(func=_cmd_explain)
@@ -190,6 +205,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
                 raise InputError(f"{k!r} is given twice in --at")
             point[k] = v
+    _check_graph_paths(args)
     e = explain(_read_expression(args.expression), point, wrt=_split(args.wrt),
                 outputs=_split(args.outputs), weights=_weights(args.weights), dtype=args.dtype,
                 autograd=not args.no_autograd, numeric_check=not args.no_numeric,
@@ -197,8 +213,69 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                 **_lesson_kwargs(args))
     from .render import render
 
-    emit(render(e, args.format), args.output)
+    emit(_with_traces(e, args, render(e, args.format)), args.output)
+    _write_graphs(e, args)
     return EXIT_DISAGREE if args.check and not e.verdict.agree else EXIT_OK
+
+
+_GRAPH_EXT = {"graph": ("svg", "png", "pdf", "dot", "mmd"),
+              "graph_autograd": ("svg", "png", "pdf", "dot")}
+
+
+def _check_graph_paths(args: argparse.Namespace) -> None:
+    """Refuse a bad --graph file name before any work is done."""
+    from .errors import InputError
+
+    for key, exts in _GRAPH_EXT.items():
+        path = getattr(args, key, None)
+        if path and path.rsplit(".", 1)[-1].lower() not in exts:
+            raise InputError(f"cannot write the graph to {path!r}: the file name must end "
+                             f"in {', '.join('.' + x for x in exts)}")
+    if args.graph_autograd and args.no_autograd:
+        raise InputError("--graph-autograd needs torch: drop --no-autograd")
+
+
+def _with_traces(e: Any, args: argparse.Namespace, text: str) -> str:
+    """Append the --mode trace and the --jacobian to the rendered explanation."""
+    if not args.mode and not args.jacobian:
+        return text
+    parts = [x for x in (e.trace(args.mode) if args.mode else None,
+                         e.jacobian(use_torch=not args.no_autograd) if args.jacobian
+                         else None) if x is not None]
+    if args.format == "json":
+        import json
+
+        d = e.to_dict()
+        if args.mode:
+            d["trace"] = parts[0].to_dict()
+        if args.jacobian:
+            d["jacobian"] = parts[-1].to_dict()
+        return json.dumps(d, indent=2, ensure_ascii=False, allow_nan=False)
+    method = {"text": "to_text", "latex": "to_latex", "markdown": "to_markdown"}
+    if args.format == "html":
+        import html
+
+        return text + "".join(f"<pre>{html.escape(x.to_text())}</pre>" for x in parts)
+    return text.rstrip("\n") + "\n\n" + "\n".join(getattr(x, method[args.format])()
+                                                 for x in parts)
+
+
+def _write_graphs(e: Any, args: argparse.Namespace) -> None:
+    wrt = (_split(args.wrt) or [None])[0]
+    for key, combined in (("graph", False), ("graph_autograd", True)):
+        path = getattr(args, key, None)
+        if not path:
+            continue
+        ext = path.rsplit(".", 1)[-1].lower()
+        if ext in ("dot", "mmd"):
+            from .render.dot import to_dot, to_mermaid
+
+            write_atomic(path, to_dot(e, wrt, combined) if ext == "dot" else
+                         to_mermaid(e, wrt))
+            continue
+        from .render.figure import figure, save
+
+        save(figure(e, wrt=wrt, autograd=combined), path)
 
 
 def write_atomic(path: str, data: str | bytes) -> None:
@@ -206,6 +283,9 @@ def write_atomic(path: str, data: str | bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".diffexplain-", dir=directory)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a written file should not be private
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
@@ -280,8 +360,209 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     return EXIT_DISAGREE if args.check and not e.verdict.agree else EXIT_OK
 
 
+_CHECK_EXAMPLES = """\
+examples:
+  diffexplain check "(x+w)*(w+1)" --wrt w --at w=1,x=2 \\
+      --steps "b*1 + a*1; b + a; (w+1) + (x+w); 2*w + x; 4"
+  diffexplain check "sin(x**2)" --at x=0.5 --steps "cos(x^2)" --format markdown
+  diffexplain check homework.md                 # exercises: 'expression:', 'at:', '- step' lines
+  diffexplain check --batch submissions.jsonl -o report.json --jobs 2   # or report.csv
+
+steps: separated by ';' or newlines, or chained with '='; they may use the leaves, the
+intermediates (a, b, ... as 'explain' names them), partials dy/da (or ∂y/∂a), adjoints ā
+(adj(a)), numbers, and the unicode diffexplain prints (·, ×, −, ², √, 2w).
+exit codes: 0 every step right (--batch: the report was written), 1 a step is wrong,
+2 bad input, 3 limit exceeded.
+"""
+
+
+def _add_check(sub: Any) -> None:
+    p = sub.add_parser("check", help="check a learner's derivation step by step",
+                       description="Check each step of a derivation against the true "
+                       "derivative; mark the first wrong step and name the mistake.",
+                       epilog=_CHECK_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("target", nargs="?", help="the expression (with --steps), or a homework "
+                   "file ('-' reads standard input)")
+    p.add_argument("--steps", metavar="STEPS", help="the learner's steps, ';'-separated")
+    p.add_argument("--wrt", metavar="VAR", help="the variable (default: the only one)")
+    p.add_argument("--at", action="append", default=[], metavar="POINT",
+                   help="the point: w=1,x=2 (repeatable)")
+    p.add_argument("--format", "-f", default="text",
+                   choices=["text", "json", "markdown", "latex"], help="output format")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically); with "
+                   "--batch, .csv gives CSV and anything else JSON")
+    p.add_argument("--batch", metavar="JSONL", help="grade submissions, one JSON object a "
+                   "line: id, expression, point, wrt, steps")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="processes for --batch (default: the number of cores)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    _limits_group(p)
+    _common(p)
+    p.set_defaults(func=_cmd_check)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .parsing import parse_point
+
+    limits = limits_from(args)
+    if args.batch:
+        return _check_batch(args, limits)
+    if not args.target:
+        raise InputError("give an expression with --steps, a homework file, or --batch FILE")
+    point: dict[str, Any] = {}
+    for chunk in args.at:
+        for k, v in parse_point(chunk).items():
+            if k in point:
+                raise InputError(f"{k!r} is given twice in --at")
+            point[k] = v
+    from .checking import check
+    from .render.check_formats import render
+
+    if args.steps is not None:
+        r = check(_read_expression(args.target), wrt=args.wrt, steps=args.steps,
+                  at=point or None, limits=limits)
+        emit(render(r, args.format), args.output)
+        return EXIT_OK if r.ok else EXIT_DISAGREE
+    from .batch import read_homework
+
+    if args.target == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            with open(args.target, encoding="utf-8") as fh:
+                text = fh.read(limits.max_length + 1)
+        except OSError as err:
+            raise InputError(f"no --steps given, and {args.target!r} is not a readable "
+                             f"homework file ({err.strerror})") from None
+    results = []
+    for ex in read_homework(text):
+        at = dict(point)
+        at.update(parse_point(ex["point"]) if ex["point"] else {})
+        try:
+            results.append(check(ex["expression"], wrt=ex["wrt"] or args.wrt, steps=ex["steps"],
+                                 at=at or None, limits=limits))
+        except InputError as err:
+            raise InputError(f"{ex['id']} (line {ex['line']}): {err}") from None
+    if args.format == "json":
+        import json
+
+        out = json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False)
+    else:
+        sep = "\n" if args.format in ("text", "latex") else "\n---\n\n"
+        out = sep.join(render(r, args.format) for r in results)
+    emit(out, args.output)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_DISAGREE
+
+
+def _check_batch(args: argparse.Namespace, limits: Limits) -> int:
+    from .batch import Progress, grade, read_jsonl, summary_table, write_report
+    from .errors import InputError
+
+    try:
+        if args.batch == "-":
+            subs = read_jsonl(sys.stdin)
+        else:
+            with open(args.batch, encoding="utf-8") as fh:
+                subs = read_jsonl(fh)
+    except OSError as err:
+        raise InputError(f"cannot read {args.batch!r}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{args.batch!r} is not UTF-8 text") from None
+    if not subs:
+        raise InputError(f"{args.batch!r} has no submissions")
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    if jobs < 1:
+        raise InputError("--jobs must be at least 1")
+    report = grade(subs, jobs, limits, Progress(len(subs), args.progress))
+    data = write_report(report, args.output)
+    table = summary_table(report)
+    if args.output:
+        sys.stdout.write(table)
+    else:
+        sys.stdout.write(data)
+        sys.stderr.write(table)
+    return EXIT_OK
+
+
+def _add_swell(sub: Any) -> None:
+    p = sub.add_parser("swell", help="expression swell of the logistic map: symbolic vs graph",
+                       description="Measure lₙ₊₁ = 4lₙ(1 − lₙ) for n = 1, 2, …: the size of lₙ "
+                       "and of its derivative (raw, expanded, with common subexpressions) "
+                       "against the computational graph and torch's backward graph. Stops "
+                       "cleanly at the time or size budget.",
+                       epilog="examples:\n  diffexplain swell\n  diffexplain swell --max-n 10 "
+                       "--plot swell.png\n  diffexplain swell --seconds 5 --format markdown",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--max-n", type=int, default=12, metavar="N", help="largest n (default 12)")
+    p.add_argument("--seconds", type=float, default=20.0, metavar="S",
+                   help="time budget for the whole table (default 20)")
+    p.add_argument("--max-size", type=int, default=200_000, metavar="OPS",
+                   help="size budget in operations (default 200000)")
+    p.add_argument("--plot", metavar="FILE", help="also draw sizes against n (.png/.svg/.pdf)")
+    p.add_argument("--format", "-f", default="text", choices=["text", "markdown", "json"])
+    p.add_argument("-o", "--output", metavar="FILE", help="write the table to FILE")
+    _common(p)
+    p.set_defaults(func=_cmd_swell)
+
+
+def _cmd_swell(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .swell import swell
+
+    if args.plot and args.plot.rsplit(".", 1)[-1].lower() not in ("png", "svg", "pdf"):
+        raise InputError(f"cannot plot to {args.plot!r}: use a .png, .svg or .pdf file")
+    t = swell(args.max_n, args.seconds, args.max_size)
+    if args.format == "json":
+        import json
+
+        text = json.dumps(t.to_dict(), indent=2, ensure_ascii=False)
+    else:
+        text = t.to_markdown() if args.format == "markdown" else t.to_text()
+    emit(text, args.output)
+    if args.plot:
+        t.save_plot(args.plot)
+    return EXIT_OK
+
+
+def _add_plot(sub: Any) -> None:
+    p = sub.add_parser("plot", help="plot f with its tangent line and the finite-difference "
+                       "error against h", description="The derivative as a limit (E9): f near "
+                       "the point with its tangent line, and |difference quotient − f'| "
+                       "against the step h on log-log axes, in float64 and float32.",
+                       epilog="examples:\n  diffexplain plot \"3*x**2 - 4*x\" --at x=1 -o f.png\n"
+                       "  diffexplain plot \"sin(x)*y\" --at x=1,y=2 --wrt x -o s.svg",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("expression", help="an expression with one output")
+    p.add_argument("--at", required=True, metavar="POINT", help="the point, e.g. x=1")
+    p.add_argument("--wrt", metavar="VAR", help="the variable on the x axis (needed when "
+                   "there are several)")
+    p.add_argument("--span", type=float, metavar="D", help="plot x ± D (default max(2, |x|))")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the figure (.png, .svg or .pdf), written atomically")
+    _limits_group(p)
+    _common(p)
+    p.set_defaults(func=_cmd_plot)
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .plot import save, tangent_plot
+
+    if args.output.rsplit(".", 1)[-1].lower() not in ("png", "svg", "pdf"):
+        raise InputError(f"cannot plot to {args.output!r}: use a .png, .svg or .pdf file")
+    t = tangent_plot(_read_expression(args.expression), args.at, args.wrt, args.span,
+                     limits=limits_from(args))
+    save(t, args.output)
+    sys.stdout.write(t.to_text() + f"\nwrote {args.output}\n")
+    return EXIT_OK
+
+
 #: subcommands: each adds its parser (with ``set_defaults(func=…)``)
-COMMANDS: list[Callable[[Any], None]] = [_add_explain, _add_trace]
+COMMANDS: list[Callable[[Any], None]] = [_add_explain, _add_trace, _add_check, _add_swell,
+                                           _add_plot]
 
 
 def main_parser() -> argparse.ArgumentParser:

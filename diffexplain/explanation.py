@@ -17,6 +17,9 @@ from .symbolic import AdjointRow, Derivation
 
 __all__ = ["Explanation", "NodeInfo"]
 
+#: graphs up to this size show their drawing inline in notebooks (``_repr_html_``)
+INLINE_SVG_NODES = 150
+
 
 @dataclass(frozen=True)
 class NodeInfo:
@@ -118,4 +121,34 @@ class Explanation:
     def _repr_html_(self) -> str:
         from .render.html import render
 
-        return render(self)
+        html = render(self)
+        if len(self.nodes) <= INLINE_SVG_NODES:
+            from .render.figure import svg
+
+            html += "<div class='diffexplain-graph'>" + svg(self) + "</div>"
+        return html
+
+    # --- pictures and traces (render/figure.py, trace.py) --------------------------------
+    def draw(self, ax: Any = None, wrt: str | None = None) -> Any:
+        """Draw the computational graph on matplotlib axes (a new figure if None)."""
+        from .render.figure import draw
+
+        return draw(self, ax, wrt=wrt)
+
+    def draw_autograd(self, ax: Any = None) -> Any:
+        """Draw torch's grad_fn graph, each backward node named after its graph node."""
+        from .render.figure import draw_autograd
+
+        return draw_autograd(self, ax)
+
+    def trace(self, mode: str = "reverse") -> Any:
+        """The evaluation trace of forward or reverse mode (:func:`diffexplain.modes.trace`)."""
+        from .modes import graph_of, trace
+
+        return trace(graph_of(self), self.point, mode, self.wrt)
+
+    def jacobian(self, use_torch: bool = True) -> Any:
+        """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.modes`)."""
+        from .modes import graph_of, jacobian
+
+        return jacobian(graph_of(self), self.point, self.wrt, use_torch=use_torch)

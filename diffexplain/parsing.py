@@ -206,9 +206,10 @@ def parse(text: str, limits: Limits = DEFAULT_LIMITS,
         ParseError: the text is not in the grammar (message with line, column, caret).
         LimitExceeded: the text is legal but larger than ``limits`` allow.
 
-    >>> g = parse("(x+w)*(w+1)")
-    >>> [(n.name, n.op) for n in g.nodes]
-    [('x', 'var'), ('w', 'var'), ('a', 'add'), ('1', 'const'), ('b', 'add'), ('y', 'mul')]
+    Examples:
+        >>> g = parse("(x+w)*(w+1)")
+        >>> [(n.name, n.op) for n in g.nodes]
+        [('x', 'var'), ('w', 'var'), ('a', 'add'), ('1', 'const'), ('b', 'add'), ('y', 'mul')]
     """
     return _Parser(text, limits).program(outputs)
 

@@ -1,0 +1,353 @@
+"""Grading many derivations: homework files, JSONL submissions, reports, the class summary.
+
+One bad submission is a row of the report (``status: error``), never the end of
+the batch. Work is spread over processes (``jobs``); each process caches the
+exercise (graph, true derivative, slip catalogue), so a class answering the same
+exercise pays for it once per process.
+
+Homework format (Markdown-friendly; one exercise per heading)::
+
+    ## Exercise 1
+    expression: (x+w)*(w+1)
+    wrt: w
+    at: w=1, x=2
+    - b*1 + a*1
+    - b + a
+    - 2w + x + 1
+
+``expression:``, ``wrt:`` and ``at:`` lines set the exercise; list items
+(``- ``, ``* ``, ``1. ``) and lines starting with ``=`` are the learner's steps;
+every other line is prose and ignored. Without headings the file is one exercise.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .errors import DiffexplainError, InputError
+from .limits import DEFAULT_LIMITS, Limits
+
+__all__ = ["Progress", "Report", "grade", "grade_one", "read_homework", "read_jsonl",
+           "summary_table", "write_report"]
+
+_KEY = re.compile(r"^\s*(expression|expr|wrt|at|point)\s*:\s*(.*)$", re.IGNORECASE)
+_ITEM = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|=\s*)(.+)$")
+_HEAD = re.compile(r"^\s*#{1,6}\s+(.*)$")
+
+
+def read_homework(text: str) -> list[dict[str, Any]]:
+    """Exercises of a homework file (format in the module docstring), in order.
+
+    >>> read_homework("expression: x**2\\nat: x=3\\n- 2x\\n")
+    [{'id': 'exercise 1', 'expression': 'x**2', 'wrt': None, 'point': 'x=3', 'steps': ['2x'], 'line': 1}]
+    """
+    exercises: list[dict[str, Any]] = []
+    cur: dict[str, Any] | None = None
+    fence = False
+
+    def start(title: str, line: int) -> dict[str, Any]:
+        ex = {"id": title or f"exercise {len(exercises) + 1}", "expression": None, "wrt": None,
+              "point": None, "steps": [], "line": line}
+        exercises.append(ex)
+        return ex
+
+    for k, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith("```"):
+            fence = not fence
+            continue
+        head = _HEAD.match(line)
+        if head and not fence:
+            cur = start(head.group(1).strip(), k)
+            continue
+        key = _KEY.match(line)
+        if key:
+            cur = cur or start("", k)
+            name = {"expr": "expression", "point": "at"}.get(key.group(1).lower(), key.group(1).lower())
+            value = key.group(2).strip().strip("`")
+            cur["point" if name == "at" else name] = value or None
+            continue
+        item = _ITEM.match(line)
+        if item and cur is not None:
+            cur["steps"].append(item.group(1).strip().strip("`"))
+    exercises = [e for e in exercises if e["expression"] or e["steps"]]
+    for e in exercises:
+        if not e["expression"]:
+            raise InputError(f"{e['id']} (line {e['line']}) has steps but no 'expression:' line")
+    if not exercises:
+        raise InputError("no exercise found: write 'expression: …', 'at: …' and the steps as "
+                         "'- …' lines (see diffexplain check --help)")
+    return exercises
+
+
+def read_jsonl(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """Submissions, one JSON object a line; a line that is not one becomes an error row."""
+    subs: list[dict[str, Any]] = []
+    for k, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as err:
+            subs.append({"id": f"line {k}", "_error": f"line {k} is not JSON: {err}"})
+            continue
+        if not isinstance(obj, dict):
+            subs.append({"id": f"line {k}", "_error": f"line {k} is not a JSON object"})
+            continue
+        obj.setdefault("id", f"line {k}")
+        subs.append(obj)
+    return subs
+
+
+def grade_one(sub: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """One report row; never raises (bad input and internal errors become ``status: error``)."""
+    from .checking import check
+
+    sid = sub.get("id")
+    row: dict[str, Any] = {"id": sid if isinstance(sid, (str, int, float)) else str(sid)}
+    try:
+        if "_error" in sub:
+            raise InputError(str(sub["_error"]))
+        expr = sub.get("expression", sub.get("expr"))
+        if not isinstance(expr, str):
+            raise InputError("the submission has no 'expression' (text)")
+        point = sub.get("point", sub.get("at"))
+        if point is not None and not isinstance(point, (str, dict)):
+            raise InputError("'point' must be an object {\"w\": 1} or text \"w=1,x=2\"")
+        steps = sub.get("steps")
+        if not isinstance(steps, (str, list)):
+            raise InputError("the submission has no 'steps' (a list of text or one text)")
+        wrt = sub.get("wrt")
+        if wrt is not None and not isinstance(wrt, str):
+            raise InputError("'wrt' must be a variable name")
+        r = check(expr, wrt=wrt, steps=steps, at=point, limits=limits)
+    except DiffexplainError as err:
+        row.update(status="error", error=str(err))
+        return row
+    except Exception as err:  # noqa: BLE001 - one submission must never stop the batch
+        row.update(status="error", error=f"internal error: {type(err).__name__}: {err}")
+        return row
+    row.update(status="right" if r.ok else "wrong", first_error=r.first_error,
+               mistake=r.mistake.code if r.mistake else None,
+               sentence=r.mistake.sentence if r.mistake else None,
+               steps=[{"expr": s.expr, "ok": s.ok, "method": s.method, "reason": s.reason}
+                      for s in r.steps])
+    return row
+
+
+class Progress:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, total: int, enabled: bool | None = None, stream: IO[str] | None = None,
+                 label: str = "grading") -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.total = total
+        self.label = label
+        self.done = 0
+        self.start = time.monotonic()
+        self._last = 0.0
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if self.enabled and (now - self._last >= 0.1 or self.done >= self.total):
+            self._last = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        width = 30
+        frac = self.done / self.total if self.total else 1.0
+        filled = int(frac * width)
+        rate = self.done / max(now - self.start, 1e-9)
+        eta = (self.total - self.done) / rate if rate > 0 else math.inf
+        eta_s = f"{eta:4.0f}s" if math.isfinite(eta) else "   ?"
+        self.stream.write(f"\r{self.label} [{'█' * filled}{'░' * (width - filled)}] "
+                          f"{self.done}/{self.total} {frac:4.0%} {rate:6.1f}/s ETA {eta_s}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@dataclass
+class Report:
+    """Rows in input order, and how long the batch took on how many processes."""
+
+    rows: list[dict[str, Any]]
+    seconds: float = 0.0
+    jobs: int = 1
+    mistakes: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(r["status"] for r in self.rows)
+        return {"submissions": len(self.rows), "right": c["right"], "wrong": c["wrong"],
+                "errors": c["error"]}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": {**self.counts(), "seconds": round(self.seconds, 3),
+                            "jobs": self.jobs, "mistakes": self.mistakes},
+                "submissions": self.rows}
+
+
+def _mistakes(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    wrong = [r for r in rows if r["status"] == "wrong"]
+    counts = Counter(r.get("mistake") or "unknown" for r in wrong)
+    out = []
+    for code, n in counts.most_common():
+        example = next(r for r in wrong if (r.get("mistake") or "unknown") == code)
+        out.append({"code": code, "count": n, "share": round(n / len(wrong), 4),
+                    "example": {"id": example["id"], "sentence": example.get("sentence")}})
+    return out
+
+
+_COUNTER: Any = None  # in a worker: the shared count of graded submissions
+
+
+def _init_worker(counter: Any) -> None:
+    import signal
+
+    global _COUNTER
+    _COUNTER = counter
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+
+
+def _work(task: tuple[list[int], list[Mapping[str, Any]], Limits]) -> list[tuple[int, dict[str, Any]]]:
+    indices, subs, limits = task
+    out = []
+    for i, s in zip(indices, subs):
+        out.append((i, grade_one(s, limits)))
+        with _COUNTER.get_lock():
+            _COUNTER.value += 1
+    return out
+
+
+def _exercise_key(sub: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps([sub.get("expression", sub.get("expr")), sub.get("wrt"),
+                           sub.get("point", sub.get("at"))], sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return ""
+
+
+def _tasks(submissions: Sequence[Mapping[str, Any]], jobs: int,
+           limits: Limits) -> list[tuple[list[int], list[Mapping[str, Any]], Limits]]:
+    """Submissions of one exercise go to one process (each builds an exercise once), split
+    only when one exercise is more than a process's share; biggest tasks first."""
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(submissions):
+        groups.setdefault(_exercise_key(s), []).append(i)
+    share = max(1, math.ceil(len(submissions) / jobs))
+    tasks = []
+    for idx in groups.values():
+        parts = max(1, min(jobs, math.ceil(len(idx) / share)))
+        size = math.ceil(len(idx) / parts)
+        for k in range(0, len(idx), size):
+            chunk = idx[k:k + size]
+            tasks.append((chunk, [submissions[i] for i in chunk], limits))
+    tasks.sort(key=lambda t: -len(t[0]))
+    return tasks
+
+
+def grade(submissions: Sequence[Mapping[str, Any]], jobs: int = 1,
+          limits: Limits = DEFAULT_LIMITS,
+          progress: Progress | Callable[[int], None] | None = None) -> Report:
+    """Grade every submission (``jobs`` processes; 1 runs here) into a :class:`Report`."""
+    start = time.monotonic()
+    jobs = max(1, min(jobs, len(submissions) or 1))
+    tick = progress.update if isinstance(progress, Progress) else progress
+    rows: list[dict[str, Any]] = []
+    if jobs == 1:
+        for s in submissions:
+            rows.append(grade_one(s, limits))
+            if tick:
+                tick(1)
+    else:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        counter = ctx.Value("i", 0)
+        found: list[dict[str, Any] | None] = [None] * len(submissions)
+        seen = 0
+        with ctx.Pool(jobs, initializer=_init_worker, initargs=(counter,)) as pool:
+            result = pool.map_async(_work, _tasks(submissions, jobs, limits), chunksize=1)
+            while True:
+                result.wait(0.1)
+                done = counter.value
+                if tick and done > seen:
+                    tick(done - seen)
+                    seen = done
+                if result.ready():
+                    break
+            for part in result.get():
+                for i, row in part:
+                    found[i] = row
+        rows = [r for r in found if r is not None]
+    if isinstance(progress, Progress):
+        progress.close()
+    return Report(rows, time.monotonic() - start, jobs, _mistakes(rows))
+
+
+_CSV_FIELDS = ["id", "status", "first_error", "mistake", "sentence", "steps", "wrong_steps",
+               "error"]
+
+
+def to_csv(report: Report) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, _CSV_FIELDS, lineterminator="\n")
+    w.writeheader()
+    for r in report.rows:
+        steps = r.get("steps") or []
+        w.writerow({"id": r["id"], "status": r["status"], "first_error": r.get("first_error"),
+                    "mistake": r.get("mistake") or "", "sentence": r.get("sentence") or "",
+                    "steps": len(steps), "wrong_steps": sum(not s["ok"] for s in steps),
+                    "error": r.get("error", "")})
+    return buf.getvalue()
+
+
+def write_report(report: Report, path: str | None) -> str:
+    """The report as JSON or CSV (chosen by the extension of ``path``); written atomically."""
+    from .cli import write_atomic
+
+    csv_out = bool(path) and os.path.splitext(str(path))[1].lower() == ".csv"
+    data = to_csv(report) if csv_out else json.dumps(report.to_dict(), indent=2,
+                                                     ensure_ascii=False) + "\n"
+    if path:
+        write_atomic(path, data)
+    return data
+
+
+def summary_table(report: Report) -> str:
+    """Counts, then the most common mistakes across the class."""
+    c = report.counts()
+    lines = [f"graded {c['submissions']} submissions in {report.seconds:.1f} s "
+             f"({report.jobs} job{'s' if report.jobs > 1 else ''}): {c['right']} right, "
+             f"{c['wrong']} wrong, {c['errors']} could not be graded"]
+    if report.mistakes:
+        lines.append("")
+        lines.append("most common mistakes")
+        width = max(len(m["code"]) for m in report.mistakes)
+        lines.append(f"  {'code':<{width}}  count  share  example")
+        for m in report.mistakes:
+            ex = m["example"]
+            sentence = (ex.get("sentence") or "")
+            sentence = sentence if len(sentence) <= 90 else sentence[:89] + "…"
+            lines.append(f"  {m['code']:<{width}}  {m['count']:>5}  {m['share']:>5.0%}  "
+                         f"{ex['id']}: {sentence}")
+    errors = [r for r in report.rows if r["status"] == "error"]
+    if errors:
+        lines.append("")
+        lines.append(f"not graded ({len(errors)}), first: {errors[0]['id']}: {errors[0]['error']}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,220 @@
+"""E9, the derivative as a limit, drawn: f with its tangent line, and finite-difference error vs h.
+
+The tangent's slope is the verified symbolic derivative; the curve and the
+difference quotients come from the graph's own float forward pass (float64, and
+float32 for the round-off panel), so the picture shows the same numbers as
+``diffexplain explain``. Forward differences lose to truncation (error ∝ h)
+for large h and to round-off (error ∝ eps/h) for small h; the plot shows both
+slopes and the best h near √eps (forward) or ∛eps (central).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError
+from .printing import fmt_number
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = ["DifferenceRow", "TangentPlot", "difference_table", "tangent_plot"]
+
+#: step sizes of the error panel: 10⁻¹ … 10⁻¹⁵
+STEPS = tuple(10.0 ** -k for k in range(1, 16))
+
+
+@dataclass(frozen=True)
+class DifferenceRow:
+    """Forward and central difference quotients at one step h, with their errors."""
+
+    h: float
+    forward: float
+    central: float
+    forward32: float
+    forward_error: float
+    central_error: float
+    forward32_error: float
+
+
+@dataclass(frozen=True)
+class TangentPlot:
+    """Everything the E9 figure shows, as data (the figure is drawn from it)."""
+
+    expression: str
+    var: str
+    point: Mapping[str, float]
+    value: float
+    slope: float
+    intercept: float
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    rows: tuple[DifferenceRow, ...]
+
+    @property
+    def tangent(self) -> str:
+        """The tangent line, e.g. ``y = 2x - 3``."""
+        b = self.intercept
+        sign = "-" if b < 0 else "+"
+        lead = f"{fmt_number(self.slope)}{self.var}" if self.slope not in (1, -1) else (
+            self.var if self.slope == 1 else f"-{self.var}")
+        if self.slope == 0:
+            return f"y = {fmt_number(b)}"
+        return f"y = {lead}" + (f" {sign} {fmt_number(abs(b))}" if b else "")
+
+    def to_text(self) -> str:
+        from .render.text import table
+
+        x0 = self.point[self.var]
+        head = (f"f({self.var}) = {self.expression}; f({fmt_number(x0)}) = "
+                f"{fmt_number(self.value)}, f'({fmt_number(x0)}) = {fmt_number(self.slope)}\n"
+                f"tangent at {self.var} = {fmt_number(x0)}: {self.tangent}\n\n"
+                "Difference quotients (error = |quotient - f'|)\n")
+        rows = [[f"{r.h:.0e}", f"{r.forward:.5f}", f"{r.forward_error:.1e}",
+                 f"{r.forward32:.5f}", f"{r.forward32_error:.1e}", f"{r.central:.8f}",
+                 f"{r.central_error:.1e}"] for r in self.rows]
+        return head + table(rows, ["h", "forward", "error", "forward f32", "error",
+                                   "central", "error"]) + "\n"
+
+
+def _f(graph: Any, point: Mapping[str, float], var: str, dtype: str = "float64") -> Any:
+    from .numeric import forward
+
+    out = graph.outputs[0]
+
+    def f(x: float) -> float:
+        p = dict(point)
+        p[var] = x
+        return forward(graph, p, dtype)[out]
+
+    return f
+
+
+def difference_table(graph: Any, point: Mapping[str, float], var: str, exact: float,
+                     steps: tuple[float, ...] = STEPS) -> tuple[DifferenceRow, ...]:
+    """(f(x+h) − f(x))/h and (f(x+h) − f(x−h))/2h for each h, in float64 and float32.
+
+    >>> from diffexplain.parsing import parse
+    >>> rows = difference_table(parse("3*x**2 - 4*x"), {"x": 1.0}, "x", 2.0, (0.1, 0.01))
+    >>> [round(r.forward, 5) for r in rows]
+    [2.3, 2.03]
+    """
+    from .numeric import _round32
+
+    f64, f32 = _f(graph, point, var), _f(graph, point, var, "float32")
+    x = float(point[var])
+    rows = []
+    for h in steps:
+        fw = (f64(x + h) - f64(x)) / h
+        ce = (f64(x + h) - f64(x - h)) / (2 * h)
+        x32, h32 = _round32(x), _round32(h)
+        fw32 = _round32(_round32(f32(_round32(x32 + h32)) - f32(x32)) / h32)
+        rows.append(DifferenceRow(h, fw, ce, fw32, abs(fw - exact), abs(ce - exact),
+                                  abs(fw32 - exact)))
+    return tuple(rows)
+
+
+def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = None,
+                 span: float | None = None, points: int = 400,
+                 limits: Any = None) -> TangentPlot:
+    """Compute the E9 picture: f near the point, its tangent, and the difference table.
+
+    >>> t = tangent_plot("3*x**2 - 4*x", {"x": 1})
+    >>> t.tangent
+    'y = 2x - 3'
+    """
+    from .api import build_graph, explain, resolve_point
+    from .limits import DEFAULT_LIMITS
+
+    graph = build_graph(expr, limits=limits or DEFAULT_LIMITS)
+    point = resolve_point(graph, at)
+    if var is None:
+        if len(graph.variables) != 1:
+            raise InputError("the expression has several variables: choose the one on the "
+                             "x axis with --wrt (the others stay at their --at values)")
+        var = graph.variables[0]
+    if var not in graph.variables:
+        raise InputError(f"{var!r} is not a variable of the expression")
+    if len(graph.outputs) != 1:
+        raise InputError("plot draws one output; give a single expression")
+    e = explain(graph, point, wrt=[var], autograd=False, numeric_check=False)
+    slope, value = e.gradient[var], e.value
+    x0 = point[var]
+    span = span if span is not None else max(2.0, abs(x0))
+    f = _f(graph, point, var)
+    xs = tuple(x0 - span + 2 * span * k / (points - 1) for k in range(points))
+    ys = tuple(f(x) for x in xs)
+    rows = difference_table(graph, point, var, slope)
+    return TangentPlot(expr, var, point, value, slope, value - slope * x0, xs, ys, rows)
+
+
+def figure(t: TangentPlot) -> Figure:
+    """Two panels: f with its tangent line; |error| of the quotients against h (log–log)."""
+    from .render.figure import _agg
+
+    plt = _agg()
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.6))
+    x0 = t.point[t.var]
+    finite = [y for y in t.ys if math.isfinite(y)]
+    left.plot(t.xs, t.ys, color="#1f5fa8", lw=2, label=f"f({t.var}) = {t.expression}")
+    left.plot(t.xs, [t.slope * x + t.intercept for x in t.xs], color="#d35400", lw=1.5,
+              ls="--", label=f"tangent {t.tangent}")
+    left.plot([x0], [t.value], "o", color="#c0392b", zorder=5)
+    left.annotate(f"({fmt_number(x0)}, {fmt_number(t.value)})\nslope f' = "
+                  f"{fmt_number(t.slope)}", (x0, t.value), textcoords="offset points",
+                  xytext=(-95, 18), fontsize=9)
+    if finite:
+        lo, hi = min(finite), max(finite)
+        pad = 0.1 * (hi - lo or 1.0)
+        left.set_ylim(lo - pad, hi + pad)
+    left.axhline(0, color="#999999", lw=0.6)
+    left.set_xlabel(t.var)
+    left.set_title("f and its tangent line", fontsize=11)
+    left.legend(fontsize=8, loc="best")
+    left.grid(alpha=0.3)
+
+    hs = [r.h for r in t.rows]
+
+    def pos(v: float) -> float:
+        return v if v > 0 else float("nan")
+
+    right.loglog(hs, [pos(r.forward_error) for r in t.rows], "o-", color="#1f5fa8",
+                 label="forward (f(x+h) − f(x))/h, float64")
+    right.loglog(hs, [pos(r.forward32_error) for r in t.rows], "s-", color="#8e44ad",
+                 label="forward, float32", alpha=0.8)
+    right.loglog(hs, [pos(r.central_error) for r in t.rows], "^-", color="#2e7d32",
+                 label="central (f(x+h) − f(x−h))/2h, float64", alpha=0.8)
+    for h, name in ((2.0 ** -26, "√eps"), (2.0 ** (-52 / 3), "∛eps")):
+        right.axvline(h, color="#999999", ls=":", lw=1)
+        right.text(h, 0.98, name, transform=right.get_xaxis_transform(), fontsize=8,
+                   ha="center", va="top", color="#555555")
+    right.invert_xaxis()
+    right.set_xlabel("step h (smaller to the right)")
+    right.set_ylabel("|quotient − f'|")
+    right.set_title("finite-difference error: truncation vs round-off", fontsize=11)
+    right.legend(fontsize=8, loc="lower left")
+    right.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig
+
+
+def save(t: TangentPlot, path: str) -> None:
+    """Write the E9 figure atomically (.png, .svg or .pdf by extension)."""
+    from .cli import write_atomic
+
+    ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if ext not in ("png", "svg", "pdf"):
+        raise InputError(f"cannot plot to {path!r}: use a .png, .svg or .pdf file")
+    import matplotlib.pyplot as plt
+
+    fig = figure(t)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=ext, dpi=130 if ext == "png" else None,
+                metadata={"Date": None} if ext == "svg" else None)
+    plt.close(fig)
+    write_atomic(path, buf.getvalue())

@@ -1,0 +1,154 @@
+"""A checked derivation as text, Markdown, LaTeX and JSON: pure functions of a CheckResult."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..printing import fmt_number
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..check import CheckResult
+
+__all__ = ["FORMATS", "latex", "markdown", "render", "text", "to_dict"]
+
+
+def _point(r: CheckResult) -> str:
+    return ", ".join(f"{k} = {fmt_number(v)}" for k, v in r.point.items())
+
+
+def _summary(r: CheckResult) -> str:
+    if r.first_error is None:
+        return f"all {len(r.steps)} steps are right"
+    code = r.mistake.code if r.mistake else "unknown"
+    return f"step {r.first_error + 1} of {len(r.steps)} is wrong ({code})"
+
+
+def to_dict(r: CheckResult) -> dict[str, Any]:
+    """The JSON contract: steps, first_error, mistake, correct (see docs/check.md)."""
+    d = r.correct
+    return {
+        "expression": r.expression,
+        "wrt": r.wrt,
+        "output": r.output,
+        "point": dict(r.point),
+        "ok": r.ok,
+        "steps": [{"index": s.index, "expr": s.expr, "ok": s.ok, "method": s.method,
+                   "reason": s.reason, "follows": s.follows, "value": _num(s.value),
+                   "text": s.text, "latex": s.latex} for s in r.steps],
+        "first_error": r.first_error,
+        "mistake": None if r.mistake is None else {
+            "code": r.mistake.code, "sentence": r.mistake.sentence, "step": r.mistake.step,
+            "evidence": dict(r.mistake.evidence)},
+        "correct": {"lhs": d.lhs, "value": _num(d.value), "closed_form": d.closed_form,
+                    "lines": [{"text": ln.text, "latex": ln.latex, "ascii": ln.ascii,
+                               "rule": ln.rule, "check": ln.check} for ln in d.lines]},
+        "derivative": r.derivative,
+        "value": _num(r.value),
+        "summary": _summary(r),
+    }
+
+
+def _num(x: float | None) -> float | str | None:
+    if x is None:
+        return None
+    return x if x == x and x not in (float("inf"), float("-inf")) else str(x)
+
+
+def text(r: CheckResult) -> str:
+    """✓/✗ per step, the reason under the first ✗ (and under later wrong steps)."""
+    out = [f"diffexplain check: {r.lhs} of {r.expression}" + (f" at {_point(r)}" if r.point else "")]
+    width = max(_width(s.text or s.expr) for s in r.steps)
+    for s in r.steps:
+        mark = "✓" if s.ok else "✗"
+        shown = s.text or s.expr
+        pad = " " * (width - _width(shown))
+        line = f"  {mark} {s.index + 1:>2}  {shown}{pad}  ({s.method})"
+        out.append(line.rstrip())
+        if not s.ok or (r.first_error is not None and s.index > r.first_error):
+            out.append(f"        {s.reason}")
+    if r.mistake is not None:
+        out.append("")
+        out.append(f"Mistake [{r.mistake.code}]: {r.mistake.sentence}")
+    out.append("")
+    out.append(f"Correct derivation ({r.correct.method}, every line checked):")
+    pad = " " * len(r.correct.lhs)
+    for k, ln in enumerate(r.correct.lines):
+        out.append(f"  {r.correct.lhs if k == 0 else pad} = {ln.text}")
+    out.append("")
+    out.append(("✓ " if r.ok else "✗ ") + _summary(r))
+    return "\n".join(out) + "\n"
+
+
+def _width(s: str) -> int:
+    """Columns on a terminal: combining marks (the bar of ā) take none."""
+    import unicodedata
+
+    return sum(not unicodedata.combining(c) for c in s)
+
+
+def _md_cell(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(r: CheckResult) -> str:
+    """A feedback section: a table of the steps, the mistake, the correct derivation."""
+    parts = [f"### Checking ${_lhs_latex(r)}$ of `{r.expression}`" +
+             (f" at {_point(r)}" if r.point else "")]
+    rows = ["| | step | checked by | |", "|---|---|---|---|"]
+    for s in r.steps:
+        note = "" if s.ok and (r.first_error is None or s.index < r.first_error) else s.reason
+        rows.append(f"| {'✓' if s.ok else '✗'} {s.index + 1} | ${s.latex or s.expr}$ | "
+                    f"{s.method} | {_md_cell(note)} |")
+    parts.append("\n".join(rows))
+    if r.mistake is not None:
+        parts.append(f"**Mistake (`{r.mistake.code}`):** {r.mistake.sentence}")
+    parts.append("**Correct derivation:**")
+    parts.append("$$\n" + _derivation_lines(r.correct) + "\n$$")
+    parts.append(f"**Result:** {'✓' if r.ok else '✗'} {_summary(r)}")
+    return "\n\n".join(parts) + "\n"
+
+
+def _derivation_lines(d: Any) -> str:
+    rows = [f"{d.lhs_latex} &= {d.lines[0].latex}"] + [f"&= {ln.latex}" for ln in d.lines[1:]]
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+def _lhs_latex(r: CheckResult) -> str:
+    return r.correct.lhs_latex
+
+
+def _tex_escape(s: str) -> str:
+    repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
+    return "".join(repl.get(c, c) for c in s)
+
+
+def latex(r: CheckResult) -> str:
+    """A LaTeX fragment (needs amsmath): the steps as an enumerate, then the correct derivation."""
+    out = [rf"\paragraph{{Checking ${_lhs_latex(r)}$ of \texttt{{{_tex_escape(r.expression)}}}"
+           + (f" at ${_tex_escape(_point(r))}$" if r.point else "") + "}", r"\begin{enumerate}"]
+    for s in r.steps:
+        mark = r"$\checkmark$" if s.ok else r"$\times$"
+        line = rf"  \item[{mark} {s.index + 1}.] ${s.latex or _tex_escape(s.expr)}$"
+        if not s.ok or (r.first_error is not None and s.index > r.first_error):
+            line += rf" \\ \emph{{{_tex_escape(s.reason)}}}"
+        out.append(line)
+    out.append(r"\end{enumerate}")
+    if r.mistake is not None:
+        out.append(rf"\noindent\textbf{{Mistake (\texttt{{{r.mistake.code}}}):}} "
+                   + _tex_escape(r.mistake.sentence))
+    out.append(r"\noindent\textbf{Correct derivation:}")
+    out.append(r"\[" + "\n" + _derivation_lines(r.correct) + "\n" + r"\]")
+    return "\n".join(out) + "\n"
+
+
+#: format name → renderer
+FORMATS = {"text": text, "markdown": markdown, "md": markdown, "latex": latex}
+
+
+def render(r: CheckResult, fmt: str = "text") -> str:
+    if fmt == "json":
+        return r.to_json()
+    if fmt not in FORMATS:
+        raise KeyError(f"unknown format {fmt!r}; choose from json, {', '.join(FORMATS)}")
+    return FORMATS[fmt](r)

@@ -1,0 +1,226 @@
+"""Evaluation-trace and Jacobian tables (:mod:`diffexplain.modes`) as text, LaTeX, Markdown, JSON.
+
+Pure functions of a :class:`~diffexplain.modes.Trace` or
+:class:`~diffexplain.modes.Jacobian`; long tables keep their head and tail.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..printing import fmt_number
+from .text import table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..modes import Jacobian, Pass, Trace, TraceRow
+
+__all__ = ["jacobian_dict", "jacobian_latex", "jacobian_markdown", "jacobian_text", "latex",
+           "markdown", "text", "to_dict"]
+
+
+def _limit(rows: Sequence[Any]) -> tuple[list[Any], int]:
+    from ..modes import MAX_ROWS
+
+    if len(rows) <= 2 * MAX_ROWS:
+        return list(rows), 0
+    return list(rows[:MAX_ROWS]) + list(rows[-MAX_ROWS:]), len(rows) - 2 * MAX_ROWS
+
+
+def _point(t: Trace) -> str:
+    return ", ".join(f"{k} = {fmt_number(v)}" for k, v in t.point.items())
+
+
+def _title(t: Trace, k: int, p: Pass) -> str:
+    kind = "Forward tangent trace" if t.mode == "forward" else "Reverse adjoint trace"
+    order = "in evaluation order" if t.mode == "forward" else "in reverse order"
+    return f"{kind}, pass {k + 1} of {len(t.passes)}: seed {p.seed} ({order})"
+
+
+def _result(t: Trace, p: Pass, fmt: str = "text") -> str:
+    parts = []
+    for key, val in p.result.items():
+        if t.mode == "forward":
+            out, inp = key, p.seed.split(" = ")[0][:1] + p.seed.split(" = ")[0][2:]
+        else:
+            out, inp = p.seed.split(" = ")[0][:1] + p.seed.split(" = ")[0][2:], key
+        parts.append(f"∂{out}/∂{inp} = {fmt_number(val)}" if fmt == "text" else
+                     rf"\frac{{\partial {out}}}{{\partial {inp}}} = {fmt_number(val)}")
+    return ", ".join(parts)
+
+
+def _skip_values(r: TraceRow) -> bool:
+    return not r.values or r.values == fmt_number(r.value) or r.values == r.formula
+
+
+def _text_rows(rows: Sequence[TraceRow]) -> str:
+    shown, hidden = _limit(rows)
+    out = []
+    for r in shown:
+        out.append([r.var, f"= {r.formula}", "" if _skip_values(r) else f"= {r.values}",
+                    f"= {fmt_number(r.value)}", r.definition])
+    if hidden:
+        out.insert(len(shown) // 2, ["…", f"{hidden} more rows", "", "", ""])
+    return table(out)
+
+
+def text(t: Trace) -> str:
+    """The trace as aligned unicode columns: ``v₁ = log(v₋₁) = log(2) = 0.693147``."""
+    parts = [f"Primal trace (forward evaluation) at {_point(t)}", _text_rows(t.primal)]
+    outs = ", ".join(f"{o} = {t.names[o]}" for o in t.outputs)
+    parts.append(f"  output: {outs}")
+    from ..modes import MAX_PASSES
+
+    for k, p in enumerate(t.passes):
+        if k >= MAX_PASSES:
+            parts.append(f"\nPass {k + 1} of {len(t.passes)}: seed {p.seed}: {_result(t, p)}")
+            continue
+        parts.append("")
+        parts.append(_title(t, k, p))
+        parts.append(_text_rows(p.rows))
+        parts.append(f"  result: {_result(t, p)}")
+    parts.append("")
+    parts.append(t.summary())
+    return "\n".join(parts) + "\n"
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _md_rows(rows: Sequence[TraceRow]) -> str:
+    shown, hidden = _limit(rows)
+    body = [[f"${r.var_latex}$", f"${r.formula_latex}$",
+             "" if _skip_values(r) else f"`{r.values}`", fmt_number(r.value),
+             f"`{r.definition}`" if r.definition else ""] for r in shown]
+    if hidden:
+        body.insert(len(shown) // 2, ["…", f"{hidden} more rows", "", "", ""])
+    return _md_table(["", "formula", "values", "value", "graph node"], body)
+
+
+def markdown(t: Trace) -> str:
+    """Pipe tables with ``$…$`` math, one per pass."""
+    from ..modes import MAX_PASSES
+
+    parts = [f"### Primal trace at {_point(t)}", _md_rows(t.primal)]
+    for k, p in enumerate(t.passes):
+        if k >= MAX_PASSES:
+            parts.append(f"- pass {k + 1}: seed {p.seed}: {_result(t, p)}")
+            continue
+        parts.append("### " + _title(t, k, p))
+        parts.append(_md_rows(p.rows))
+        parts.append(f"Result: {_result(t, p)}")
+    parts.append(f"**Passes:** {t.summary()}")
+    return "\n\n".join(parts) + "\n"
+
+
+def _latex_rows(rows: Sequence[TraceRow]) -> str:
+    shown, hidden = _limit(rows)
+    out = []
+    for r in shown:
+        vals = "" if _skip_values(r) else " &= " + r.values.replace("·", r" \cdot ").replace(
+            "²", "^{2}")
+        out.append(f"{r.var_latex} &= {r.formula_latex}{vals or ' &'} &= {fmt_number(r.value)}")
+    if hidden:
+        out.insert(len(shown) // 2, rf"&\;\vdots \quad \text{{({hidden} more rows)}}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(out) + "\n\\end{aligned}"
+
+
+def latex(t: Trace) -> str:
+    """One ``aligned`` block per trace, each under a ``\\paragraph``."""
+    from ..modes import MAX_PASSES
+
+    parts = [rf"\paragraph{{Primal trace at ${_point(t)}$}}", "\\[", _latex_rows(t.primal), "\\]"]
+    for k, p in enumerate(t.passes):
+        if k >= MAX_PASSES:
+            parts.append(rf"Pass {k + 1}: ${p.seed_latex}$: ${_result(t, p, 'latex')}$\par")
+            continue
+        kind = "Forward tangent trace" if t.mode == "forward" else "Reverse adjoint trace"
+        parts += [rf"\paragraph{{{kind}, pass {k + 1} of {len(t.passes)}, ${p.seed_latex}$}}",
+                  "\\[", _latex_rows(p.rows), "\\]", f"${_result(t, p, 'latex')}$\\par"]
+    parts.append(t.summary().replace("→", r"$\to$").replace("×", r"$\times$") + "\\par")
+    return "\n".join(parts) + "\n"
+
+
+def _num(x: float) -> float | str:
+    return x if math.isfinite(x) else ("nan" if x != x else ("inf" if x > 0 else "-inf"))
+
+
+def to_dict(t: Trace) -> dict[str, Any]:
+    def rows(rs: Sequence[TraceRow]) -> list[dict[str, Any]]:
+        return [{"var": r.var, "latex": r.var_latex, "formula": r.formula,
+                 "formula_latex": r.formula_latex, "values": r.values, "value": _num(r.value),
+                 "node": r.node} for r in rs]
+
+    return {"mode": t.mode, "inputs": list(t.inputs), "outputs": list(t.outputs),
+            "names": dict(t.names), "primal": rows(t.primal),
+            "passes": [{"seed": p.seed, "rows": rows(p.rows),
+                        "result": {k: _num(v) for k, v in p.result.items()}} for p in t.passes],
+            "pass_count": t.pass_count, "summary": t.summary()}
+
+
+# --- Jacobian ---------------------------------------------------------------------------------
+def _matrices(j: Jacobian) -> list[tuple[str, Any]]:
+    mats: list[tuple[str, Any]] = [
+        (f"forward mode ({j.forward_passes} pass{'es' * (j.forward_passes != 1)}, "
+         "one column each)", j.forward),
+        (f"reverse mode ({j.reverse_passes} pass{'es' * (j.reverse_passes != 1)}, "
+         "one row each)", j.reverse)]
+    if j.symbolic_value is not None:
+        mats.append(("symbolic (sympy)", j.symbolic_value))
+    if j.torch is not None:
+        mats.append(("torch.autograd.functional.jacobian", j.torch))
+    return mats
+
+
+def jacobian_text(j: Jacobian) -> str:
+    head = [""] + [f"∂/∂{v}" for v in j.inputs]
+    parts = [f"Jacobian ∂({', '.join(j.outputs)})/∂({', '.join(j.inputs)}), "
+             f"{len(j.outputs)}×{len(j.inputs)}"]
+    if j.symbolic is not None:
+        parts.append("  symbolic:")
+        parts.append(table([[o, *row] for o, row in zip(j.outputs, j.symbolic)], head,
+                           indent="    "))
+    for title, m in _matrices(j):
+        parts.append(f"  {title}:")
+        parts.append(table([[o, *(fmt_number(x, 10) for x in row)]
+                            for o, row in zip(j.outputs, m)], head, indent="    "))
+    parts.append(("✓ all methods agree" if j.agree else "✗ the methods disagree") +
+                 f"; forward mode needs {j.forward_passes} pass(es) (one per input), reverse "
+                 f"mode {j.reverse_passes} (one per output)")
+    return "\n".join(parts) + "\n"
+
+
+def jacobian_markdown(j: Jacobian) -> str:
+    head = [""] + [f"∂/∂{v}" for v in j.inputs]
+    parts = [f"### Jacobian ({len(j.outputs)}×{len(j.inputs)})"]
+    if j.symbolic is not None:
+        parts += ["symbolic:", _md_table(head, [[o, *(f"`{c}`" for c in row)]
+                                                for o, row in zip(j.outputs, j.symbolic)])]
+    for title, m in _matrices(j):
+        parts += [f"{title}:", _md_table(head, [[o, *(fmt_number(x, 10) for x in row)]
+                                                for o, row in zip(j.outputs, m)])]
+    parts.append(f"**{'✓ all methods agree' if j.agree else '✗ the methods disagree'}**")
+    return "\n\n".join(parts) + "\n"
+
+
+def jacobian_latex(j: Jacobian) -> str:
+    parts = []
+    for title, m in _matrices(j):
+        body = " \\\\ ".join(" & ".join(fmt_number(x, 10) for x in row) for row in m)
+        parts.append(rf"\paragraph{{{title}}} $J = \begin{{pmatrix}} {body} \end{{pmatrix}}$")
+    return "\n".join(parts) + "\n"
+
+
+def jacobian_dict(j: Jacobian) -> dict[str, Any]:
+    def mat(m: Any) -> Any:
+        return None if m is None else [[_num(x) for x in row] for row in m]
+
+    return {"inputs": list(j.inputs), "outputs": list(j.outputs), "forward": mat(j.forward),
+            "reverse": mat(j.reverse), "symbolic": None if j.symbolic is None else
+            [list(r) for r in j.symbolic], "symbolic_value": mat(j.symbolic_value),
+            "torch": mat(j.torch), "forward_passes": j.forward_passes,
+            "reverse_passes": j.reverse_passes, "agree": j.agree}
