@@ -110,9 +110,9 @@ def _add_explain(sub: Any) -> None:
     p.set_defaults(func=_cmd_explain)
 
 
-def _read_expression(text: str) -> str:
+def _read_expression(text: str, max_length: int = DEFAULT_LIMITS.max_length) -> str:
     if text == "-":
-        return sys.stdin.read()
+        return sys.stdin.read(max_length + 1)  # one more, so the parser reports the limit
     return text
 
 
@@ -134,18 +134,20 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from .api import explain
     from .parsing import parse_point
 
+    limits = limits_from(args)
     point: dict[str, Any] = {}
     for chunk in args.at:
-        for k, v in parse_point(chunk, allow_nonfinite=args.allow_nonfinite).items():
+        for k, v in parse_point(chunk, allow_nonfinite=args.allow_nonfinite,
+                                limits=limits).items():
             if k in point:
                 from .errors import InputError
 
                 raise InputError(f"{k!r} is given twice in --at")
             point[k] = v
-    e = explain(_read_expression(args.expression), point, wrt=_split(args.wrt),
+    e = explain(_read_expression(args.expression, limits.max_length), point, wrt=_split(args.wrt),
                 outputs=_split(args.outputs), weights=_weights(args.weights), dtype=args.dtype,
                 autograd=not args.no_autograd, numeric_check=not args.no_numeric,
-                limits=limits_from(args), allow_nonfinite=args.allow_nonfinite)
+                limits=limits, allow_nonfinite=args.allow_nonfinite)
     from .render import render
 
     emit(render(e, args.format), args.output)

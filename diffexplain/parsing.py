@@ -24,6 +24,7 @@ Identifiers are ASCII: a letter, then letters, digits or ``_``.
 from __future__ import annotations
 
 import keyword
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -113,6 +114,7 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
                 raise LimitExceeded(f"number literal with {digits} digits exceeds the limit of "
                                     f"{limits.max_literal_digits}", "raise it with "
                                     "--max-literal-digits", text, i)
+            _check_float_range(lit, text, i, limits)
             toks.append(Token("NUM", lit, i))
             i = m.end()
             if i < n and (text[i] == "_" or text[i].isalpha() or text[i] == "("):
@@ -169,6 +171,17 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
         raise ParseError(_unknown_char(ch), text, i)
     toks.append(Token("EOF", "", n))
     return toks
+
+
+def _check_float_range(lit: str, text: str, pos: int, limits: Limits) -> None:
+    # 1e400 would be inf, and an exact 1e-99999999999 a 10**11-digit denominator: both are
+    # refused here, before anything converts the literal exactly
+    value = float(lit)
+    mantissa = lit.lower().split("e")[0]
+    if math.isinf(value) or (value == 0 and mantissa.strip("0.")):
+        what = "overflows" if math.isinf(value) else "underflows"
+        raise LimitExceeded(f"the number {lit} {what} a float (floats span about 1e-308 to 1e308)",
+                            "write a smaller number", text, pos)
 
 
 def _unknown_char(ch: str) -> str:
@@ -460,7 +473,7 @@ def parse_point(text: str, allow_nonfinite: bool = False,
             vec = []
             pos = i + 1
             for item in items:
-                vec.append(_value(item, text, text.find(item, pos), allow_nonfinite))
+                vec.append(_value(item, text, text.find(item, pos), allow_nonfinite, limits))
                 pos = text.find(item, pos) + len(item)
             out[name] = vec
             i = j + 1
@@ -468,14 +481,17 @@ def parse_point(text: str, allow_nonfinite: bool = False,
             j = i
             while j < n and text[j] not in " ,;\t":
                 j += 1
-            out[name] = _value(text[i:j], text, i, allow_nonfinite)
+            out[name] = _value(text[i:j], text, i, allow_nonfinite, limits)
             i = j
     if not out:
         raise InputError("the point is empty; write e.g. w=1,x=2")
     return out
 
 
-def _value(s: str, text: str, pos: int, allow_nonfinite: bool) -> float:
+def _value(s: str, text: str, pos: int, allow_nonfinite: bool,
+           limits: Limits = DEFAULT_LIMITS) -> float:
+    if not s:
+        raise InputError("a value is missing after '='", text, pos)
     low = s.lower()
     if low in _NONFINITE:
         if not allow_nonfinite:
@@ -485,9 +501,10 @@ def _value(s: str, text: str, pos: int, allow_nonfinite: bool) -> float:
     if not _VALUE.fullmatch(s):
         raise InputError(f"{s!r} is not a number", text, pos, max(1, len(s)))
     digits = sum(c.isdigit() for c in s)
-    if digits > DEFAULT_LIMITS.max_literal_digits:
-        raise LimitExceeded(f"value with {digits} digits exceeds the literal limit",
-                            "use fewer digits")
+    if digits > limits.max_literal_digits:
+        raise LimitExceeded(f"value with {digits} digits exceeds the limit of "
+                            f"{limits.max_literal_digits}", "raise it with --max-literal-digits",
+                            text, pos)
     v = float(s)
     if v != v or v in (float("inf"), float("-inf")):
         if not allow_nonfinite:
