@@ -172,7 +172,12 @@ def write_atomic(path: str, data: str | bytes) -> None:
 
 def emit(text: str, output: str | None) -> None:
     if output:
-        write_atomic(output, text)
+        try:
+            write_atomic(output, text)
+        except OSError as err:  # a bad path is the user's input, not an internal error
+            from .errors import InputError
+
+            raise InputError(f"cannot write {output!r}: {err.strerror or err}") from None
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

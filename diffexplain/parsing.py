@@ -117,6 +117,9 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
             _check_float_range(lit, text, i, limits)
             toks.append(Token("NUM", lit, i))
             i = m.end()
+            if lit == "0" and i < n and text[i] in "xXoObB" and i + 1 < n and text[i + 1].isalnum():
+                raise ParseError(f"Python number prefixes ('0{text[i]}…') are not supported; "
+                                 "write decimal numbers", text, i - 1, 2)
             if i < n and (text[i] == "_" or text[i].isalpha() or text[i] == "("):
                 if text[i] == "_" or (not text[i].isascii()):
                     raise ParseError(f"unexpected {text[i]!r} after the number {lit}", text, i)
@@ -315,6 +318,8 @@ class _Parser:
                     expect_operand = False
                 elif tok.kind == "NAME":
                     nxt = self.toks[self.k + 1]
+                    if nxt.kind == "ASSIGN" and any(o[0] == "call" for o in ops):
+                        raise self.err("keyword arguments are not allowed", nxt)
                     if nxt.kind == "LPAREN":
                         fn = lookup(tok.text)
                         if fn is None:
@@ -339,6 +344,10 @@ class _Parser:
                 elif tok.kind == "OP" and tok.text in ("*", "**"):
                     raise self.err("starred expressions are not allowed", tok)
                 elif tok.kind == "ASSIGN":
+                    prev = self.toks[self.k - 1] if self.k else None
+                    if prev is not None and prev.kind == "OP" and prev.pos + len(prev.text) == tok.pos:
+                        raise ParseError(f"augmented assignment ('{prev.text}=') is not allowed",
+                                         self.text, prev.pos, len(prev.text) + 1)
                     raise self.err("'=' must follow a name at the start of a statement", tok)
                 else:
                     raise self.err(_expected("a number, a name or '('", tok), tok)
