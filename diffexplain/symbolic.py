@@ -148,13 +148,15 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     table = _adjoint_table(graph, values, seeds, grads)
     small = len(graph.nodes) <= limits.closed_form_nodes and len(seeds) == 1
     out: dict[str, Derivation] = {}
-    if small:
+    if small and _trivial(graph):  # E1-sized: in-process, no fork
+        out = _closed_forms(graph, point, values, wrt, seeds, grads, limits)
+    elif small:
         from .sandbox import Timeout, WorkerCrashed, run_with_budget
 
         try:
             out = run_with_budget(_closed_forms, (graph, dict(point), list(values), list(wrt),
                                                   seeds, tuple(grads), limits),
-                                  math.inf if _trivial(graph) else limits.symbolic_seconds)
+                                  limits.symbolic_seconds)
         except (Timeout, WorkerCrashed) as err:
             # degrade, never hang: the float-only derivation below costs one pass over the graph
             why = (f"the closed form did not finish within {limits.symbolic_seconds:g} s"

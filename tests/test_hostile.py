@@ -535,3 +535,20 @@ def test_fuzz_points(text):
         parse_point(text)
     except DiffexplainError:
         pass
+
+
+# --- the docs page stays in step with the code -----------------------------------------------
+def test_safety_page_lists_every_limit():
+    from dataclasses import fields
+
+    text = (ROOT / "docs" / "safety.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines()
+            if line.startswith("| `")}
+    for f in fields(Limits):
+        row = rows[f"`{f.name}`"]
+        default = getattr(DEFAULT_LIMITS, f.name)
+        assert f"| {default:,} |" in row or f"| {default} |" in row, f.name
+        if f.name in cli._LIMIT_FLAGS:
+            assert f"--{f.name.replace('_', '-')}" in row
+    for code in (EXIT_OK, EXIT_DISAGREE, EXIT_INPUT, EXIT_LIMIT, EXIT_INTERNAL):
+        assert f"\n| {code} |" in text
