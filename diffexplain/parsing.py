@@ -28,7 +28,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import InputError, LimitExceeded, ParseError
 from .functions import CONSTANTS, FUNCTIONS, OPERATORS, lookup
@@ -38,8 +38,9 @@ from .limits import DEFAULT_LIMITS, Limits
 __all__ = ["Token", "parse", "tokenize"]
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """A NamedTuple, not a frozen dataclass: a 1 MB input is ~500,000 of them, 4x cheaper."""
+
     kind: str  # NUM NAME OP LPAREN RPAREN COMMA ASSIGN SEP EOF
     text: str
     pos: int
