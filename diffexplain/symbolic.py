@@ -148,7 +148,8 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     table = _adjoint_table(graph, values, seeds, grads)
     small = len(graph.nodes) <= limits.closed_form_nodes and len(seeds) == 1
     out: dict[str, Derivation] = {}
-    if small and _trivial(graph):  # E1-sized: in-process, no fork
+    if small and _trivial(graph) and limits.symbolic_seconds >= TRIVIAL_MIN_BUDGET:
+        # E1-sized: in-process, no fork
         out = _closed_forms(graph, point, values, wrt, seeds, grads, limits)
     elif small:
         from .sandbox import Timeout, WorkerCrashed, run_with_budget
@@ -172,10 +173,12 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
 
 
 #: graphs this small, with no powers beyond these, run sympy in-process (no fork): E1-sized
-#: inputs, where sympy's worst case is milliseconds
-TRIVIAL_NODES = 16
+#: inputs, where sympy's worst case measured is about a second (``(x+y+z)**3*(x+y)``)
+TRIVIAL_NODES = 8
 TRIVIAL_POWERS = 1
-TRIVIAL_EXPONENT = 8.0
+TRIVIAL_EXPONENT = 3.0
+#: ...unless the budget is smaller than this: then even those go through the worker
+TRIVIAL_MIN_BUDGET = 5.0
 
 
 def _trivial(graph: Graph) -> bool:

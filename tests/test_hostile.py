@@ -336,6 +336,25 @@ def test_sandbox_worker_crash_and_errors():
     assert sandbox.run_with_budget(os.getpid, (), 10) != os.getpid()
 
 
+def test_only_tiny_graphs_skip_the_worker(monkeypatch):
+    calls = []
+    real = sandbox.run_with_budget
+
+    def spy(fn, args, seconds):
+        calls.append(seconds)
+        return real(fn, args, seconds)
+
+    monkeypatch.setattr(sandbox, "run_with_budget", spy)
+    e1 = {"w": 1, "x": 2}
+    assert explain("(x+w)*(w+1)", at=e1, autograd=False).gradient == {"w": 5.0, "x": 2.0}
+    assert calls == []  # E1: in-process, no fork
+    e = explain("(x+w)*(w+1)", at=e1, autograd=False, limits=Limits(symbolic_seconds=1.0))
+    assert calls == [1.0]  # a small budget is always enforced
+    assert e.derivations["w"].method == "path sum" and e.gradient["w"] == 5.0
+    explain("x**4", at={"x": 2}, autograd=False)
+    assert calls == [1.0, DEFAULT_LIMITS.symbolic_seconds]  # a power beyond the tiny rule
+
+
 # --- numbers in --at -------------------------------------------------------------------------
 @pytest.mark.parametrize(("point", "cls", "fragment"), [
     ("x=0x10", InputError, "not a number"),
