@@ -57,11 +57,19 @@ def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
     for k, v in at.items():
         if isinstance(v, (list, tuple)):
             raise InputError(f"{k!r} is a vector, but this expression is scalar")
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if isinstance(v, bool):
+            raise InputError(f"the value of {k!r} is a bool, not a number")
+        if isinstance(v, str):  # the same strict rule as --at: no '1_0', no '١', no 'infinity'
+            from .parsing import _value
+
+            v = _value(v.strip(), v, 0, allow_nonfinite)
+        if isinstance(v, bool) or not isinstance(v, float):
             try:
                 v = float(v)
             except (TypeError, ValueError):
-                raise InputError(f"the value of {k!r} is not a number: {v!r}") from None
+                raise InputError(f"the value of {k!r} is not a number: {v!r:.60}") from None
+            except OverflowError:
+                raise InputError(f"the value of {k!r} is too large for a float") from None
         if not math.isfinite(v) and not allow_nonfinite:
             raise InputError(f"the value of {k!r} is {v}; pass allow_nonfinite=True "
                              "(--allow-nonfinite) to explain at non-finite points")

@@ -263,6 +263,8 @@ class GraphBuilder:
         value = None
         if all(v is not None for v in cvals):
             value = fn.math(math, *cvals)
+            if op == "pow":
+                self._check_constant_power(cvals[0], cvals[1], value, pos)
         return self._add(Node(len(self.nodes), "", op, ins), key, value, pos)
 
     def _check_exponent(self, value: float, pos: int | None) -> None:
@@ -272,6 +274,19 @@ class GraphBuilder:
             raise LimitExceeded(f"exponent {shown} exceeds the limit of {lim}",
                                 "raise it with --max-exponent (API: limits=Limits(max_exponent=…))",
                                 self.source, pos)
+
+    def _check_constant_power(self, base: float, expo: float, value: float,
+                              pos: int | None) -> None:
+        # sympy evaluates a power of exact numbers exactly: (10**300)**1000 would be a
+        # 300,000-digit integer, and one more power hangs. A float that overflows or
+        # underflows is the cheap sign of that, checked before sympy ever sees the node.
+        if base == 0 or value != value:
+            return
+        if math.isinf(value) or value == 0:
+            what = "overflows" if math.isinf(value) else "underflows"
+            raise LimitExceeded(f"the constant power {_literal(base)}**{_literal(expo)} {what} "
+                                "a float (its exact value would have an enormous number of digits)",
+                                "use smaller constants (or a variable)", self.source, pos)
 
     def _add(self, node: Node, key: tuple[Any, ...], const_value: float | None,
              pos: int | None = None) -> int:

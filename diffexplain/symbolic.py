@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from . import identity
@@ -150,20 +150,74 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     grads = reverse(graph, list(values), seeds)
     table = _adjoint_table(graph, values, seeds, grads)
     small = len(graph.nodes) <= limits.closed_form_nodes and len(seeds) == 1
-    ctx = _SympyContext(graph, point, values) if small else None
     out: dict[str, Derivation] = {}
+    if small and _trivial(graph) and limits.symbolic_seconds >= TRIVIAL_MIN_BUDGET:
+        # E1-sized: in-process, no fork
+        out = _closed_forms(graph, point, values, wrt, seeds, grads, limits)
+    elif small:
+        from .sandbox import Timeout, WorkerCrashed, run_with_budget
+
+        try:
+            out = run_with_budget(_closed_forms, (graph, dict(point), list(values), list(wrt),
+                                                  seeds, tuple(grads), limits),
+                                  limits.symbolic_seconds)
+        except (Timeout, WorkerCrashed) as err:
+            # degrade, never hang: the float-only derivation below costs one pass over the graph
+            why = (f"the closed form did not finish within {limits.symbolic_seconds:g} s"
+                   if isinstance(err, Timeout) else f"the symbolic worker failed ({err})")
+            note = (f"too complex: {why}; showing reverse accumulation instead (raise the "
+                    "budget with --symbolic-seconds / Limits(symbolic_seconds=…))")
+            out = {v: replace(_adjoint_derivation(graph, graph[v].id, values, grads), note=note)
+                   for v in wrt}
+    for v in wrt:
+        if v not in out:
+            out[v] = _adjoint_derivation(graph, graph[v].id, values, grads)
+    return SymbolicResult(out, table, tuple(grads))
+
+
+#: graphs this small, with no powers beyond these, run sympy in-process (no fork): E1-sized
+#: inputs, where sympy's worst case measured is about a second (``(x+y+z)**3*(x+y)``)
+TRIVIAL_NODES = 8
+TRIVIAL_POWERS = 1
+TRIVIAL_EXPONENT = 3.0
+#: ...unless the budget is smaller than this: then even those go through the worker
+TRIVIAL_MIN_BUDGET = 5.0
+
+
+def _trivial(graph: Graph) -> bool:
+    """Cheap enough for sympy to need no budget: few nodes, few small constant powers.
+
+    Powers are what make sympy's cost explode (``expand((x+y+1)**40)``, nested
+    powers multiplying their exponents), so any other power disqualifies.
+    """
+    if len(graph.nodes) > TRIVIAL_NODES:
+        return False
+    powers = [n for n in graph.nodes if n.op == "pow"]
+    if len(powers) > TRIVIAL_POWERS:
+        return False
+    for n in powers:
+        e = graph.nodes[n.inputs[1]]
+        if e.op != "const" or e.value is None or abs(e.value) > TRIVIAL_EXPONENT:
+            return False
+    return all(n.op != "const" or (n.value is not None and abs(n.value) <= 1e6)
+               for n in graph.nodes)
+
+
+def _closed_forms(graph: Graph, point: Mapping[str, float], values: Sequence[float],
+                  wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
+                  limits: Limits) -> dict[str, Derivation]:
+    """Every sympy step of a small graph, in one function so it can run in a killable worker."""
+    ctx = _SympyContext(graph, point, values)
+    out: dict[str, Derivation] = {}
+    out_id = next(iter(seeds))
     for v in wrt:
         vid = graph[v].id
-        if ctx is not None:
-            npaths = _count_paths(graph, vid, next(iter(seeds)))
-            if npaths <= limits.path_sum_paths:
-                out[v] = ctx.path_sum(vid, next(iter(seeds)), seeds, grads[vid])
-                continue
+        if _count_paths(graph, vid, out_id) <= limits.path_sum_paths:
+            out[v] = ctx.path_sum(vid, out_id, seeds, grads[vid])
+        else:
             out[v] = ctx.with_closed_form(_adjoint_derivation(graph, vid, values, grads),
-                                          vid, next(iter(seeds)))
-            continue
-        out[v] = _adjoint_derivation(graph, vid, values, grads)
-    return SymbolicResult(out, table, tuple(grads))
+                                          vid, out_id)
+    return out
 
 
 def _count_paths(graph: Graph, src: int, dst: int) -> int:
