@@ -255,10 +255,19 @@ def _adjoint_terms(graph: Graph, n: Node, users: Sequence[int], values: Sequence
     nm = names if names is not None else _Names(graph, grads)
     texts, latexs, vals = [], [], []
     nodes = graph.nodes
+    nid = n.id
     for u in users:
         un = nodes[u]
-        pt = _local_partial_text(graph, un, n.id, "text", nm.text)
-        pl = _local_partial_text(graph, un, n.id, "latex", nm.latex)
+        ins = un.inputs
+        if un.op != "pow" and len(ins) <= 2 and (len(ins) == 1 or ins[0] != ins[1]):
+            # one slot holds the input: the rule's template, as _local_partial_text gives it
+            fn = op_table(un.op)
+            k = 0 if ins[0] == nid else 1
+            pt = fn.partial_text[k].format(*[nm.text[i] for i in ins])
+            pl = fn.partial_latex[k].format(*[nm.latex[i] for i in ins])
+        else:
+            pt = _local_partial_text(graph, un, nid, "text", nm.text)
+            pl = _local_partial_text(graph, un, nid, "latex", nm.latex)
         texts.append(f"{nm.bar[u]}·{_wrap(pt)}")
         latexs.append(nm.bar_latex[u] + _wrap(pl))
         vals.append(f"{nm.grad_text(u)}·{_wrap(fmt_number(_local_partial_value(un, n.id, values)))}")
