@@ -328,6 +328,26 @@ def make_plot(sc: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+DOCS = ROOT / "docs" / "performance.md"
+DOCS_PNG = ROOT / "docs" / "img" / "performance-scaling.png"
+START, END = "<!-- benchmark results: start -->", "<!-- benchmark results: end -->"
+
+
+def update_docs(st: dict[str, Any], sc: dict[str, Any], png: Path) -> None:
+    """Replace the results between the markers of docs/performance.md and copy the plot."""
+    if not DOCS.exists():
+        return
+    text = DOCS.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        return
+    DOCS_PNG.parent.mkdir(parents=True, exist_ok=True)
+    DOCS_PNG.write_bytes(png.read_bytes())
+    body = report(st, sc, "img/" + DOCS_PNG.name).split("\n", 2)[2]  # without the title
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    DOCS.write_text(f"{head}{START}\n{body.replace('## ', '### ')}{END}{tail}", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes, few repeats")
@@ -335,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sympy-timeout", type=float, default=60.0, metavar="S",
                    help="seconds before a sympy.diff subprocess is killed (default 60)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    p.add_argument("--no-docs", action="store_true",
+                   help="do not update docs/performance.md and its plot")
     args = p.parse_args(argv)
     quick = args.quick
     repeats = args.repeats or (3 if quick else 5)
@@ -349,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     png = out.with_name("scaling.png")
     make_plot(sc, png)
     out.write_text(report(st, sc, png.name), encoding="utf-8")
+    if not args.no_docs:
+        update_docs(st, sc, png)
     (out.with_name("results.json")).write_text(json.dumps({"startup": st, "scaling": sc},
                                                           indent=1), encoding="utf-8")
     print(out.read_text(encoding="utf-8"))

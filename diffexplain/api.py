@@ -168,14 +168,16 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
 
     nodes = []
     tnodes = auto.nodes if auto is not None else None
+    names = [n.name for n in graph.nodes]
+    output_ids = set(graph.outputs)
     for n in graph.nodes:
         t = tnodes[n.id] if tnodes is not None else None
         nodes.append(NodeInfo(
             id=n.name, op=n.op,
             kind="variable" if n.op == "var" else "constant" if n.op == "const" else "operation",
-            expr=graph.describe(n), inputs=tuple(graph.nodes[i].name for i in n.inputs),
+            expr=graph.describe(n), inputs=tuple([names[i] for i in n.inputs]),
             value=values[n.id], grad=None if n.op == "const" else sym.grads[n.id],
-            output=n.id in graph.outputs,
+            output=n.id in output_ids,
             grad_fn=t.grad_fn if t else None, is_leaf=t.is_leaf if t else None,
             requires_grad=t.requires_grad if t else None,
             retains_grad=t.retains_grad if t else None,

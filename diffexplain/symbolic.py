@@ -265,12 +265,16 @@ def _adjoint_terms(graph: Graph, n: Node, users: Sequence[int], values: Sequence
             k = 0 if ins[0] == nid else 1
             pt = fn.partial_text[k].format(*[nm.text[i] for i in ins])
             pl = fn.partial_latex[k].format(*[nm.latex[i] for i in ins])
+            # one term: fsum would return it unchanged (up to the sign of zero, which
+            # fmt_number does not show)
+            pv = fn.dmath[k](math, *[values[i] for i in ins])
         else:
             pt = _local_partial_text(graph, un, nid, "text", nm.text)
             pl = _local_partial_text(graph, un, nid, "latex", nm.latex)
+            pv = _local_partial_value(un, nid, values)
         texts.append(f"{nm.bar[u]}·{_wrap(pt)}")
         latexs.append(nm.bar_latex[u] + _wrap(pl))
-        vals.append(f"{nm.grad_text(u)}·{_wrap(fmt_number(_local_partial_value(un, n.id, values)))}")
+        vals.append(f"{nm.grad_text(u)}·{_wrap(fmt_number(pv))}")
     return " + ".join(texts), " + ".join(latexs), " + ".join(vals), grads[n.id]
 
 
