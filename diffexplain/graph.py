@@ -70,6 +70,8 @@ class Graph:
     outputs: tuple[int, ...]
     source: str = ""
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    #: per-graph memo of derived tables (users, float plans); the graph never changes
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index.update({n.name: n.id for n in self.nodes})
@@ -91,11 +93,23 @@ class Graph:
 
     def users(self) -> list[list[int]]:
         """For each node, the ids of the nodes that take it as an input (each once)."""
-        out: list[list[int]] = [[] for _ in self.nodes]
-        for n in self.nodes:
-            for i in dict.fromkeys(n.inputs):
-                out[i].append(n.id)
-        return out
+        return [list(u) for u in self._users()]
+
+    def _users(self) -> tuple[tuple[int, ...], ...]:
+        # memoised, read-only form of users() for the passes that ask once per node
+        cached = self._cache.get("users")
+        if cached is None:
+            out: list[list[int]] = [[] for _ in self.nodes]
+            for n in self.nodes:
+                ins = n.inputs
+                if len(ins) == 1 or (len(ins) == 2 and ins[0] != ins[1]):
+                    for i in ins:
+                        out[i].append(n.id)
+                else:
+                    for i in dict.fromkeys(ins):
+                        out[i].append(n.id)
+            cached = self._cache["users"] = tuple(tuple(u) for u in out)
+        return cached
 
     def edges(self) -> list[tuple[int, int]]:
         """``(input, user)`` pairs, each once even where a node uses an input twice."""
@@ -105,9 +119,11 @@ class Graph:
         """Which nodes the leaf reaches, so the path-sum and traces can skip the rest."""
         reach = [False] * len(self.nodes)
         reach[leaf] = True
-        for n in self.nodes:
-            if not reach[n.id] and any(reach[i] for i in n.inputs):
-                reach[n.id] = True
+        for n in self.nodes[leaf + 1:]:  # topological order: nothing earlier depends on it
+            for i in n.inputs:
+                if reach[i]:
+                    reach[n.id] = True
+                    break
         return reach
 
     def fn(self, node: Node | int) -> Fn:
