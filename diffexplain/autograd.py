@@ -53,7 +53,9 @@ class AutogradResult:
 
 
 def _scalar(t: Any) -> float:
-    return float(t.detach().reshape(-1)[0]) if hasattr(t, "detach") else float(t)
+    if not hasattr(t, "detach"):
+        return float(t)
+    return float(t.item()) if t.dim() == 0 else float(t.detach().reshape(-1)[0])
 
 
 def execute(graph: Graph, point: Mapping[str, float], dtype: str = "float64",
@@ -67,6 +69,7 @@ def execute(graph: Graph, point: Mapping[str, float], dtype: str = "float64",
     import torch
 
     dt = getattr(torch, dtype)
+    tensor = torch.Tensor
     vals: list[Any] = []
     for n in graph.nodes:
         if leaves is not None and n.op == "var" and n.name in leaves:
@@ -76,13 +79,16 @@ def execute(graph: Graph, point: Mapping[str, float], dtype: str = "float64",
         elif n.op == "const":
             vals.append(float(n.value) if n.value is not None else 0.0)
         else:
+            fn = op_table(n.op)
             args = [vals[i] for i in n.inputs]
-            if not any(isinstance(a, torch.Tensor) for a in args):
+            if all(isinstance(a, tensor) for a in args):
+                pass
+            elif not any(isinstance(a, tensor) for a in args):
                 args = [torch.tensor(a, dtype=dt) for a in args]
-            elif op_table(n.op).arity == 1 or n.op == "pow":
-                args = [a if isinstance(a, torch.Tensor) or (n.op == "pow" and k == 1)
+            elif fn.arity == 1 or n.op == "pow":
+                args = [a if isinstance(a, tensor) or (n.op == "pow" and k == 1)
                         else torch.tensor(a, dtype=dt) for k, a in enumerate(args)]
-            vals.append(op_table(n.op).torch(torch, *args))
+            vals.append(fn.torch(torch, *args))
     return vals
 
 
@@ -128,13 +134,21 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
 Saved = tuple[tuple[str, str | None, float], ...]
 
 
+#: the ``_saved_*`` attribute names of each grad_fn class (``dir()`` per node is slow)
+_SAVED_ATTRS: dict[type, tuple[str, ...]] = {}
+
+
 def _saved(fn: Any, ptrs: Mapping[tuple[int, tuple[int, ...]], str]) -> Saved:
     import torch
 
     if fn is None:
         return ()
+    attrs = _SAVED_ATTRS.get(type(fn))
+    if attrs is None:
+        attrs = _SAVED_ATTRS[type(fn)] = tuple(sorted(a for a in dir(fn)
+                                                      if a.startswith("_saved_")))
     out = []
-    for attr in sorted(a for a in dir(fn) if a.startswith("_saved_")):
+    for attr in attrs:
         try:
             val = getattr(fn, attr)
         except RuntimeError:  # freed after backward without retain_graph

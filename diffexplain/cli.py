@@ -173,9 +173,9 @@ def _lesson_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "limit_table": args.limit_table, "step": args.step}
 
 
-def _read_expression(text: str) -> str:
+def _read_expression(text: str, max_length: int = DEFAULT_LIMITS.max_length) -> str:
     if text == "-":
-        return sys.stdin.read()
+        return sys.stdin.read(max_length + 1)  # one more, so the parser reports the limit
     return text
 
 
@@ -197,19 +197,22 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from .api import explain
     from .parsing import parse_point
 
+    limits = limits_from(args)
     point: dict[str, Any] = {}
     for chunk in args.at:
-        for k, v in parse_point(chunk, allow_nonfinite=args.allow_nonfinite).items():
+        for k, v in parse_point(chunk, allow_nonfinite=args.allow_nonfinite,
+                                limits=limits).items():
             if k in point:
                 from .errors import InputError
 
                 raise InputError(f"{k!r} is given twice in --at")
             point[k] = v
     _check_graph_paths(args)
-    e = explain(_read_expression(args.expression), point, wrt=_split(args.wrt),
-                outputs=_split(args.outputs), weights=_weights(args.weights), dtype=args.dtype,
+    e = explain(_read_expression(args.expression, limits.max_length), point,
+                wrt=_split(args.wrt), outputs=_split(args.outputs),
+                weights=_weights(args.weights), dtype=args.dtype,
                 autograd=not args.no_autograd, numeric_check=not args.no_numeric,
-                limits=limits_from(args), allow_nonfinite=args.allow_nonfinite,
+                limits=limits, allow_nonfinite=args.allow_nonfinite,
                 **_lesson_kwargs(args))
     from .render import render
 
@@ -299,7 +302,12 @@ def write_atomic(path: str, data: str | bytes) -> None:
 
 def emit(text: str, output: str | None) -> None:
     if output:
-        write_atomic(output, text)
+        try:
+            write_atomic(output, text)
+        except OSError as err:  # a bad path is the user's input, not an internal error
+            from .errors import InputError
+
+            raise InputError(f"cannot write {output!r}: {err.strerror or err}") from None
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

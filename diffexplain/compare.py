@@ -198,6 +198,9 @@ def _graph_reasons(graph: Graph, values: Sequence[float]) -> list[tuple[int, str
             continue
         fn = op_table(n.op)
         args = [values[i] for i in n.inputs]
+        v = values[n.id]
+        if not fn.kinks and (born_nan or math.isfinite(v)):
+            continue  # nothing to say about this node (the common case, checked cheaply)
         names = [graph.nodes[i].name for i in n.inputs]
         for kink in fn.kinks:
             if args and args[0] == kink:

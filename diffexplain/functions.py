@@ -59,6 +59,7 @@ def _safe(f: Callable[..., float]) -> Callable[..., float]:
         except ValueError:
             return math.nan
 
+    wrapped.__wrapped__ = f  # type: ignore[attr-defined]  # the float passes' fast path
     return wrapped
 
 

@@ -70,6 +70,8 @@ class Graph:
     outputs: tuple[int, ...]
     source: str = ""
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    #: per-graph memo of derived tables (users, float plans); the graph never changes
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index.update({n.name: n.id for n in self.nodes})
@@ -91,11 +93,23 @@ class Graph:
 
     def users(self) -> list[list[int]]:
         """For each node, the ids of the nodes that take it as an input (each once)."""
-        out: list[list[int]] = [[] for _ in self.nodes]
-        for n in self.nodes:
-            for i in dict.fromkeys(n.inputs):
-                out[i].append(n.id)
-        return out
+        return [list(u) for u in self._users()]
+
+    def _users(self) -> tuple[tuple[int, ...], ...]:
+        # memoised, read-only form of users() for the passes that ask once per node
+        cached = self._cache.get("users")
+        if cached is None:
+            out: list[list[int]] = [[] for _ in self.nodes]
+            for n in self.nodes:
+                ins = n.inputs
+                if len(ins) == 1 or (len(ins) == 2 and ins[0] != ins[1]):
+                    for i in ins:
+                        out[i].append(n.id)
+                else:
+                    for i in dict.fromkeys(ins):
+                        out[i].append(n.id)
+            cached = self._cache["users"] = tuple(tuple(u) for u in out)
+        return cached
 
     def edges(self) -> list[tuple[int, int]]:
         """``(input, user)`` pairs, each once even where a node uses an input twice."""
@@ -105,9 +119,11 @@ class Graph:
         """Which nodes the leaf reaches, so the path-sum and traces can skip the rest."""
         reach = [False] * len(self.nodes)
         reach[leaf] = True
-        for n in self.nodes:
-            if not reach[n.id] and any(reach[i] for i in n.inputs):
-                reach[n.id] = True
+        for n in self.nodes[leaf + 1:]:  # topological order: nothing earlier depends on it
+            for i in n.inputs:
+                if reach[i]:
+                    reach[n.id] = True
+                    break
         return reach
 
     def fn(self, node: Node | int) -> Fn:
@@ -263,6 +279,8 @@ class GraphBuilder:
         value = None
         if all(v is not None for v in cvals):
             value = fn.math(math, *cvals)
+            if op == "pow":
+                self._check_constant_power(cvals[0], cvals[1], value, pos)
         return self._add(Node(len(self.nodes), "", op, ins), key, value, pos)
 
     def _check_exponent(self, value: float, pos: int | None) -> None:
@@ -272,6 +290,19 @@ class GraphBuilder:
             raise LimitExceeded(f"exponent {shown} exceeds the limit of {lim}",
                                 "raise it with --max-exponent (API: limits=Limits(max_exponent=…))",
                                 self.source, pos)
+
+    def _check_constant_power(self, base: float, expo: float, value: float,
+                              pos: int | None) -> None:
+        # sympy evaluates a power of exact numbers exactly: (10**300)**1000 would be a
+        # 300,000-digit integer, and one more power hangs. A float that overflows or
+        # underflows is the cheap sign of that, checked before sympy ever sees the node.
+        if base == 0 or value != value:
+            return
+        if math.isinf(value) or value == 0:
+            what = "overflows" if math.isinf(value) else "underflows"
+            raise LimitExceeded(f"the constant power {_literal(base)}**{_literal(expo)} {what} "
+                                "a float (its exact value would have an enormous number of digits)",
+                                "use smaller constants (or a variable)", self.source, pos)
 
     def _add(self, node: Node, key: tuple[Any, ...], const_value: float | None,
              pos: int | None = None) -> int:

@@ -60,7 +60,7 @@ def evaluate(expr: sympy.Basic, env: Mapping[Any, float]) -> float:
             if e.is_Symbol:
                 vals.append(float(env[e]) if e in env else math.nan)
                 continue
-            if e.is_Number or e in (sp.pi, sp.E):
+            if e.is_Number or e in (sp.pi, sp.E) or (not e.args and e.is_number):  # zoo, I
                 vals.append(_number(e))
                 continue
             stack.append((e, True))

@@ -7,9 +7,12 @@ and the CLI has one flag per field. Exceeding one raises
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
-__all__ = ["DEFAULT_LIMITS", "Limits"]
+from .errors import InputError, LimitExceeded
+
+__all__ = ["DEFAULT_LIMITS", "Limits", "check_order"]
 
 
 @dataclass(frozen=True)
@@ -24,13 +27,16 @@ class Limits:
         max_literal_digits: digits in one number literal.
         max_order: highest derivative order.
         max_vector: entries of one vector variable.
-        symbolic_seconds: wall-time budget of the symbolic side (closed forms, simplification).
+        symbolic_seconds: wall-time budget of the symbolic side (closed forms, simplification),
+            enforced by running it in a worker process that is killed when the time is up;
+            the explanation then shows reverse accumulation with a "too complex" note.
+            ``math.inf`` runs it in-process without a budget.
         closed_form_nodes: largest graph whose closed form is built and shown.
         path_sum_paths: most chain-rule paths written out as a sum of products.
     """
 
-    max_length: int = 2_000_000
-    max_nodes: int = 1_000_000
+    max_length: int = 1_000_000
+    max_nodes: int = 200_000
     max_depth: int = 2_000
     max_exponent: int = 1_000
     max_literal_digits: int = 40
@@ -39,6 +45,18 @@ class Limits:
     symbolic_seconds: float = 20.0
     closed_form_nodes: int = 60
     path_sum_paths: int = 12
+
+    def __post_init__(self) -> None:
+        # a zero or negative ceiling would refuse everything with a confusing message
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "symbolic_seconds":
+                if not (isinstance(value, (int, float)) and value > 0 and not math.isnan(value)):
+                    raise InputError(f"symbolic_seconds must be a positive number of seconds "
+                                     f"(inf for no budget), not {value!r}")
+            elif isinstance(value, bool) or not isinstance(value, int) or value < _FLOOR.get(f.name, 1):
+                least = "a whole number ≥ 0" if f.name in _FLOOR else "a positive whole number"
+                raise InputError(f"{f.name} must be {least}, not {value!r}")
 
     def with_(self, **changes: object) -> Limits:
         """A copy with some fields changed; unknown names are a :class:`TypeError`."""
@@ -49,4 +67,26 @@ class Limits:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+#: display thresholds where 0 is meaningful ("never write closed forms / path sums")
+_FLOOR = {"closed_form_nodes": 0, "path_sum_paths": 0}
+
 DEFAULT_LIMITS = Limits()
+
+
+def check_order(order: int, limits: Limits = DEFAULT_LIMITS) -> int:
+    """Validate a derivative order before any differentiation starts.
+
+    Raises:
+        InputError: the order is not a whole number ≥ 1.
+        LimitExceeded: the order is above ``limits.max_order`` (each order can
+            multiply the size of a closed form).
+
+    >>> check_order(2)
+    2
+    """
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        raise InputError(f"the derivative order must be a whole number >= 1, not {order!r}")
+    if order > limits.max_order:
+        raise LimitExceeded(f"derivative order {order} exceeds the limit of {limits.max_order}",
+                            "raise it with --max-order (API: limits=Limits(max_order=…))")
+    return order

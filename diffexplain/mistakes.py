@@ -70,7 +70,11 @@ class Model:
                 self.templates.append(([], []))
                 continue
             dums = [sp.Dummy(f"u{k}", real=True) for k in range(len(n.inputs))]
-            f = op_table(n.op).sympy(sp, *dums)
+            # constants go in before differentiating: d(u**2)/du is 2u, where the generic
+            # d(u**v)/du = v·u**v/u would be NaN at u = 0
+            args = [self.sym[i] if graph.nodes[i].op == "const" else d
+                    for d, i in zip(dums, n.inputs)]
+            f = op_table(n.op).sympy(sp, *args)
             parts = [sp.diff(f, d) for d in dums]
             self.templates.append((dums, parts))
             sub = {d: self.full[i] for d, i in zip(dums, n.inputs)}
@@ -91,7 +95,10 @@ class Model:
             elif n.is_leaf:
                 D.append(sp.Integer(1 if n.id == self.v else 0))
             else:
-                D.append(sp.Add(*[partial[n.id][k] * D[i] for k, i in enumerate(n.inputs)]))
+                # a slot whose input does not depend on wrt contributes nothing, even where its
+                # partial is undefined (d(a**2)/d2 = a**2·log(a) at a = 0 would give 0·nan)
+                D.append(sp.Add(*[partial[n.id][k] * D[i] for k, i in enumerate(n.inputs)
+                                  if D[i] != 0]))
         return D
 
     def with_value(self, node: int, value: Any) -> Any:

@@ -11,8 +11,9 @@ what keeps 100,000-node graphs at a few microseconds per node.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .graph import Graph, op_table, point_values
 
@@ -28,13 +29,66 @@ __all__ = [
 EPS = {"float64": 2.0**-52, "float32": 2.0**-23}
 
 
-def _round32(x: float) -> float:
-    import struct
+_F32 = None
 
+
+def _round32(x: float) -> float:
+    global _F32
+    if _F32 is None:
+        import struct
+
+        _F32 = struct.Struct("f")
     try:
-        return struct.unpack("f", struct.pack("f", x))[0]
+        return _F32.unpack(_F32.pack(x))[0]
     except OverflowError:
         return math.copysign(math.inf, x)
+
+
+_FLOAT_ERRORS = (ZeroDivisionError, OverflowError, ValueError)
+
+
+def _plan(graph: Graph) -> list[tuple[int, Any, Any, tuple[int, ...]]]:
+    """``(id, raw form, safe form, inputs)`` per operation, built once per graph.
+
+    The raw form (the table's float function without its guard) is tried
+    first; on a float error the guarded form gives the NaN/inf the guard
+    would, so values are the same, minus a wrapper call and a table lookup per node.
+    """
+    plan = graph._cache.get("forward")
+    if plan is None:
+        plan = []
+        for n in graph.nodes:
+            if n.is_leaf:
+                continue
+            safe = op_table(n.op).math
+            plan.append((n.id, getattr(safe, "__wrapped__", safe), safe, n.inputs))
+        graph._cache["forward"] = plan
+    return plan
+
+
+def _run(plan: Sequence[tuple[int, Any, Any, tuple[int, ...]]], vals: list[float],
+         r32: bool) -> None:
+    m = math
+    for nid, f, safe, ins in plan:
+        if len(ins) == 1:
+            a = vals[ins[0]]
+            try:
+                v = f(m, a)
+            except _FLOAT_ERRORS:
+                v = safe(m, a)
+        elif len(ins) == 2:
+            a, b = vals[ins[0]], vals[ins[1]]
+            try:
+                v = f(m, a, b)
+            except _FLOAT_ERRORS:
+                v = safe(m, a, b)
+        else:
+            args = [vals[i] for i in ins]
+            try:
+                v = f(m, *args)
+            except _FLOAT_ERRORS:
+                v = safe(m, *args)
+        vals[nid] = _round32(v) if r32 else v
 
 
 def forward(graph: Graph, point: Mapping[str, float], dtype: str = "float64") -> list[float]:
@@ -43,11 +97,7 @@ def forward(graph: Graph, point: Mapping[str, float], dtype: str = "float64") ->
     r32 = dtype == "float32"
     if r32:
         vals = [_round32(v) for v in vals]
-    for n in graph.nodes:
-        if n.is_leaf:
-            continue
-        v = op_table(n.op).math(math, *(vals[i] for i in n.inputs))
-        vals[n.id] = _round32(v) if r32 else v
+    _run(_plan(graph), vals, r32)
     return vals
 
 
@@ -56,16 +106,30 @@ def reverse(graph: Graph, values: list[float], seeds: Mapping[int, float]) -> li
     adj = [0.0] * len(graph.nodes)
     for out, w in seeds.items():
         adj[out] += w
-    for n in reversed(graph.nodes):
-        a = adj[n.id]
-        if n.is_leaf or a == 0.0:
-            continue
-        fn = op_table(n.op)
-        args = [values[i] for i in n.inputs]
-        for k, i in enumerate(n.inputs):
-            if graph.nodes[i].op == "const":
+    rplan = graph._cache.get("reverse")
+    if rplan is None:
+        const = [n.op == "const" for n in graph.nodes]
+        rplan = []
+        for n in reversed(graph.nodes):
+            if n.is_leaf:
                 continue
-            adj[i] += a * fn.dmath[k](math, *args)
+            slots = tuple((k, i, getattr(d, "__wrapped__", d), d)
+                          for k, (i, d) in enumerate(zip(n.inputs, op_table(n.op).dmath))
+                          if not const[i])
+            rplan.append((n.id, n.inputs, slots))
+        graph._cache["reverse"] = rplan
+    m = math
+    for nid, ins, slots in rplan:
+        a = adj[nid]
+        if a == 0.0:
+            continue
+        args = [values[i] for i in ins]
+        for _k, i, d, safe in slots:
+            try:
+                p = d(m, *args)
+            except _FLOAT_ERRORS:
+                p = safe(m, *args)
+            adj[i] += a * p
     return adj
 
 
@@ -96,19 +160,32 @@ def _objective(graph: Graph, point: Mapping[str, float], seeds: Mapping[int, flo
 
 def central_difference(graph: Graph, point: Mapping[str, float], var: str,
                        seeds: Mapping[int, float], dtype: str = "float64",
-                       step: float | None = None) -> Difference:
-    """(f(x+h) − f(x−h)) / 2h for one variable of the weighted output sum."""
+                       step: float | None = None, *,
+                       base: Sequence[float] | None = None) -> Difference:
+    """(f(x+h) − f(x−h)) / 2h for one variable of the weighted output sum.
+
+    Each perturbed pass recomputes only the nodes that depend on ``var``, from
+    ``base`` (the unperturbed forward pass in ``dtype``, computed if not given);
+    the others keep their values, so the result is the full pass's, bit for bit.
+    """
     x = float(point[var])
     h = step if step is not None else step_for(x, dtype)
+    if base is None:
+        base = forward(graph, point, dtype)
+    r32 = dtype == "float32"
+    vid = graph[var].id
+    reach = graph.depends_on(vid)
+    sub = [p for p in _plan(graph) if reach[p[0]]]
 
     def f_at(v: float) -> float:
-        p = dict(point)
-        p[var] = v
-        return _objective(graph, p, seeds, dtype)
+        vals = list(base)
+        vals[vid] = _round32(float(v)) if r32 else float(v)
+        _run(sub, vals, r32)
+        return math.fsum(w * vals[o] for o, w in seeds.items())
 
     d1 = (f_at(x + h) - f_at(x - h)) / (2 * h)
     d2 = (f_at(x + 2 * h) - f_at(x - 2 * h)) / (4 * h)
-    f0 = abs(_objective(graph, point, seeds, dtype))
+    f0 = abs(math.fsum(w * base[o] for o, w in seeds.items()))
     err = abs(d1 - d2) / 3.0 + EPS[dtype] * max(f0, 1.0) / h
     if not math.isfinite(err):
         err = math.inf

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from . import identity
@@ -148,28 +148,83 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     """Derive ∂(Σ seeds·outputs)/∂v for each v in ``wrt``; see the module docstring."""
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
     grads = reverse(graph, list(values), seeds)
-    table = _adjoint_table(graph, values, seeds, grads)
+    names = _Names(graph, grads)
+    table = _adjoint_table(graph, values, seeds, grads, names)
     small = len(graph.nodes) <= limits.closed_form_nodes and len(seeds) == 1
-    ctx = _SympyContext(graph, point, values) if small else None
     out: dict[str, Derivation] = {}
+    if small and _trivial(graph) and limits.symbolic_seconds >= TRIVIAL_MIN_BUDGET:
+        # E1-sized: in-process, no fork
+        out = _closed_forms(graph, point, values, wrt, seeds, grads, limits)
+    elif small:
+        from .sandbox import Timeout, WorkerCrashed, run_with_budget
+
+        try:
+            out = run_with_budget(_closed_forms, (graph, dict(point), list(values), list(wrt),
+                                                  seeds, tuple(grads), limits),
+                                  limits.symbolic_seconds)
+        except (Timeout, WorkerCrashed) as err:
+            # degrade, never hang: the float-only derivation below costs one pass over the graph
+            why = (f"the closed form did not finish within {limits.symbolic_seconds:g} s"
+                   if isinstance(err, Timeout) else f"the symbolic worker failed ({err})")
+            note = (f"too complex: {why}; showing reverse accumulation instead (raise the "
+                    "budget with --symbolic-seconds / Limits(symbolic_seconds=…))")
+            out = {v: replace(_adjoint_derivation(graph, graph[v].id, values, grads), note=note)
+                   for v in wrt}
+    for v in wrt:
+        if v not in out:
+            out[v] = _adjoint_derivation(graph, graph[v].id, values, grads, names)
+    return SymbolicResult(out, table, tuple(grads))
+
+
+#: graphs this small, with no powers beyond these, run sympy in-process (no fork): E1-sized
+#: inputs, where sympy's worst case measured is about a second (``(x+y+z)**3*(x+y)``)
+TRIVIAL_NODES = 8
+TRIVIAL_POWERS = 1
+TRIVIAL_EXPONENT = 3.0
+#: ...unless the budget is smaller than this: then even those go through the worker
+TRIVIAL_MIN_BUDGET = 5.0
+
+
+def _trivial(graph: Graph) -> bool:
+    """Cheap enough for sympy to need no budget: few nodes, few small constant powers.
+
+    Powers are what make sympy's cost explode (``expand((x+y+1)**40)``, nested
+    powers multiplying their exponents), so any other power disqualifies.
+    """
+    if len(graph.nodes) > TRIVIAL_NODES:
+        return False
+    powers = [n for n in graph.nodes if n.op == "pow"]
+    if len(powers) > TRIVIAL_POWERS:
+        return False
+    for n in powers:
+        e = graph.nodes[n.inputs[1]]
+        if e.op != "const" or e.value is None or abs(e.value) > TRIVIAL_EXPONENT:
+            return False
+    return all(n.op != "const" or (n.value is not None and abs(n.value) <= 1e6)
+               for n in graph.nodes)
+
+
+def _closed_forms(graph: Graph, point: Mapping[str, float], values: Sequence[float],
+                  wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
+                  limits: Limits) -> dict[str, Derivation]:
+    """Every sympy step of a small graph, in one function so it can run in a killable worker."""
+    ctx = _SympyContext(graph, point, values)
+    out: dict[str, Derivation] = {}
+    out_id = next(iter(seeds))
     for v in wrt:
         vid = graph[v].id
-        if ctx is not None:
-            npaths = _count_paths(graph, vid, next(iter(seeds)))
-            if npaths <= limits.path_sum_paths:
-                out[v] = ctx.path_sum(vid, next(iter(seeds)), seeds, grads[vid])
-                continue
+        if _count_paths(graph, vid, out_id) <= limits.path_sum_paths:
+            out[v] = ctx.path_sum(vid, out_id, seeds, grads[vid])
+        else:
             out[v] = ctx.with_closed_form(_adjoint_derivation(graph, vid, values, grads),
-                                          vid, next(iter(seeds)))
-            continue
-        out[v] = _adjoint_derivation(graph, vid, values, grads)
-    return SymbolicResult(out, table, tuple(grads))
+                                          vid, out_id)
+    return out
 
 
 def _count_paths(graph: Graph, src: int, dst: int) -> int:
     count = [0] * len(graph.nodes)
     count[dst] = 1
-    users = graph.users()
+    users = graph._users()
     for n in reversed(graph.nodes[: dst + 1]):
         if n.id != dst:
             count[n.id] = sum(count[u] for u in users[n.id])
@@ -195,10 +250,14 @@ def _paths(graph: Graph, src: int, dst: int) -> list[list[int]]:
 
 
 # --- reverse accumulation, no sympy ---------------------------------------------------------
-def _local_partial_text(graph: Graph, user: Node, inp: int, fmt: str) -> str:
+def _local_partial_text(graph: Graph, user: Node, inp: int, fmt: str,
+                        all_names: Sequence[str] | None = None) -> str:
     fn = op_table(user.op)
-    names = [graph.nodes[i].name if fmt != "latex" else latex_name(graph.nodes[i].name)
-             for i in user.inputs]
+    if all_names is not None:  # every node's name in ``fmt``, precomputed by the caller
+        names = [all_names[i] for i in user.inputs]
+    else:
+        names = [graph.nodes[i].name if fmt != "latex" else latex_name(graph.nodes[i].name)
+                 for i in user.inputs]
     if user.op == "pow" and graph.nodes[user.inputs[1]].op == "const" and inp == user.inputs[0]:
         k = graph.nodes[user.inputs[1]].value or 0.0
         lower = fmt_number(k - 1)
@@ -221,26 +280,66 @@ def _local_partial_value(user: Node, inp: int, values: Sequence[float]) -> float
 
 
 def _wrap(s: str) -> str:
-    return f"({s})" if any(c in s for c in " +-") and not (s.startswith("(") and s.endswith(")")) else s
+    return f"({s})" if (" " in s or "+" in s or "-" in s) and not (
+        s.startswith("(") and s.endswith(")")) else s
 
 
-def _adjoint_terms(graph: Graph, n: Node, users: list[int], values: Sequence[float],
-                   grads: Sequence[float]) -> tuple[str, str, str, float]:
+class _Names:
+    """Each node's name, LaTeX name, bars and formatted adjoint, computed once per graph.
+
+    The adjoint table asks for them once per edge; building them once per node
+    is what keeps its cost per node flat.
+    """
+
+    def __init__(self, graph: Graph, grads: Sequence[float]) -> None:
+        self.text = [n.name for n in graph.nodes]
+        self.latex = [latex_name(nm) for nm in self.text]
+        self.bar = [bar(nm) for nm in self.text]
+        self.bar_latex = [rf"\bar{{{ln}}} \cdot " for ln in self.latex]
+        self.grads = grads
+        self._grad_text: dict[int, str] = {}
+
+    def grad_text(self, u: int) -> str:
+        t = self._grad_text.get(u)
+        if t is None:
+            t = self._grad_text[u] = fmt_number(self.grads[u])
+        return t
+
+
+def _adjoint_terms(graph: Graph, n: Node, users: Sequence[int], values: Sequence[float],
+                   grads: Sequence[float], names: _Names | None = None
+                   ) -> tuple[str, str, str, float]:
+    nm = names if names is not None else _Names(graph, grads)
     texts, latexs, vals = [], [], []
+    nodes = graph.nodes
+    nid = n.id
     for u in users:
-        un = graph.nodes[u]
-        pt = _local_partial_text(graph, un, n.id, "text")
-        pl = _local_partial_text(graph, un, n.id, "latex")
-        texts.append(f"{bar(un.name)}·{_wrap(pt)}")
-        latexs.append(rf"\bar{{{latex_name(un.name)}}} \cdot {_wrap(pl)}" if pl != "1"
-                      else rf"\bar{{{latex_name(un.name)}}} \cdot 1")
-        vals.append(f"{fmt_number(grads[u])}·{_wrap(fmt_number(_local_partial_value(un, n.id, values)))}")
+        un = nodes[u]
+        ins = un.inputs
+        if un.op != "pow" and len(ins) <= 2 and (len(ins) == 1 or ins[0] != ins[1]):
+            # one slot holds the input: the rule's template, as _local_partial_text gives it
+            fn = op_table(un.op)
+            k = 0 if ins[0] == nid else 1
+            pt = fn.partial_text[k].format(*[nm.text[i] for i in ins])
+            pl = fn.partial_latex[k].format(*[nm.latex[i] for i in ins])
+            # one term: fsum would return it unchanged (up to the sign of zero, which
+            # fmt_number does not show)
+            pv = fn.dmath[k](math, *[values[i] for i in ins])
+        else:
+            pt = _local_partial_text(graph, un, nid, "text", nm.text)
+            pl = _local_partial_text(graph, un, nid, "latex", nm.latex)
+            pv = _local_partial_value(un, nid, values)
+        texts.append(f"{nm.bar[u]}·{_wrap(pt)}")
+        latexs.append(nm.bar_latex[u] + _wrap(pl))
+        vals.append(f"{nm.grad_text(u)}·{_wrap(fmt_number(pv))}")
     return " + ".join(texts), " + ".join(latexs), " + ".join(vals), grads[n.id]
 
 
 def _adjoint_table(graph: Graph, values: Sequence[float], seeds: Mapping[int, float],
-                   grads: Sequence[float]) -> tuple[AdjointRow, ...]:
-    users = graph.users()
+                   grads: Sequence[float], names: _Names | None = None
+                   ) -> tuple[AdjointRow, ...]:
+    users = graph._users()
+    nm = names if names is not None else _Names(graph, grads)
     live = [False] * len(graph.nodes)  # nodes some seeded output depends on
     for o in seeds:
         live[o] = True
@@ -258,7 +357,7 @@ def _adjoint_table(graph: Graph, values: Sequence[float], seeds: Mapping[int, fl
             rows.append(AdjointRow(n.name, "1" if w == 1 else fmt_number(w),
                                    "1" if w == 1 else fmt_number(w), "", w))
             continue
-        t, lt, vals, value = _adjoint_terms(graph, n, us, values, grads)
+        t, lt, vals, value = _adjoint_terms(graph, n, us, values, grads, nm)
         if n.id in seeds:
             t, lt, vals = f"{fmt_number(seeds[n.id])} + {t}", f"{fmt_number(seeds[n.id])} + {lt}", \
                 f"{fmt_number(seeds[n.id])} + {vals}"
@@ -267,12 +366,12 @@ def _adjoint_table(graph: Graph, values: Sequence[float], seeds: Mapping[int, fl
 
 
 def _adjoint_derivation(graph: Graph, vid: int, values: Sequence[float],
-                        grads: Sequence[float]) -> Derivation:
+                        grads: Sequence[float], names: _Names | None = None) -> Derivation:
     n = graph.nodes[vid]
-    users = graph.users()[vid]
+    users = graph._users()[vid]
     y = graph.nodes[graph.outputs[0]].name if len(graph.outputs) == 1 else "L"
     lhs, lhs_latex = partial_symbol(y, n.name, "text"), partial_symbol(y, n.name, "latex")
-    t, lt, vals, value = _adjoint_terms(graph, n, users, values, grads)
+    t, lt, vals, value = _adjoint_terms(graph, n, users, values, grads, names)
     rule = "reverse accumulation: the adjoint of a node is the sum over its users u of ū·∂u/∂node"
     lines = [Line(bar(n.name), rf"\bar{{{latex_name(n.name)}}}", f"adj({n.name})", rule,
                   "definition")]

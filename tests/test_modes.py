@@ -9,8 +9,8 @@ import pytest
 
 import diffexplain as dx
 from diffexplain.cli import main
-from diffexplain.parsing import parse
 from diffexplain.modes import graph_of, jacobian, trace
+from diffexplain.parsing import parse
 
 # the classic example of the AD literature (Baydin et al. 2018, table 2 and 3)
 CLASSIC = "log(x1) + x1*x2 - sin(x2)"

@@ -59,6 +59,7 @@ def to_dict(e: Explanation) -> dict[str, Any]:
             "agree": bool(c.agree) if c else None,
             "reasons": list(c.reasons) if c else [],
             "method": d.method,
+            "note": d.note or None,
         }
     steps = {v: [{"lhs": d.lhs if k == 0 else "", "text": line.text, "latex": line.latex,
                   "ascii": line.ascii, "rule": line.rule, "check": line.check}
