@@ -40,22 +40,29 @@ def build_graph(expr: Any, outputs: Sequence[str] | None = None,
                        "Graph").format(type=type(expr).__name__))
 
 
-def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
-                  allow_nonfinite: bool = False) -> dict[str, float]:
-    """Check the point against the graph's variables: every one given, no strangers."""
+def point_names(graph: Graph, at: Mapping[str, Any] | str | None,
+                allow_nonfinite: bool = False) -> dict[str, Any]:
+    """The point as a dict, with exactly the graph's variables: none missing, no strangers."""
     if isinstance(at, str):
         at = parse_point(at, allow_nonfinite=allow_nonfinite)
     at = dict(at or {})
     variables = graph.variables
     unknown = [k for k in at if k not in variables]
     if unknown:
-        have = ", ".join(variables) or "none"
         raise InputError(_("unknown variable {name!r} in the point; the expression's "
-                           "variables are: {variables}").format(name=unknown[0], variables=have))
+                           "variables are: {variables}").format(
+                               name=unknown[0], variables=", ".join(variables) or _("none")))
     missing = [v for v in variables if v not in at]
     if missing:
         raise InputError(_("no value for {name!r}; give it with --at {example}").format(
             name=missing[0], example=",".join(f"{m}=…" for m in missing)))
+    return at
+
+
+def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
+                  allow_nonfinite: bool = False) -> dict[str, float]:
+    """Check the point against the graph's variables: every one given, no strangers."""
+    at = point_names(graph, at, allow_nonfinite)
     point: dict[str, float] = {}
     for k, v in at.items():
         if isinstance(v, (list, tuple)):

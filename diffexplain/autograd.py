@@ -112,16 +112,7 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
         dt = getattr(torch, dtype)
         torch.autograd.backward(outs, grad_tensors=[torch.tensor(w, dtype=dt) for w in
                                                     seeds.values()])
-    nodes = []
-    for n, t in zip(graph.nodes, tens):
-        if not isinstance(t, torch.Tensor):
-            nodes.append(TorchNode(n.name, None, True, False, False, float(t), None))
-            continue
-        g = t.grad
-        nodes.append(TorchNode(
-            n.name, type(t.grad_fn).__name__ if t.grad_fn is not None else None, t.is_leaf,
-            t.requires_grad, bool(t.retains_grad) if not t.is_leaf else t.requires_grad,
-            _scalar(t), None if g is None else _scalar(g), saved[n.id]))
+    nodes = torch_nodes(graph, tens, saved, _scalar)
     gradient = {v: nodes[graph[v].id].grad for v in wrt}
     for v in wrt:
         if gradient[v] is None and nodes[graph[v].id].requires_grad:
@@ -159,6 +150,25 @@ def _saved(fn: Any, ptrs: Mapping[tuple[int, tuple[int, ...]], str]) -> Saved:
         elif isinstance(val, (int, float)):
             out.append((attr[len("_saved_"):], None, float(val)))
     return tuple(out)
+
+
+def torch_nodes(graph: Graph, tens: Sequence[Any], saved: Sequence[Saved],
+                read: Any) -> list[TorchNode]:
+    """What torch says about each node's tensor; ``read`` turns a tensor into plain data
+    (a float for scalar graphs, nested lists for vector graphs)."""
+    import torch
+
+    nodes = []
+    for n, t in zip(graph.nodes, tens):
+        if not isinstance(t, torch.Tensor):
+            nodes.append(TorchNode(n.name, None, True, False, False, float(t), None))
+            continue
+        g = t.grad
+        nodes.append(TorchNode(
+            n.name, type(t.grad_fn).__name__ if t.grad_fn is not None else None, t.is_leaf,
+            t.requires_grad, bool(t.retains_grad) if not t.is_leaf else t.requires_grad,
+            read(t), None if g is None else read(g), saved[n.id]))
+    return nodes
 
 
 def _backward_graph(tens: Sequence[Any], outs: Sequence[int],

@@ -177,6 +177,20 @@ def _lesson_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "limit_table": args.limit_table, "step": args.step}
 
 
+def _point(args: argparse.Namespace, limits: Limits, allow_nonfinite: bool = False) -> dict[str, Any]:
+    """Every ``--at`` chunk merged into one point; a name given twice is an error."""
+    from .errors import InputError
+    from .parsing import parse_point
+
+    point: dict[str, Any] = {}
+    for chunk in args.at:
+        for k, v in parse_point(chunk, allow_nonfinite=allow_nonfinite, limits=limits).items():
+            if k in point:
+                raise InputError(_("{name!r} is given twice in --at").format(name=k))
+            point[k] = v
+    return point
+
+
 def _read_expression(text: str, max_length: int = DEFAULT_LIMITS.max_length) -> str:
     if text == "-":
         return sys.stdin.read(max_length + 1)  # one more, so the parser reports the limit
@@ -199,18 +213,9 @@ def _weights(s: str | None) -> list[float] | None:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from .api import explain
-    from .parsing import parse_point
 
     limits = limits_from(args)
-    point: dict[str, Any] = {}
-    for chunk in args.at:
-        for k, v in parse_point(chunk, allow_nonfinite=args.allow_nonfinite,
-                                limits=limits).items():
-            if k in point:
-                from .errors import InputError
-
-                raise InputError(_("{name!r} is given twice in --at").format(name=k))
-            point[k] = v
+    point = _point(args, limits, args.allow_nonfinite)
     _check_graph_paths(args)
     e = explain(_read_expression(args.expression, limits.max_length), point,
                 wrt=_split(args.wrt), outputs=_split(args.outputs),
@@ -355,16 +360,9 @@ def _add_trace(sub: Any) -> None:
 
 
 def _cmd_trace(args: argparse.Namespace) -> int:
-    from .errors import InputError
-    from .parsing import parse_point
     from .tracing import load_function, trace
 
-    point: dict[str, Any] = {}
-    for chunk in args.at:
-        for k, v in parse_point(chunk).items():
-            if k in point:
-                raise InputError(_("{name!r} is given twice in --at").format(name=k))
-            point[k] = v
+    point = _point(args, limits_from(args))
     f = load_function(args.target)
     e = trace(f, point, wrt=_split(args.wrt), dtype=args.dtype, autograd=not args.no_autograd,
               numeric_check=not args.no_numeric, limits=limits_from(args))
@@ -426,12 +424,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return _check_batch(args, limits)
     if not args.target:
         raise InputError(_("give an expression with --steps, a homework file, or --batch FILE"))
-    point: dict[str, Any] = {}
-    for chunk in args.at:
-        for k, v in parse_point(chunk).items():
-            if k in point:
-                raise InputError(_("{name!r} is given twice in --at").format(name=k))
-            point[k] = v
+    point = _point(args, limits)
     from .checking import check
     from .render.check_formats import render
 

@@ -332,7 +332,7 @@ def run_torch(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]], wrt:
     """Real tensors for every node, one backward (``gradient=ones`` for a vector output)."""
     import torch
 
-    from .autograd import AutogradResult, TorchNode, _backward_graph
+    from .autograd import AutogradResult, _backward_graph, torch_nodes
 
     dt = getattr(torch, dtype)
     tens: list[Any] = []
@@ -363,16 +363,7 @@ def run_torch(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]], wrt:
     if outs:
         torch.autograd.backward([tens[o] for o in outs],
                                 grad_tensors=[torch.full_like(tens[o], seeds[o]) for o in outs])
-    nodes = []
-    for n, t in zip(graph.nodes, tens):
-        if not isinstance(t, torch.Tensor):
-            nodes.append(TorchNode(n.name, None, True, False, False, float(t), None))
-            continue
-        g = t.grad
-        nodes.append(TorchNode(
-            n.name, type(t.grad_fn).__name__ if t.grad_fn is not None else None, t.is_leaf,
-            t.requires_grad, bool(t.retains_grad) if not t.is_leaf else t.requires_grad,
-            t.detach().tolist(), None if g is None else g.tolist(), saved[n.id]))
+    nodes = torch_nodes(graph, tens, saved, lambda t: t.detach().tolist())
     gradient: dict[str, Any] = {}
     for v in wrt:
         tn = nodes[graph[v].id]
@@ -424,21 +415,9 @@ class TensorExplanation(Explanation):
 
 def resolve_tensor_point(graph: Graph, at: Mapping[str, Any] | str | None,
                          allow_nonfinite: bool = False) -> dict[str, tuple[Shape, list[float]]]:
-    from .parsing import parse_point
+    from .api import point_names
 
-    if isinstance(at, str):
-        at = parse_point(at, allow_nonfinite=allow_nonfinite)
-    at = dict(at or {})
-    variables = graph.variables
-    unknown = [k for k in at if k not in variables]
-    if unknown:
-        raise InputError(_("unknown variable {name!r} in the point; the expression's "
-                           "variables are: {variables}").format(
-                               name=unknown[0], variables=", ".join(variables) or _("none")))
-    missing = [v for v in variables if v not in at]
-    if missing:
-        raise InputError(_("no value for {name!r}; give it with --at {example}").format(
-            name=missing[0], example=",".join(f"{m}=…" for m in missing)))
+    at = point_names(graph, at, allow_nonfinite)
     out = {}
     for k, v in at.items():
         shape, flat = flatten(v, k)
