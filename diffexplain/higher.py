@@ -16,33 +16,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import identity
-from .errors import InputError, LimitExceeded
+from .errors import LimitExceeded
 from .graph import Graph, op_table
 from .i18n import _
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, Limits, check_order
 from .printing import fmt_number
 from .printing import latex as p_latex
 from .printing import text as p_text
 
-__all__ = ["check_order", "hessian", "higher_order"]
+__all__ = ["hessian", "higher_order"]
 
 #: sympy ``simplify`` is tried only on derivatives up to this many operations
 _SIMPLIFY_OPS = 30
-
-
-def check_order(order: int, limits: Limits = DEFAULT_LIMITS) -> int:
-    """Validate a derivative order against :attr:`Limits.max_order`."""
-    if isinstance(order, bool) or not isinstance(order, int):
-        raise InputError(_("the derivative order must be a whole number, not {order!r}").format(
-            order=order))
-    if order < 1:
-        raise InputError(_("the derivative order must be at least 1, not {order}").format(
-            order=order))
-    if order > limits.max_order:
-        raise LimitExceeded(_("derivative order {order} exceeds the limit of {limit}").format(
-            order=order, limit=limits.max_order),
-            _("raise it with --max-order (API: limits=Limits(max_order=…))"))
-    return order
 
 
 def _objective_sympy(graph: Graph, seeds: Mapping[int, float]) -> Any:

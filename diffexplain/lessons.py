@@ -46,7 +46,7 @@ def validate(graph: Graph, *, autograd: bool, order: int, backward: int | None,
              limits: Limits, step: float | None = None,
              limit_table: bool | int = False) -> None:
     """Refuse bad or contradictory options before anything runs."""
-    from .higher import check_order
+    from .limits import check_order
 
     check_order(order, limits)
     if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float))

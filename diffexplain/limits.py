@@ -86,8 +86,11 @@ def check_order(order: int, limits: Limits = DEFAULT_LIMITS) -> int:
     >>> check_order(2)
     2
     """
-    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-        raise InputError(_("the derivative order must be a whole number >= 1, not {order!r}").format(
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise InputError(_("the derivative order must be a whole number, not {order!r}").format(
+            order=order))
+    if order < 1:
+        raise InputError(_("the derivative order must be at least 1, not {order}").format(
             order=order))
     if order > limits.max_order:
         raise LimitExceeded(_("derivative order {order} exceeds the limit of {limit}").format(
