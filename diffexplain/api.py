@@ -18,6 +18,7 @@ from .compare import compare
 from .errors import InputError
 from .explanation import Explanation, NodeInfo
 from .graph import Graph
+from .i18n import localized
 from .limits import DEFAULT_LIMITS, Limits
 from .parsing import from_sympy, parse, parse_point
 
@@ -104,6 +105,7 @@ def _without_gc(f: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
+@localized
 @_without_gc
 def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
             wrt: Sequence[str] | str | None = None, outputs: Sequence[str] | None = None,
@@ -114,7 +116,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
             backward: int | None = None, zero_grad: bool = False,
             retain_graph: bool | int = False, rebuild: bool = False,
             inplace: Mapping[str, float] | str | None = None, tensors: bool = False,
-            limit_table: bool | int = False) -> Explanation:
+            limit_table: bool | int = False, lang: str | None = None) -> Explanation:
     """Differentiate ``expr`` at ``at`` symbolically, with torch, and by finite differences.
 
     Args:
@@ -129,6 +131,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         numeric_check: run the finite-difference witness.
         limits: size, depth and time bounds (:class:`~diffexplain.limits.Limits`).
         step: the finite-difference step h (default ∛eps·max(1, |x|)).
+        lang: the language of the prose (rules, reasons, verdict, notes): ``"en"`` or
+            ``"zh"``; default: the locale's (``LC_ALL``/``LC_MESSAGES``/``LANG``).
 
     The autograd lessons (each stored in ``extras`` and shown by every renderer; see
     :func:`diffexplain.lessons.collect`): ``order`` (N-th derivatives, torch's

@@ -84,7 +84,10 @@ class InputError(DiffexplainError):
     def __str__(self) -> str:
         if self.line is None:
             return self.message
-        return f"{self.message} (line {self.line}, column {self.column})"
+        from .i18n import _
+
+        return _("{message} (line {line}, column {column})").format(
+            message=self.message, line=self.line, column=self.column)
 
 
 class ParseError(InputError):

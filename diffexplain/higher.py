@@ -18,6 +18,7 @@ from typing import Any
 from . import identity
 from .errors import InputError, LimitExceeded
 from .graph import Graph, op_table
+from .i18n import _
 from .limits import DEFAULT_LIMITS, Limits
 from .printing import fmt_number
 from .printing import latex as p_latex
@@ -32,12 +33,15 @@ _SIMPLIFY_OPS = 30
 def check_order(order: int, limits: Limits = DEFAULT_LIMITS) -> int:
     """Validate a derivative order against :attr:`Limits.max_order`."""
     if isinstance(order, bool) or not isinstance(order, int):
-        raise InputError(f"the derivative order must be a whole number, not {order!r}")
+        raise InputError(_("the derivative order must be a whole number, not {order!r}").format(
+            order=order))
     if order < 1:
-        raise InputError(f"the derivative order must be at least 1, not {order}")
+        raise InputError(_("the derivative order must be at least 1, not {order}").format(
+            order=order))
     if order > limits.max_order:
-        raise LimitExceeded(f"derivative order {order} exceeds the limit of {limits.max_order}",
-                            "raise it with --max-order (API: limits=Limits(max_order=…))")
+        raise LimitExceeded(_("derivative order {order} exceeds the limit of {limit}").format(
+            order=order, limit=limits.max_order),
+            _("raise it with --max-order (API: limits=Limits(max_order=…))"))
     return order
 
 
@@ -102,10 +106,10 @@ def higher_order(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
     yname = graph.nodes[graph.outputs[0]].name if len(seeds) == 1 else "L"
     if len(graph.nodes) > limits.closed_form_nodes:
-        raise LimitExceeded(f"higher-order derivatives are built symbolically for graphs of at "
-                            f"most {limits.closed_form_nodes} nodes; this one has "
-                            f"{len(graph.nodes)}", "raise it with limits=Limits("
-                            "closed_form_nodes=…)")
+        raise LimitExceeded(_("higher-order derivatives are built symbolically for graphs of at "
+                              "most {limit} nodes; this one has {nodes}").format(
+                                  limit=limits.closed_form_nodes, nodes=len(graph.nodes)),
+                            _("raise it with limits=Limits(closed_form_nodes=…)"))
     expr = _objective_sympy(graph, seeds)
     at = _point(graph, point)
     result: dict[str, Any] = {}
@@ -118,9 +122,10 @@ def higher_order(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
             spent = time.monotonic() - start
             if spent > limits.symbolic_seconds:
                 raise LimitExceeded(
-                    f"the symbolic derivatives took {spent:.2g} s by order {k} in {v} (limit "
-                    f"{limits.symbolic_seconds:g} s): they grow with each order",
-                    "lower --order or raise --symbolic-seconds")
+                    _("the symbolic derivatives took {spent} s by order {order} in {v} (limit "
+                      "{limit} s): they grow with each order").format(
+                          spent=f"{spent:.2g}", order=k, v=v, limit=f"{limits.symbolic_seconds:g}"),
+                    _("lower --order or raise --symbolic-seconds"))
             prev = cur
             cur = _tidy(sp.diff(cur, sym))
             check = identity.check_equal(cur, sp.diff(prev, sym), at, f"order {k}")
@@ -151,14 +156,16 @@ def _torch_chain(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
             create = k < order
             if not (isinstance(g, torch.Tensor) and g.requires_grad):
                 row["autograd"] = 0.0
-                row["note"] = (f"the order-{k - 1} result has no grad_fn (it does not depend on "
-                               f"{v}), so torch has nothing left to differentiate: 0")
+                row["note"] = _("the order-{order} result has no grad_fn (it does not depend on "
+                                "{v}), so torch has nothing left to differentiate: 0").format(
+                                    order=k - 1, v=v)
                 g = torch.zeros((), dtype=getattr(torch, dtype))
                 continue
             (d,) = torch.autograd.grad(g, x, create_graph=create, allow_unused=True)
             if d is None:
                 d = torch.zeros((), dtype=getattr(torch, dtype))
-                row["note"] = f"torch: the order-{k - 1} result does not depend on {v}"
+                row["note"] = _("torch: the order-{order} result does not depend on {v}").format(
+                    order=k - 1, v=v)
             row["autograd"] = float(d.detach())
             row["grad_fn"] = type(d.grad_fn).__name__ if d.grad_fn is not None else None
             row["requires_grad"] = bool(d.requires_grad)
@@ -191,9 +198,10 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
 
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
     if len(graph.nodes) > limits.closed_form_nodes:
-        raise LimitExceeded(f"the symbolic Hessian is built for graphs of at most "
-                            f"{limits.closed_form_nodes} nodes; this one has {len(graph.nodes)}",
-                            "raise it with limits=Limits(closed_form_nodes=…)")
+        raise LimitExceeded(_("the symbolic Hessian is built for graphs of at most "
+                              "{limit} nodes; this one has {nodes}").format(
+                                  limit=limits.closed_form_nodes, nodes=len(graph.nodes)),
+                            _("raise it with limits=Limits(closed_form_nodes=…)"))
     expr = _objective_sympy(graph, seeds)
     at = _point(graph, point)
     syms = [graph.symbol(graph[v].id) for v in wrt]

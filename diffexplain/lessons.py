@@ -15,6 +15,7 @@ from typing import Any
 
 from .errors import InputError
 from .graph import Graph
+from .i18n import _
 from .limits import Limits
 from .symbolic import Derivation
 
@@ -31,10 +32,12 @@ def _inplace(inplace: Mapping[str, float] | str | None) -> dict[str, float] | No
     out = {}
     for k, v in dict(inplace).items():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise InputError(f"inplace: the amount for {k!r} must be a finite number, not {v!r}")
+            raise InputError(_("inplace: the amount for {name!r} must be a finite number, not "
+                               "{value!r}").format(name=k, value=v))
         out[str(k)] = float(v)
     if not out:
-        raise InputError("inplace: nothing to update; give e.g. {'w': 1}")
+        raise InputError(_("inplace: nothing to update; give e.g. {example}").format(
+            example="{'w': 1}"))
     return out
 
 
@@ -48,23 +51,28 @@ def validate(graph: Graph, *, autograd: bool, order: int, backward: int | None,
     check_order(order, limits)
     if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float))
                              or not math.isfinite(step) or step <= 0):
-        raise InputError(f"the finite-difference step must be a positive number, not {step!r}")
+        raise InputError(_("the finite-difference step must be a positive number, not "
+                           "{step!r}").format(step=step))
     if not isinstance(limit_table, bool) and (
             not isinstance(limit_table, int) or not 1 <= limit_table <= 20):
-        raise InputError(f"the limit table takes 1 to 20 decades, not {limit_table!r}")
+        raise InputError(_("the limit table takes 1 to 20 decades, not {value!r}").format(
+            value=limit_table))
     needs_torch = [name for name, on in (("--backward", backward is not None),
                                          ("--inplace", inplace is not None),
                                          ("--tensors", tensors)) if on]
     if needs_torch and not autograd:
-        raise InputError(f"{needs_torch[0]} runs torch: drop --no-autograd (autograd=False)")
+        raise InputError(_("{option} runs torch: drop --no-autograd (autograd=False)").format(
+            option=needs_torch[0]))
     if backward is not None and (isinstance(backward, bool) or not isinstance(backward, int)
                                  or not 1 <= backward <= 1000):
-        raise InputError(f"--backward takes a number of passes from 1 to 1000, not {backward!r}")
+        raise InputError(_("--backward takes a number of passes from 1 to 1000, not "
+                           "{value!r}").format(value=backward))
     updates = _inplace(inplace)
     for name in updates or {}:
         if name not in graph or graph[name].op == "const":
             nodes = ", ".join(n.name for n in graph.nodes if n.op != "const")
-            raise InputError(f"inplace: {name!r} is not a tensor of the graph ({nodes})")
+            raise InputError(_("inplace: {name!r} is not a tensor of the graph ({nodes})").format(
+                name=name, nodes=nodes))
 
 
 def weighted(graph: Graph, point: Mapping[str, float], values: Sequence[float],

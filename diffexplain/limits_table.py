@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import InputError
 from .graph import Graph
+from .i18n import _
 from .numeric import EPS, forward
 from .printing import fmt_number
 
@@ -72,7 +73,8 @@ def difference_table(graph: Graph, point: Mapping[str, float], var: str, true: f
     if steps is None:
         n = DEFAULT_DECADES[dtype] if decades is None else decades
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 20:
-            raise InputError(f"--limits takes a number of decades from 1 to 20, not {n!r}")
+            raise InputError(_("--limits takes a number of decades from 1 to 20, not {n!r}").format(
+                n=n))
         steps = [10.0 ** -k for k in range(1, n + 1)]
     f, add, sub = _evaluator(graph, point, var, seeds, dtype)
     if dtype == "float32":
@@ -98,17 +100,19 @@ def difference_table(graph: Graph, point: Mapping[str, float], var: str, true: f
     eps = EPS[dtype]
     fscale = eps * max(1.0, abs(f0)) / rows[0]["h"]
     if rows[0]["forward_error"] <= 100 * fscale + 1e3 * eps * max(1.0, abs(true)):
-        note = ("the difference quotient is exact up to round-off at every h (f is linear in "
-                f"{var}: no truncation error); what error there is is round-off, which grows "
-                f"like eps·|f|/h ({eps:.1e}·{fmt_number(abs(f0))}/h) as h shrinks.")
+        note = _("the difference quotient is exact up to round-off at every h (f is linear in "
+                 "{var}: no truncation error); what error there is is round-off, which grows "
+                 "like eps·|f|/h ({eps}·{f}/h) as h shrinks.").format(
+                     var=var, eps=f"{eps:.1e}", f=fmt_number(abs(f0)))
     else:
-        note = (f"the forward error shrinks like h (truncation) down to h = "
-                f"{rows[best_f]['h']:.0e}"
-                + (f", then grows again: f(x+h) − f(x) keeps only the digits where they "
-                   f"differ, and the round-off ≈ eps·|f|/h ({eps:.1e}·{fmt_number(abs(f0))}/h)"
-                   " wins" if best_f < len(rows) - 1 else "")
-                + f". Central differences (error ~h²) are best at h = "
-                  f"{rows[best_c]['h']:.0e}.")
+        note = (_("the forward error shrinks like h (truncation) down to h = {h}").format(
+                    h=f"{rows[best_f]['h']:.0e}")
+                + (_(", then grows again: f(x+h) − f(x) keeps only the digits where they "
+                     "differ, and the round-off ≈ eps·|f|/h ({eps}·{f}/h) wins").format(
+                         eps=f"{eps:.1e}", f=fmt_number(abs(f0)))
+                   if best_f < len(rows) - 1 else "")
+                + _(". Central differences (error ~h²) are best at h = {h}.").format(
+                    h=f"{rows[best_c]['h']:.0e}"))
     tangent = None
     if len(graph.variables) == 1:
         b = f0 - true * float(point[var])

@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import InputError
 from .graph import Graph
+from .i18n import _
 from .printing import fmt_number
 
 __all__ = ["backward_passes", "inplace_experiments", "parse_inplace", "tensor_table"]
@@ -40,9 +41,10 @@ def _saved_map(graph: Graph, tens: Sequence[Any]) -> dict[str, list[tuple[str, s
     out: dict[str, list[tuple[str, str]]] = {n.name: [] for n in graph.nodes}
     for n, t in zip(graph.nodes, tens):
         if isinstance(t, torch.Tensor) and t.grad_fn is not None:
-            for attr, node, _ in _saved(t.grad_fn, ptrs):
+            for attr, node, _val in _saved(t.grad_fn, ptrs):
                 if node is not None:
-                    out[node].append((f"{type(t.grad_fn).__name__} of {n.name}", attr))
+                    out[node].append((_("{grad_fn} of {node}").format(grad_fn=type(t.grad_fn).__name__,
+                                                                       node=n.name), attr))
     return out
 
 
@@ -73,10 +75,11 @@ def _held(graph: Graph, tens: Sequence[Any]) -> str:
     parts = []
     for n, t in zip(graph.nodes, tens):
         if isinstance(t, torch.Tensor) and t.grad_fn is not None:
-            held = [f"{attr} = {node}" for attr, node, _ in _saved(t.grad_fn, ptrs) if node]
+            held = [f"{attr} = {node}" for attr, node, _val in _saved(t.grad_fn, ptrs) if node]
             if held:
-                parts.append(f"{type(t.grad_fn).__name__} of {n.name} saved {', '.join(held)}")
-    return "; ".join(parts) or "no node saved a tensor"
+                parts.append(_("{grad_fn} of {node} saved {tensors}").format(
+                    grad_fn=type(t.grad_fn).__name__, node=n.name, tensors=", ".join(held)))
+    return "; ".join(parts) or _("no node saved a tensor")
 
 
 def _seeded_backward(torch: Any, tens: Sequence[Any], seeds: Mapping[int, float], dtype: str,
@@ -126,10 +129,10 @@ def backward_passes(graph: Graph, point: Mapping[str, float], wrt: Sequence[str]
     import torch
 
     if isinstance(passes, bool) or not isinstance(passes, int) or passes < 1:
-        raise InputError(f"the number of backward passes must be a whole number ≥ 1, "
-                         f"not {passes!r}")
+        raise InputError(_("the number of backward passes must be a whole number ≥ 1, "
+                           "not {value!r}").format(value=passes))
     if passes > 1000:
-        raise InputError(f"{passes} backward passes: at most 1000")
+        raise InputError(_("{passes} backward passes: at most 1000").format(passes=passes))
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
     tens = _build(graph, point, dtype)
     leaves = {n.name: tens[n.id] for n in graph.nodes if n.op == "var"}
@@ -167,28 +170,28 @@ def backward_passes(graph: Graph, point: Mapping[str, float], wrt: Sequence[str]
 
 
 def _why_second_backward(last_plain: int | None, held: str) -> str:
-    return (f"pass {last_plain} ran backward without retain_graph, so torch freed the tensors "
-            f"the backward nodes had saved for it ({held}). A later backward "
-            "through the same graph needs them, so torch refuses. Keep them with "
-            "retain_graph=True on the earlier pass, or run the forward pass again to build a "
-            "new graph (--rebuild).")
+    return _("pass {last} ran backward without retain_graph, so torch freed the tensors "
+             "the backward nodes had saved for it ({held}). A later backward "
+             "through the same graph needs them, so torch refuses. Keep them with "
+             "retain_graph=True on the earlier pass, or run the forward pass again to build a "
+             "new graph (--rebuild).").format(last=last_plain, held=held)
 
 
 def _summary(runs: Sequence[Mapping[str, Any]], zero_grad: bool, rebuild: bool,
              wrt: Sequence[str]) -> str:
     ok = [r for r in runs if r["grad"] is not None]
     if not ok:
-        return "no backward pass succeeded"
+        return _("no backward pass succeeded")
     v = wrt[0] if wrt else None
     if len(ok) == 1 and v:
-        return f"{v}.grad after pass 1: {fmt_number(ok[0]['grad'][v])}"
+        return _("{v}.grad after pass 1: {grad}").format(v=v, grad=fmt_number(ok[0]["grad"][v]))
     seq = ", ".join(fmt_number(r["grad"][v]) for r in ok) if v else ""
     if zero_grad:
-        why = ".grad was zeroed after each pass, so every pass shows one gradient"
+        why = _(".grad was zeroed after each pass, so every pass shows one gradient")
     else:
-        why = ("backward adds into .grad (it never overwrites it), so the gradients accumulate: "
-               "zero them between passes (w.grad.zero_(), optimizer.zero_grad())")
-    return f"{v}.grad after each pass: {seq}; {why}" if v else why
+        why = _("backward adds into .grad (it never overwrites it), so the gradients accumulate: "
+                "zero them between passes (w.grad.zero_(), optimizer.zero_grad())")
+    return _("{v}.grad after each pass: {grads}; {why}").format(v=v, grads=seq, why=why) if v else why
 
 
 def tensor_table(graph: Graph, point: Mapping[str, float],
@@ -222,10 +225,10 @@ def tensor_table(graph: Graph, point: Mapping[str, float],
             "saved_by": [f"{owner} ({attr})" for owner, attr in saved_by.get(n.name, [])],
         })
     return {"rows": rows, "warning": warning,
-            "note": "a leaf keeps .grad after backward; a non-leaf keeps it only after "
-                    "retain_grad() (reading it otherwise gives None and a UserWarning). Saved "
-                    "tensors are what each backward node needs later: they are version-checked "
-                    "and freed by a backward without retain_graph."}
+            "note": _("a leaf keeps .grad after backward; a non-leaf keeps it only after "
+                      "retain_grad() (reading it otherwise gives None and a UserWarning). Saved "
+                      "tensors are what each backward node needs later: they are version-checked "
+                      "and freed by a backward without retain_graph.")}
 
 
 def parse_inplace(spec: str) -> dict[str, float]:
@@ -238,21 +241,23 @@ def parse_inplace(spec: str) -> dict[str, float]:
             continue
         for op, sign in (("+=", 1.0), ("-=", -1.0)):
             if op in part:
-                name, _, num = part.partition(op)
+                name, _sep, num = part.partition(op)
                 name = name.strip()
                 try:
                     out[name] = sign * _number(num.strip())
                 except (ValueError, OverflowError):
-                    raise InputError(f"--inplace: {num.strip()!r} is not a number") from None
+                    raise InputError(_("--inplace: {text!r} is not a number").format(
+                        text=num.strip())) from None
                 if not math.isfinite(out[name]):
-                    raise InputError(f"--inplace: the amount for {name!r} must be finite")
+                    raise InputError(_("--inplace: the amount for {name!r} must be finite").format(
+                        name=name))
                 if not name:
-                    raise InputError(f"--inplace: {part!r} names no tensor (e.g. w+=1)")
+                    raise InputError(_("--inplace: {part!r} names no tensor (e.g. w+=1)").format(part=part))
                 break
         else:
-            raise InputError(f"--inplace: {part!r} is not NAME+=NUMBER (e.g. w+=1)")
+            raise InputError(_("--inplace: {part!r} is not NAME+=NUMBER (e.g. w+=1)").format(part=part))
     if not out:
-        raise InputError("--inplace: nothing to update; write e.g. w+=1")
+        raise InputError(_("--inplace: nothing to update; write e.g. w+=1"))
     return out
 
 
@@ -273,16 +278,17 @@ def inplace_experiments(graph: Graph, point: Mapping[str, float], wrt: Sequence[
     out = []
     for name, amount in updates.items():
         if name not in graph:
-            raise InputError(f"--inplace: {name!r} is not a node of the graph "
-                             f"({', '.join(n.name for n in graph.nodes if n.op != 'const')})")
+            raise InputError(_("--inplace: {name!r} is not a node of the graph ({nodes})").format(
+                name=name, nodes=", ".join(n.name for n in graph.nodes if n.op != "const")))
         node = graph[name]
         if node.op == "const":
-            raise InputError(f"--inplace: {name!r} is a constant, not a tensor")
+            raise InputError(_("--inplace: {name!r} is a constant, not a tensor").format(name=name))
         k = fmt_number(amount)
         tens = _build(graph, point, dtype)
         saved_by = _saved_map(graph, tens)[name]
         kept = _held(graph, tens)
-        holders = ", ".join(f"{o} saved it as {a}" for o, a in saved_by)
+        holders = ", ".join(_("{owner} saved it as {attr}").format(owner=o, attr=a)
+                            for o, a in saved_by)
         exp: dict[str, Any] = {"node": name, "amount": float(amount), "leaf": node.op == "var",
                                "saved_by": [f"{o} ({a})" for o, a in saved_by], "steps": []}
         if node.op == "var":
@@ -293,11 +299,12 @@ def inplace_experiments(graph: Graph, point: Mapping[str, float], wrt: Sequence[
             fresh_msg = _try(fresh.add_, amount)
             exp["steps"].append({
                 "code": f"{name}.add_({k})", "error": msg, "result": None,
-                "why": ("torch refuses any in-place change of a leaf that requires grad, "
-                        "whether or not a graph uses it: the same error on a fresh leaf "
-                        "with no graph" + (" (checked: it raised too)" if fresh_msg == msg
-                                            else f" (a fresh leaf gave: {fresh_msg})") +
-                        ". Update leaves under torch.no_grad(), as optimizers do.")})
+                "why": (_("torch refuses any in-place change of a leaf that requires grad, "
+                          "whether or not a graph uses it: the same error on a fresh leaf "
+                          "with no graph") + (_(" (checked: it raised too)") if fresh_msg == msg
+                                              else _(" (a fresh leaf gave: {message})").format(
+                                                  message=fresh_msg)) +
+                        _(". Update leaves under torch.no_grad(), as optimizers do."))})
             tens = _build(graph, point, dtype)
             t = tens[node.id]
             before = t._version
@@ -313,22 +320,23 @@ def inplace_experiments(graph: Graph, point: Mapping[str, float], wrt: Sequence[
             _seeded_backward(torch, tens, seeds, dtype)
             leaves = {v: tens[graph[v].id] for v in wrt}
             grads = {v: None if leaves[v].grad is None else float(leaves[v].grad) for v in wrt}
-            why = (f"no backward node saved {name} ({kept}), so the "
-                   "version check has nothing to object to; the gradient is computed from the "
-                   "values saved at the forward pass, i.e. at the point before the update: "
-                   "a stale gradient that torch cannot detect")
+            why = _("no backward node saved {name} ({kept}), so the "
+                    "version check has nothing to object to; the gradient is computed from the "
+                    "values saved at the forward pass, i.e. at the point before the update: "
+                    "a stale gradient that torch cannot detect").format(name=name, kept=kept)
             if saved_by:
-                why = f"backward ran although {holders}"
+                why = _("backward ran although {holders}").format(holders=holders)
             exp["steps"].append({"code": code + f"; {y}.backward()", "error": None,
                                  "result": grads, "why": why})
         except RuntimeError as err:
             exp["steps"].append({
                 "code": code + f"; {y}.backward()", "error": str(err), "result": None,
-                "why": (f"{holders}: backward needs that value as it was in the forward "
-                        f"pass, and every tensor counts its in-place changes (its version). "
-                        f"The update raised {name}'s version from {before} to {before + 1}, so "
-                        "the saved copy is stale and torch refuses instead of returning a "
-                        "wrong gradient.")})
+                "why": _("{holders}: backward needs that value as it was in the forward "
+                         "pass, and every tensor counts its in-place changes (its version). "
+                         "The update raised {name}'s version from {before} to {after}, so "
+                         "the saved copy is stale and torch refuses instead of returning a "
+                         "wrong gradient.").format(holders=holders, name=name, before=before,
+                                                   after=before + 1)})
         out.append(exp)
     return out
 

@@ -14,6 +14,7 @@ from typing import Any
 from . import symbolic
 from .errors import InputError
 from .graph import Graph
+from .i18n import N_, _
 from .limits import DEFAULT_LIMITS, Limits
 from .parsing import tokenize
 from .printing import fmt_number
@@ -39,12 +40,12 @@ def last_statements(text: str, n: int, limits: Limits = DEFAULT_LIMITS) -> list[
                          and nxt.kind == "ASSIGN" else None)
             start = False
     if n > len(names):
-        raise InputError(f"{n} weights but the program has {len(names)} statement(s); name "
-                         "the outputs with --outputs")
+        raise InputError(_("{n} weights but the program has {statements} statement(s); name "
+                           "the outputs with --outputs").format(n=n, statements=len(names)))
     chosen = names[-n:]
     if any(c is None for c in chosen):
-        raise InputError(f"{n} weights are applied to the last {n} statements, which must "
-                         "each be named ('y0 = …; y1 = …')")
+        raise InputError(_("{n} weights are applied to the last {n} statements, which must "
+                           "each be named ('y0 = …; y1 = …')").format(n=n))
     return [c for c in chosen if c is not None]
 
 
@@ -57,12 +58,12 @@ def join_expressions(exprs: Sequence[str], limits: Limits = DEFAULT_LIMITS) -> t
     used: set[str] = set()
     for e in exprs:
         if not isinstance(e, str):
-            raise InputError(f"a list of outputs holds expressions as text, not "
-                             f"{type(e).__name__}")
+            raise InputError(_("a list of outputs holds expressions as text, not {type}").format(
+                type=type(e).__name__))
         for tok in tokenize(e, limits):
             if tok.kind in ("SEP", "ASSIGN"):
-                raise InputError("each expression of a list must be a single expression "
-                                 "(no ';' or '=')", e, tok.pos)
+                raise InputError(_("each expression of a list must be a single expression "
+                                   "(no ';' or '=')"), e, tok.pos)
             if tok.kind == "NAME":
                 used.add(tok.text)
     prefix = next(p for p in ("y", "out", "output_") if not any(
@@ -102,17 +103,19 @@ def weighted_derivations(graph: Graph, point: Mapping[str, float], values: Seque
         nums = " + ".join(f"{fmt_number(w)}·{_wrap(fmt_number(p))}" for w, p in zip(ws, parts))
         lines = (
             Line(sym, sym_l, sym.replace("∂", "d").replace("·", "*"),
-                 "L = " + " + ".join(f"{fmt_number(w)}·{o}" for o, w in zip(outs, ws)) +
-                 ": the weighted sum of the outputs, as backward(gradient=[" +
-                 ", ".join(fmt_number(w) for w in ws) + "]) on cat([" + ", ".join(outs) + "])",
-                 "definition"),
+                 _("{objective}: the weighted sum of the outputs, as backward(gradient=[{weights}]) "
+                   "on cat([{outputs}])").format(
+                     objective="L = " + " + ".join(f"{fmt_number(w)}·{o}" for o, w in zip(outs, ws)),
+                     weights=", ".join(fmt_number(w) for w in ws), outputs=", ".join(outs)),
+                 N_("definition")),
             Line(nums, nums.replace("·", r" \cdot "), nums.replace("·", "*"),
-                 "each output's gradient, derived on its own (below)", "per-output derivations"),
-            Line(fmt_number(total), fmt_number(total), repr(total), "evaluate",
-                 "equals reverse accumulation of L"),
+                 _("each output's gradient, derived on its own (below)"),
+                 N_("per-output derivations")),
+            Line(fmt_number(total), fmt_number(total), repr(total), _("evaluate"),
+                 N_("equals reverse accumulation of L")),
         )
         combined[v] = Derivation(v, f"∂L/∂{v}", symbolic.partial_symbol("L", v, "latex"),
-                                 lines, total, "weighted sum")
+                                 lines, total, N_("weighted sum"))
     extras = {
         "outputs": outs, "weights": ws,
         "per_output": {o: {v: {"lhs": d.lhs, "method": d.method, "value": d.value,
@@ -143,7 +146,7 @@ def torch_cat_backward(graph: Graph, point: Mapping[str, float], wrt: Sequence[s
     tens = execute(graph, point, dtype)
     outs = [tens[o] for o in seeds]
     if not all(isinstance(t, torch.Tensor) and t.requires_grad for t in outs):
-        return {"skipped": "an output does not depend on any variable"}
+        return {"skipped": _("an output does not depend on any variable")}
     loss = torch.cat([t.reshape(1) for t in outs])
     weights = torch.tensor(list(seeds.values()), dtype=dt)
     loss.backward(gradient=weights)

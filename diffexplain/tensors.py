@@ -32,6 +32,7 @@ from .compare import compare
 from .errors import InputError, LimitExceeded
 from .explanation import Explanation, NodeInfo
 from .graph import Graph, GraphBuilder, op_table
+from .i18n import _
 from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
@@ -56,18 +57,20 @@ def flatten(value: Any, name: str = "value") -> tuple[Shape, list[float]]:
     if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
         value = value.tolist()
     if isinstance(value, bool):
-        raise InputError(f"the value of {name!r} is not a number: {value!r}")
+        raise InputError(_("the value of {name!r} is not a number: {value!r}").format(
+            name=name, value=value))
     if isinstance(value, (int, float)):
         return (), [float(value)]
     if not isinstance(value, (list, tuple)) or not value:
-        raise InputError(f"the value of {name!r} is not a number or a non-empty list: "
-                         f"{value!r}"[:200])
+        raise InputError(_("the value of {name!r} is not a number or a non-empty list: "
+                           "{value}").format(name=name, value=repr(value)[:200]))
     parts = [flatten(v, name) for v in value]
     inner = parts[0][0]
     if any(p[0] != inner for p in parts):
-        raise InputError(f"the rows of {name!r} have different lengths")
+        raise InputError(_("the rows of {name!r} have different lengths").format(name=name))
     if len(inner) > 1:
-        raise InputError(f"{name!r} has more than 2 dimensions; vectors and matrices only")
+        raise InputError(_("{name!r} has more than 2 dimensions; vectors and matrices only").format(
+            name=name))
     return (len(parts), *inner), [x for p in parts for x in p[1]]
 
 
@@ -86,19 +89,19 @@ def _size(shape: Shape) -> int:
 
 
 def _fmt_shape(shape: Shape) -> str:
-    return "scalar" if not shape else "×".join(map(str, shape))
+    return _("scalar") if not shape else "×".join(map(str, shape))
 
 
 # --- shape rules ----------------------------------------------------------------------------
 def out_shape(op: str, shapes: Sequence[Shape], where: str = "") -> Shape:
     """The result shape of ``op`` on inputs of these shapes; InputError if they do not fit."""
     kind = op_table(op).tensor
-    at = f" in {where}" if where else ""
+    at = _(" in {where}").format(where=where) if where else ""
     if kind in ("", "detach", "bce"):
         nonscalar = {s for s in shapes if s}
         if len(nonscalar) > 1:
-            raise InputError(f"{op}: shapes {' and '.join(_fmt_shape(s) for s in shapes)} "
-                             f"do not match{at}")
+            raise InputError(_("{op}: shapes {shapes} do not match{at}").format(
+                op=op, shapes=_(" and ").join(_fmt_shape(s) for s in shapes), at=at))
         if kind == "bce":
             return ()
         return next(iter(nonscalar), ())
@@ -107,16 +110,16 @@ def out_shape(op: str, shapes: Sequence[Shape], where: str = "") -> Shape:
     if kind == "dot":
         a, b = shapes
         if len(a) != 1 or a != b:
-            raise InputError(f"dot needs two vectors of the same length, got "
-                             f"{_fmt_shape(a)} and {_fmt_shape(b)}{at}")
+            raise InputError(_("dot needs two vectors of the same length, got "
+                               "{a} and {b}{at}").format(a=_fmt_shape(a), b=_fmt_shape(b), at=at))
         return ()
     if kind == "matmul":
         a, b = shapes
         if not a or not b:
             return a or b
         if a[-1] != b[0]:
-            raise InputError(f"@: shapes {_fmt_shape(a)} and {_fmt_shape(b)} do not fit "
-                             f"({a[-1]} ≠ {b[0]}){at}")
+            raise InputError(_("@: shapes {a} and {b} do not fit ({m} ≠ {n}){at}").format(
+                a=_fmt_shape(a), b=_fmt_shape(b), m=a[-1], n=b[0], at=at))
         return a[:-1] + b[1:]
     raise NotImplementedError(f"no shape rule for {op!r}")  # pragma: no cover
 
@@ -233,8 +236,9 @@ def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],
         if n.op == "var":
             shape, flat = point[n.name]
             if _size(shape) > limits.max_vector:
-                raise LimitExceeded(f"{n.name!r} has {_size(shape)} entries, more than "
-                                    f"{limits.max_vector}", "raise it with --max-vector")
+                raise LimitExceeded(_("{name!r} has {size} entries, more than {limit}").format(
+                    name=n.name, size=_size(shape), limit=limits.max_vector),
+                    _("raise it with --max-vector"))
             ids = []
             for k, x in enumerate(flat):
                 nm = _component_name(n.name, shape, k)
@@ -262,7 +266,7 @@ def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],
         elif kind == "sum":
             out = [total(list(ins[0][1]), n.name)]
         elif kind == "dot":
-            (_, a), (_, c) = ins
+            (_sa, a), (_sc, c) = ins
             terms = [op("mul", [x, y]) for x, y in zip(a, c)]
             for k, t in enumerate(terms):
                 name(t, f"{n.name}_t{k}")
@@ -313,8 +317,8 @@ def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],
             cout.append(cid)
             names.append(reduced)
         elif shapes[o]:
-            raise InputError(f"output {graph.nodes[o].name!r} is not a scalar; with several "
-                             "outputs each must be a scalar")
+            raise InputError(_("output {name!r} is not a scalar; with several "
+                               "outputs each must be a scalar").format(name=graph.nodes[o].name))
         else:
             cout.append(comps[o][0])
             names.append(graph.nodes[o].name)
@@ -428,18 +432,20 @@ def resolve_tensor_point(graph: Graph, at: Mapping[str, Any] | str | None,
     variables = graph.variables
     unknown = [k for k in at if k not in variables]
     if unknown:
-        raise InputError(f"unknown variable {unknown[0]!r} in the point; the expression's "
-                         f"variables are: {', '.join(variables) or 'none'}")
+        raise InputError(_("unknown variable {name!r} in the point; the expression's "
+                           "variables are: {variables}").format(
+                               name=unknown[0], variables=", ".join(variables) or _("none")))
     missing = [v for v in variables if v not in at]
     if missing:
-        raise InputError(f"no value for {missing[0]!r}; give it with --at "
-                         f"{','.join(f'{m}=…' for m in missing)}")
+        raise InputError(_("no value for {name!r}; give it with --at {example}").format(
+            name=missing[0], example=",".join(f"{m}=…" for m in missing)))
     out = {}
     for k, v in at.items():
         shape, flat = flatten(v, k)
         if not allow_nonfinite and not all(math.isfinite(x) for x in flat):
-            raise InputError(f"the value of {k!r} is not finite; pass allow_nonfinite=True "
-                             "(--allow-nonfinite) to explain at non-finite points")
+            raise InputError(_("the value of {name!r} is not finite; pass allow_nonfinite=True "
+                               "(--allow-nonfinite) to explain at non-finite points").format(
+                                   name=k))
         out[k] = (shape, flat)
     return out
 
@@ -460,11 +466,13 @@ def explain_tensors(graph: Graph, at: Mapping[str, Any] | str | None, *, express
     wrt = list(wrt) if wrt else list(graph.variables)
     for v in wrt:
         if v not in graph.variables:
-            raise InputError(f"cannot differentiate with respect to {v!r}: not a variable of "
-                             f"the expression ({', '.join(graph.variables) or 'none'})")
+            raise InputError(_("cannot differentiate with respect to {name!r}: not a variable "
+                               "of the expression ({variables})").format(
+                                   name=v, variables=", ".join(graph.variables) or _("none")))
     outs = list(graph.outputs)
     if weights is not None and len(weights) != len(outs):
-        raise InputError(f"{len(weights)} weight(s) for {len(outs)} output(s)")
+        raise InputError(_("{weights} weight(s) for {outputs} output(s)").format(
+            weights=len(weights), outputs=len(outs)))
     wts = [float(w) for w in weights] if weights is not None else [1.0] * len(outs)
     sc = scalarize(graph, point, limits)
     shapes = sc.shapes
@@ -523,10 +531,10 @@ def explain_tensors(graph: Graph, at: Mapping[str, Any] | str | None, *, express
             "output": graph.nodes[out0].name, "name": sc.reduced,
             "value": values[cg.outputs[0]],
             "vjp": [1.0] * _size(shapes[out0]),
-            "why": f"{graph.nodes[out0].name} is not a scalar: differentiate "
-                   f"{sc.reduced} = sum({graph.nodes[out0].name}); torch runs "
-                   f"{graph.nodes[out0].name}.backward(gradient=torch.ones({_size(shapes[out0])}))"
-                   ", the vector-Jacobian product 1ᵀ·J, which is ∂" + sc.reduced + "/∂x"},
+            "why": _("{y} is not a scalar: differentiate {L} = sum({y}); torch runs "
+                     "{y}.backward(gradient=torch.ones({n})), the vector-Jacobian product "
+                     "1ᵀ·J, which is ∂{L}/∂x").format(y=graph.nodes[out0].name, L=sc.reduced,
+                                                      n=_size(shapes[out0]))},
         "gradient": {v: shaped(graph[v].id, sym.grads) for v in wrt},
         "autograd_gradient": None if auto is None else dict(auto.gradient),
         "output_grad_fn": None if tnodes is None else tnodes[out0].grad_fn,
@@ -549,13 +557,16 @@ def summary_lines(e: Explanation) -> list[str]:
     out: list[str] = []
     trace = e.extras.get("trace")
     if trace:
-        out.append(f"Python control flow (traced {trace['function']}): the path actually taken")
+        out.append(_("Python control flow (traced {function}): the path actually taken").format(
+            function=trace["function"]))
         out.extend(f"  {s}" for s in trace["summary"])
         tf = trace.get("torch_function")
         if tf:
             grads = ", ".join(f"{k}.grad = {fmt_number(v)}" for k, v in tf["grad"].items())
-            out.append(f"  torch ran the same function on tensors: output {fmt_number(tf['value'])}"
-                       f" (grad_fn {tf['grad_fn']}), {grads}")
+            out.append("  " + _("torch ran the same function on tensors: output {value} "
+                                "(grad_fn {grad_fn}), {grads}").format(
+                                    value=fmt_number(tf["value"]), grad_fn=tf["grad_fn"],
+                                    grads=grads))
         out.append("")
     info = e.extras.get("tensor")
     if not info:
@@ -564,16 +575,19 @@ def summary_lines(e: Explanation) -> list[str]:
     red = info.get("reduction")
     if not vectors and not red and not info["detached"]:
         return out
-    out.append("Vectors")
+    out.append(_("Vectors"))
     for v, i in vectors.items():
-        out.append(f"  {v}: shape {_fmt_shape(tuple(i['shape']))}, components "
-                   f"{', '.join(i['components'][:4])}{', …' if len(i['components']) > 4 else ''}")
+        out.append("  " + _("{v}: shape {shape}, components {components}").format(
+            v=v, shape=_fmt_shape(tuple(i["shape"])), components=", ".join(i["components"][:4])
+            + (", …" if len(i["components"]) > 4 else "")))
     if red:
-        out.append(f"  {red['why']}; the ones vector is {fmt_number(red['vjp'])}")
+        out.append("  " + _("{why}; the ones vector is {ones}").format(
+            why=red["why"], ones=fmt_number(red["vjp"])))
     for d in info["detached"]:
-        out.append(f"  {d} = {e.node(d).expr} is a constant for differentiation (stop-gradient):"
-                   f" torch's tensor has requires_grad=False and the symbolic side uses its value "
-                   f"{fmt_number(e.node(d).value)}")
+        out.append("  " + _("{node} = {expr} is a constant for differentiation (stop-gradient): "
+                            "torch's tensor has requires_grad=False and the symbolic side uses "
+                            "its value {value}").format(node=d, expr=e.node(d).expr,
+                                                        value=fmt_number(e.node(d).value)))
     for v, g in info["gradient"].items():
         a = (info.get("autograd_gradient") or {}).get(v)
         auto = f"   (torch {v}.grad = {fmt_number(a)})" if a is not None else ""

@@ -33,6 +33,7 @@ from typing import Any
 from .errors import InputError
 from .functions import FUNCTIONS
 from .graph import Graph, GraphBuilder
+from .i18n import _, localized, ngettext
 from .limits import DEFAULT_LIMITS, Limits
 from .tensors import Shape, TensorExplanation, explain_tensors, flatten, unflatten, vec_apply
 
@@ -69,11 +70,11 @@ class Tracer:
     def lift(self, x: Any) -> int:
         if isinstance(x, Traced):
             if x.tracer is not self:
-                raise InputError("values from two different traces were mixed")
+                raise InputError(_("values from two different traces were mixed"))
             return x.node
         shape, flat = flatten(x, "constant")
         if shape:
-            raise InputError("a list constant inside a traced function: pass it as an input")
+            raise InputError(_("a list constant inside a traced function: pass it as an input"))
         nid = self.b.const(flat[0])
         self.values[nid] = ((), flat)
         return nid
@@ -180,7 +181,7 @@ class Traced:
         """The plain number: leaves the graph (as ``tensor.item()`` does)."""
         shape, flat = self.tracer.values[self.node]
         if shape:
-            raise InputError("item() of a vector")
+            raise InputError(_("item() of a vector"))
         return flat[0]
 
     def __float__(self) -> float:
@@ -191,8 +192,8 @@ class Traced:
         a = self.tracer.values[self.node]
         b = self.tracer.values[o.node] if isinstance(o, Traced) else flatten(o, "operand")
         if a[0] or b[0]:
-            raise InputError(f"comparison {op} of a vector is ambiguous: reduce it first "
-                             "(.sum(), .norm())")
+            raise InputError(_("comparison {op} of a vector is ambiguous: reduce it first "
+                               "(.sum(), .norm())").format(op=op))
         x, y = a[1][0], b[1][0]
         res = {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[op]
         return self.tracer.decide(self, op, o, res)
@@ -205,7 +206,7 @@ class Traced:
     def __bool__(self) -> bool:
         shape, flat = self.tracer.values[self.node]
         if shape:
-            raise InputError("the truth value of a vector is ambiguous")
+            raise InputError(_("the truth value of a vector is ambiguous"))
         return self.tracer.decide(self, "!=", 0, flat[0] != 0)
 
     __hash__ = object.__hash__
@@ -216,8 +217,9 @@ class _Namespace:
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_") or name not in FUNCTIONS:
-            raise AttributeError(f"diffexplain.fn has no function {name!r}; the functions "
-                                 f"are: {', '.join(sorted(FUNCTIONS))}")
+            raise AttributeError(_("diffexplain.fn has no function {name!r}; the functions "
+                                   "are: {functions}").format(
+                                       name=name, functions=", ".join(sorted(FUNCTIONS))))
         table = FUNCTIONS[name]
 
         def call(*args: Any) -> Any:
@@ -255,28 +257,35 @@ def _summary(decisions: Sequence[Decision]) -> list[str]:
     out = []
     for g in groups:
         d0, last = g[0], g[-1]
-        where = f"line {d0.line}: `{d0.source}`" if d0.source else f"line {d0.line}"
+        where = (_("line {line}: `{source}`") if d0.source else _("line {line}")).format(
+            line=d0.line, source=d0.source)
         if d0.source.startswith("while") or len(g) > 1:
             turns = sum(d.outcome for d in g)
-            checks = "; ".join(f"{fmt_number(d.lhs)} {d.op} {fmt_number(d.rhs)} is "
-                               f"{d.outcome}" for d in (g if len(g) <= 4 else [g[0], g[-1]]))
-            out.append(f"{where} checked {len(g)} times ({checks}): the loop body ran "
-                       f"{turns} time{'s' if turns != 1 else ''}" +
-                       ("" if not last.outcome else ", still True at the end"))
+            checks = "; ".join(_("{lhs} {op} {rhs} is {outcome}").format(
+                lhs=fmt_number(d.lhs), op=d.op, rhs=fmt_number(d.rhs), outcome=d.outcome)
+                for d in (g if len(g) <= 4 else [g[0], g[-1]]))
+            out.append(ngettext("{where} checked {n} times ({checks}): the loop body ran "
+                                "{turns} time", "{where} checked {n} times ({checks}): the loop "
+                                "body ran {turns} times", turns).format(
+                                    where=where, n=len(g), checks=checks, turns=turns) +
+                       ("" if not last.outcome else _(", still True at the end")))
         else:
-            branch = "true" if d0.outcome else "false"
-            out.append(f"{where}: {fmt_number(d0.lhs)} {d0.op} {fmt_number(d0.rhs)} is "
-                       f"{d0.outcome}, so the {branch} branch was taken")
+            msg = (_("{where}: {lhs} {op} {rhs} is {outcome}, so the true branch was taken")
+                   if d0.outcome else
+                   _("{where}: {lhs} {op} {rhs} is {outcome}, so the false branch was taken"))
+            out.append(msg.format(where=where, lhs=fmt_number(d0.lhs), op=d0.op,
+                                  rhs=fmt_number(d0.rhs), outcome=d0.outcome))
     if not out:
-        out.append("no decision depended on the inputs")
-    out.append("the graph above is the path actually taken; other paths give other gradients")
+        out.append(_("no decision depended on the inputs"))
+    out.append(_("the graph above is the path actually taken; other paths give other gradients"))
     return out
 
 
+@localized
 def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
           wrt: Sequence[str] | str | None = None, dtype: str = "float64",
           autograd: bool = True, numeric_check: bool = True,
-          limits: Limits | None = None) -> TensorExplanation:
+          limits: Limits | None = None, lang: str | None = None) -> TensorExplanation:
     """Run ``f`` on traced inputs, build the graph of the path taken, and explain it.
 
     Args:
@@ -284,6 +293,8 @@ def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
             It may use arithmetic, comparisons, ``if``/``while``, ``abs()``, ``.sum()``,
             ``.norm()``, ``.detach()``, ``@`` and :data:`fn` (``fn.sin``, …).
         at: the inputs, ``{"a": 10}`` or ``"a=10"``; vectors as lists.
+        lang: the language of the explanation's prose (``"en"``, ``"zh"``; default: the
+            locale's).
 
     The explanation's ``extras["trace"]`` holds the decisions and what torch computed
     when running ``f`` itself on tensors.
@@ -298,20 +309,22 @@ def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
         params = [p.name for p in inspect.signature(f).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
-        raise InputError(f"cannot read the parameters of {f!r}") from None
+        raise InputError(_("cannot read the parameters of {f!r}").format(f=f)) from None
     missing = [p for p in params if p not in at]
     if missing:
-        raise InputError(f"no value for {missing[0]!r}; {getattr(f, '__name__', 'f')} takes "
-                         f"{', '.join(params)}")
+        raise InputError(_("no value for {name!r}; {function} takes {params}").format(
+            name=missing[0], function=getattr(f, "__name__", "f"), params=", ".join(params)))
     unknown = [k for k in at if k not in params]
     if unknown:
-        raise InputError(f"{getattr(f, '__name__', 'f')} has no parameter {unknown[0]!r}")
+        raise InputError(_("{function} has no parameter {name!r}").format(
+            function=getattr(f, "__name__", "f"), name=unknown[0]))
     tracer = Tracer(limits)
     inputs = [tracer.input(p, at[p]) for p in params]
     out = _run_user(f, inputs)
     if not isinstance(out, Traced):
-        raise InputError(f"{getattr(f, '__name__', 'f')} returned {out!r}, which does not "
-                         "depend on its inputs: nothing to differentiate")
+        raise InputError(_("{function} returned {value!r}, which does not "
+                           "depend on its inputs: nothing to differentiate").format(
+                               function=getattr(f, "__name__", "f"), value=out))
     graph = tracer.build(out)
     if isinstance(wrt, str):
         wrt = [w.strip() for w in wrt.split(",") if w.strip()]
@@ -340,8 +353,9 @@ def _run_user(f: Callable[..., Any], args: Sequence[Any]) -> Any:
     except InputError:
         raise
     except Exception as err:  # the user's own code failed: report it as input
-        raise InputError(f"{getattr(f, '__name__', 'f')} raised {type(err).__name__}: "
-                         f"{err}") from err
+        raise InputError(_("{function} raised {error}: {message}").format(
+            function=getattr(f, "__name__", "f"), error=type(err).__name__,
+            message=err)) from err
 
 
 def _torch_run(f: Callable[..., Any], params: Sequence[str], at: Mapping[str, Any],
@@ -370,22 +384,23 @@ def load_function(spec: str) -> Callable[..., Any]:
 
     path, sep, name = spec.rpartition(":")
     if not sep or not path or not name:
-        raise InputError(f"expected FILE.py:FUNCTION, got {spec!r}")
+        raise InputError(_("expected FILE.py:FUNCTION, got {spec!r}").format(spec=spec))
     if not os.path.isfile(path):
-        raise InputError(f"no such file: {path}")
+        raise InputError(_("no such file: {path}").format(path=path))
     if not name.isidentifier():
-        raise InputError(f"{name!r} is not a function name")
+        raise InputError(_("{name!r} is not a function name").format(name=name))
     mod_name = "_diffexplain_traced_" + os.path.splitext(os.path.basename(path))[0].replace(
         "-", "_")
     module_spec = importlib.util.spec_from_file_location(mod_name, path)
     if module_spec is None or module_spec.loader is None:
-        raise InputError(f"cannot load {path} as Python")
+        raise InputError(_("cannot load {path} as Python").format(path=path))
     module = importlib.util.module_from_spec(module_spec)
     try:
         module_spec.loader.exec_module(module)
     except Exception as err:
-        raise InputError(f"running {path} raised {type(err).__name__}: {err}") from err
+        raise InputError(_("running {path} raised {error}: {message}").format(
+            path=path, error=type(err).__name__, message=err)) from err
     f = getattr(module, name, None)
     if not callable(f):
-        raise InputError(f"{path} defines no function {name!r}")
+        raise InputError(_("{path} defines no function {name!r}").format(path=path, name=name))
     return f

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import _
 from ..printing import fmt_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,7 +54,7 @@ def _outputs(d: Mapping[str, Any]) -> list[Section]:
         closing.append(f"loss = [{', '.join(_n(x) for x in t['loss'])}], loss.grad_fn = "
                        f"{t['loss_grad_fn']}; " +
                        ", ".join(f"{v}.grad = {_n(g)}" for v, g in t["gradient"].items()))
-    return [("Each output on its own (the weighted sum above combines them)", intro, [],
+    return [(_("Each output on its own (the weighted sum above combines them)"), intro, [],
              closing)]
 
 
@@ -64,18 +65,21 @@ def _higher(d: Mapping[str, Any]) -> list[Section]:
                  s["grad_fn"] or "None", _b(s["requires_grad"]),
                  "—" if s.get("agree") is None else ("✓" if s["agree"] else "✗")]
                 for s in r["orders"]]
-        table = (["", "symbolic", "value", "autograd", "grad_fn", "requires_grad", "agree"], rows)
+        table = (["", _("symbolic"), _("value"), _("autograd"), "grad_fn", "requires_grad",
+                  _("agree")], rows)
         code = [f">>> {s['code']}" for s in r["orders"] if s.get("code")]
         first = r["orders"][0]
         notes = [s["note"] for s in r["orders"] if s["note"]]
         closing = code + notes
         if first.get("grad_fn"):
-            closing.append(f"The first derivative is itself a tensor with grad_fn "
-                           f"{first['grad_fn']}: create_graph=True recorded how it was computed, "
-                           "so it can be differentiated again. The last call did not ask for "
-                           "a graph, so its result has grad_fn None.")
-        out.append((f"Higher order: derivatives of order 1 to {d['order']} in {v} "
-                    "(torch.autograd.grad with create_graph=True)", [], [table], closing))
+            closing.append(_("The first derivative is itself a tensor with grad_fn "
+                             "{grad_fn}: create_graph=True recorded how it was computed, "
+                             "so it can be differentiated again. The last call did not ask for "
+                             "a graph, so its result has grad_fn None.").format(
+                                 grad_fn=first["grad_fn"]))
+        out.append((_("Higher order: derivatives of order 1 to {order} in {v} "
+                      "(torch.autograd.grad with create_graph=True)").format(order=d["order"], v=v),
+                    [], [table], closing))
     return out
 
 
@@ -89,8 +93,9 @@ def _hessian(d: Mapping[str, Any]) -> list[Section]:
         tables.append(([f"torch: {d['code']}"] + [f"∂/∂{b}" for b in vs],
                        [[f"∂/∂{a}"] + [_n(x, 10) for x in d["autograd"][i]]
                         for i, a in enumerate(vs)]))
-        closing.append("symbolic and torch Hessians " + ("agree" if d["agree"] else "DIFFER"))
-    return [("Hessian: the second partials ∂²/∂u∂v (sympy vs torch.autograd.functional.hessian)",
+        closing.append(_("symbolic and torch Hessians agree") if d["agree"]
+                       else _("symbolic and torch Hessians DIFFER"))
+    return [(_("Hessian: the second partials ∂²/∂u∂v (sympy vs torch.autograd.functional.hessian)"),
              [], tables, closing)]
 
 
@@ -101,17 +106,20 @@ def _backward(d: Mapping[str, Any]) -> list[Section]:
     for r in runs:
         grads = [_n(r["grad"][v]) for v in wrt] if r["grad"] else ["RuntimeError"] * len(wrt)
         rows.append([str(r["pass"]), "True" if r["retain_graph"] else "False",
-                     "yes" if r["rebuilt"] else "no", *grads,
-                     "yes" if r["zeroed"] else "no",
-                     {True: "yes", False: "no", None: "nothing saved"}[r["freed"]]])
-    head = ["pass", "retain_graph", "forward rebuilt", *[f"{v}.grad" for v in wrt],
-            "zeroed after", "graph freed"]
+                     _("yes") if r["rebuilt"] else _("no"), *grads,
+                     _("yes") if r["zeroed"] else _("no"),
+                     {True: _("yes"), False: _("no"), None: _("nothing saved")}[r["freed"]]])
+    head = [_("pass"), "retain_graph", _("forward rebuilt"), *[f"{v}.grad" for v in wrt],
+            _("zeroed after"), _("graph freed")]
     closing = [d["summary"]]
     if d["error"]:
-        closing += [f"pass {d['error']['pass']} raised RuntimeError: {d['error']['message']}",
-                    f"why: {d['error']['why']}"]
-    return [(f"Backward {d['passes']} time(s) (zero_grad={d['zero_grad']}, retain_graph="
-             f"{d['retain_graph']}, rebuild={d['rebuild']})", [], [(head, rows)], closing)]
+        closing += [_("pass {n} raised RuntimeError: {message}").format(
+                        n=d["error"]["pass"], message=d["error"]["message"]),
+                    _("why: {why}").format(why=d["error"]["why"])]
+    return [(_("Backward {passes} time(s) (zero_grad={zero_grad}, retain_graph={retain_graph}, "
+               "rebuild={rebuild})").format(passes=d["passes"], zero_grad=d["zero_grad"],
+                                            retain_graph=d["retain_graph"], rebuild=d["rebuild"]),
+             [], [(head, rows)], closing)]
 
 
 def _tensors(d: Mapping[str, Any]) -> list[Section]:
@@ -119,31 +127,32 @@ def _tensors(d: Mapping[str, Any]) -> list[Section]:
              _n(r["grad"]) if r["grad_kept"] else "None" + (" (UserWarning)" if r["warned"]
                                                             else ""),
              ", ".join(r["saved"]) or "—", ", ".join(r["saved_by"]) or "—"] for r in d["rows"]]
-    head = ["tensor", "is_leaf", "requires_grad", "grad_fn", ".grad (no retain_grad)",
-            "its node saved", "saved by"]
+    head = [_("tensor"), "is_leaf", "requires_grad", "grad_fn", _(".grad (no retain_grad)"),
+            _("its node saved"), _("saved by")]
     closing = [d["note"]]
     if d["warning"]:
-        closing.append(f"torch's warning on reading a non-leaf's .grad: {d['warning']}")
-    return [("Leaves, grad_fn and saved tensors (one backward, no retain_grad)", [],
+        closing.append(_("torch's warning on reading a non-leaf's .grad: {warning}").format(
+            warning=d["warning"]))
+    return [(_("Leaves, grad_fn and saved tensors (one backward, no retain_grad)"), [],
              [(head, rows)], closing)]
 
 
 def _inplace(d: Sequence[Mapping[str, Any]]) -> list[Section]:
     out = []
     for exp in d:
-        lines = [f"backward nodes that saved {exp['node']}: "
-                 f"{', '.join(exp['saved_by']) or 'none'}"]
+        lines = [_("backward nodes that saved {node}: {nodes}").format(
+            node=exp["node"], nodes=", ".join(exp["saved_by"]) or _("none"))]
         for s in exp["steps"]:
             lines.append(f">>> {s['code']}")
             if s["error"]:
                 lines.append(f"RuntimeError: {s['error']}")
             else:
-                lines.append("ran: " + ", ".join(f"{v}.grad = {_n(g)}"
-                                                 for v, g in s["result"].items()))
-            lines.append(f"why: {s['why']}")
-        kind = "a leaf" if exp["leaf"] else "an intermediate"
-        out.append((f"In-place update of {exp['node']} ({kind}) by {_n(exp['amount'])}", lines,
-                    [], []))
+                lines.append(_("ran: {grads}").format(grads=", ".join(
+                    f"{v}.grad = {_n(g)}" for v, g in s["result"].items())))
+            lines.append(_("why: {why}").format(why=s["why"]))
+        title = (_("In-place update of {node} (a leaf) by {amount}") if exp["leaf"]
+                 else _("In-place update of {node} (an intermediate) by {amount}"))
+        out.append((title.format(node=exp["node"], amount=_n(exp["amount"])), lines, [], []))
     return out
 
 
@@ -152,13 +161,14 @@ def _limit(d: Sequence[Mapping[str, Any]]) -> list[Section]:
     for t in d:
         rows = [[f"{r['h']:.0e}", f"{r['forward']:.5f}", f"{r['forward_error']:.1e}",
                  f"{r['central']:.5f}", f"{r['central_error']:.1e}"] for r in t["rows"]]
-        head = ["h", "(f(x+h)−f(x))/h", "error", "(f(x+h)−f(x−h))/2h", "error"]
+        head = ["h", "(f(x+h)−f(x))/h", _("error"), "(f(x+h)−f(x−h))/2h", _("error")]
         closing = [t["note"]]
         if t["tangent"]:
-            closing.append(f"tangent at {t['variable']} = {_n(t['at'])}: {t['tangent']}")
-        out.append((f"The derivative as a limit: ∂/∂{t['variable']} at {t['variable']} = "
-                    f"{_n(t['at'])} is {_n(t['true'], 10)} ({t['dtype']})", [], [(head, rows)],
-                    closing))
+            closing.append(_("tangent at {v} = {at}: {tangent}").format(
+                v=t["variable"], at=_n(t["at"]), tangent=t["tangent"]))
+        out.append((_("The derivative as a limit: ∂/∂{v} at {v} = {at} is {value} ({dtype})").format(
+            v=t["variable"], at=_n(t["at"]), value=_n(t["true"], 10), dtype=t["dtype"]),
+            [], [(head, rows)], closing))
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+from ..i18n import _, renders_in_lang
 from ..printing import fmt_number
 from .latex import derivation_block
 
@@ -21,19 +22,20 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+@renders_in_lang
 def render(e: Explanation) -> str:
     point = ", ".join(f"{k} = {fmt_number(v)}" for k, v in e.point.items())
-    parts = [f"<div class='diffexplain'><p><b>{html.escape(e.expression)}</b> at "
-             f"{html.escape(point)}</p>"]
+    parts = ["<div class='diffexplain'><p>" + _("{expression} at {point}").format(
+        expression=f"<b>{html.escape(e.expression)}</b>", point=html.escape(point)) + "</p>"]
     for v in e.derivations:
         parts.append(f"<div>$$ {html.escape(derivation_block(e, v))} $$</div>")
     rows = [[f"∂/∂{v}", fmt_number(c.symbolic, 10),
              fmt_number(c.autograd, 10) if c.autograd is not None else "—",
              fmt_number(c.numeric, 10) if c.numeric is not None else "—",
              "✓" if c.agree else "✗"] for v, c in e.verdict.comparisons.items()]
-    parts.append(_table(["", "symbolic", "autograd", "numeric", "agree"], rows))
+    parts.append(_table(["", _("symbolic"), _("autograd"), _("numeric"), _("agree")], rows))
     if e.autograd is not None:
-        parts.append(_table(["tensor", "grad_fn", "is_leaf", "requires_grad", ".grad"],
+        parts.append(_table([_("tensor"), "grad_fn", "is_leaf", "requires_grad", ".grad"],
                             [[n.id, n.grad_fn or "—", str(n.is_leaf), str(n.requires_grad),
                               fmt_number(n.autograd_grad) if n.autograd_grad is not None
                               else "None"] for n in e.nodes if n.kind != "constant"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..i18n import _, renders_in_lang
 from ..printing import fmt_number
 from ..symbolic import latex_name
 
@@ -30,13 +31,15 @@ def adjoint_block(e: Explanation, limit: int = 60) -> str:
         rows.append(f"\\bar{{{latex_name(r.node)}}} &= {r.formula_latex}{vals} = "
                     f"{fmt_number(r.value)}")
     if len(e.adjoints) > limit:
-        rows.append(f"&\\;\\vdots \\quad \\text{{({len(e.adjoints) - limit} more)}}")
+        rows.append("&\\;\\vdots \\quad \\text{" + _("({n} more)").format(
+            n=len(e.adjoints) - limit) + "}")
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
 def _table(e: Explanation) -> str:
     lines = ["\\begin{tabular}{lrrrc}", "\\hline",
-             " & symbolic & autograd & numeric & agree \\\\", "\\hline"]
+             " & " + " & ".join([_("symbolic"), _("autograd"), _("numeric"), _("agree")])
+             + " \\\\", "\\hline"]
     for v, c in e.verdict.comparisons.items():
         auto = fmt_number(c.autograd, 10) if c.autograd is not None else "--"
         num = fmt_number(c.numeric, 10) if c.numeric is not None else "--"
@@ -47,17 +50,20 @@ def _table(e: Explanation) -> str:
     return "\n".join(lines)
 
 
+@renders_in_lang
 def render(e: Explanation) -> str:
     """A LaTeX fragment (needs amsmath): derivations, adjoints, the comparison table."""
     parts = [f"% diffexplain: {e.expression}"]
     point = ", ".join(f"{latex_name(k)} = {fmt_number(v)}" for k, v in e.point.items())
-    parts.append(f"\\noindent At ${point}$:")
+    parts.append("\\noindent " + _("At {point}:").format(point=f"${point}$"))
     for v in e.derivations:
         parts.append("\\[\n" + derivation_block(e, v) + "\n\\]")
     if e.adjoints:
-        parts.append("\\noindent Reverse accumulation:\n\\[\n" + adjoint_block(e) + "\n\\]")
+        parts.append("\\noindent " + _("Reverse accumulation:") + "\n\\[\n" + adjoint_block(e)
+                     + "\n\\]")
     parts.append(_table(e))
-    parts.append(f"\\noindent Verdict: {'agree' if e.verdict.agree else 'disagree'}.")
+    parts.append("\\noindent " + (_("Verdict: agree.") if e.verdict.agree
+                                   else _("Verdict: disagree.")))
     return "\n\n".join(parts) + "\n"
 
 

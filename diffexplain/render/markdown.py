@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..i18n import _, renders_in_lang
 from ..printing import fmt_number
 from .latex import adjoint_block, derivation_block
 
@@ -20,10 +21,11 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def nodes_table(e: Explanation) -> str:
-    rows = [[f"`{n.id}`", f"`{n.expr}`" if n.kind == "operation" else n.kind,
+    kinds = {"variable": _("variable"), "constant": _("constant")}
+    rows = [[f"`{n.id}`", f"`{n.expr}`" if n.kind == "operation" else kinds.get(n.kind, n.kind),
              fmt_number(n.value), "" if n.grad is None else fmt_number(n.grad)]
             for n in e.nodes]
-    return _md_table(["node", "definition", "value", "gradient"], rows)
+    return _md_table([_("node"), _("definition"), _("value"), _("gradient")], rows)
 
 
 def autograd_table(e: Explanation) -> str:
@@ -31,7 +33,7 @@ def autograd_table(e: Explanation) -> str:
              str(n.requires_grad),
              fmt_number(n.autograd_grad) if n.autograd_grad is not None else "None"]
             for n in e.nodes if n.kind != "constant"]
-    return _md_table(["tensor", "grad_fn", "is_leaf", "requires_grad", ".grad"], rows)
+    return _md_table([_("tensor"), "grad_fn", "is_leaf", "requires_grad", ".grad"], rows)
 
 
 def comparison_table(e: Explanation) -> str:
@@ -41,22 +43,25 @@ def comparison_table(e: Explanation) -> str:
                      fmt_number(c.autograd, 10) if c.autograd is not None else "—",
                      fmt_number(c.numeric, 10) if c.numeric is not None else "—",
                      "✓" if c.agree else "✗"])
-    return _md_table(["", "symbolic", "autograd", "numeric", "agree"], rows)
+    return _md_table(["", _("symbolic"), _("autograd"), _("numeric"), _("agree")], rows)
 
 
+@renders_in_lang
 def render(e: Explanation) -> str:
     point = ", ".join(f"{k} = {fmt_number(v)}" for k, v in e.point.items())
-    parts = [f"## `{e.expression}` at {point}", "### Computational graph", nodes_table(e)]
+    parts = [_("## `{expression}` at {point}").format(expression=e.expression, point=point),
+             _("### Computational graph"), nodes_table(e)]
     for v, d in e.derivations.items():
-        parts.append(f"### Symbolic: {d.lhs}")
+        parts.append(_("### Symbolic: {lhs}").format(lhs=d.lhs))
         parts.append("$$\n" + derivation_block(e, v) + "\n$$")
-        parts.append("\n".join(f"{k + 1}. {line.rule} *(checked: {line.check})*"
-                               for k, line in enumerate(d.lines)))
+        parts.append("\n".join(_("{k}. {rule} *(checked: {check})*").format(
+            k=k + 1, rule=line.rule, check=_(line.check)) for k, line in enumerate(d.lines)))
     if e.adjoints:
-        parts.append("### Reverse accumulation")
+        parts.append(_("### Reverse accumulation"))
         parts.append("$$\n" + adjoint_block(e) + "\n$$")
     if e.autograd is not None:
-        parts.append(f"### Autograd (torch {e.autograd.torch_version}, {e.autograd.dtype})")
+        parts.append(_("### Autograd (torch {version}, {dtype})").format(
+            version=e.autograd.torch_version, dtype=e.autograd.dtype))
         parts.append(autograd_table(e))
     if e.extras.get("tensor") or e.extras.get("trace"):
         from ..tensors import summary_lines
@@ -67,10 +72,11 @@ def render(e: Explanation) -> str:
         from .extras import markdown_sections
 
         parts.extend(markdown_sections(e))
-    parts.append("### Side by side")
+    parts.append(_("### Side by side"))
     parts.append(comparison_table(e))
     reasons = [f"- ∂/∂{v}: {r}" for v, c in e.verdict.comparisons.items() for r in c.reasons]
     if reasons:
         parts.append("\n".join(reasons))
-    parts.append(f"**Verdict:** {'✓' if e.verdict.agree else '✗'} {e.verdict.summary}")
+    parts.append(_("**Verdict:** {mark} {summary}").format(
+        mark="✓" if e.verdict.agree else "✗", summary=e.verdict.summary))
     return "\n\n".join(parts) + "\n"
