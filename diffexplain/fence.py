@@ -774,14 +774,23 @@ def validator(language: str, inputs: Mapping[str, str], options: dict[str, Any],
     return language in LANGUAGES
 
 
+#: fences already rendered in this process: a page built once per language runs them once
+_DONE: dict[tuple[str, str], str] = {}
+
+
 def formatter(source: str, language: str, class_name: str, options: Mapping[str, Any],
               md: Any, **kwargs: Any) -> str:
     """Run the fence at build time; on failure log a warning and show a one-line error."""
+    key = (language, source)
+    if key in _DONE:  # the same fence on another language's copy of a page (i18n fallback)
+        return _DONE[key]
     try:
         if options.get("header"):
             raise FenceError(f"options go in the fence's body as 'key: value' lines, not in "
                              f"its header ({', '.join(options['header'])})")
-        return LANGUAGES[language](source)
+        out = LANGUAGES[language](source)
+        _DONE[key] = out
+        return out
     except DiffexplainError as err:
         return _error_box(language, err)
     except Exception as err:  # noqa: BLE001 - the build must report it, not crash mid-page

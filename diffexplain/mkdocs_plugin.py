@@ -25,7 +25,7 @@ from typing import Any
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from . import fence
@@ -124,6 +124,8 @@ class DiffexplainPlugin(BasePlugin[DiffexplainConfig]):
         self._katex = bool(katex)
         return config
 
+    # after mkdocs-static-i18n (priority -100), which expects every file to have a source path
+    @event_priority(-200)
     def on_files(self, files: Files, config: Any) -> Files:
         files.append(File.generated(config, f"{ASSETS}/diffexplain.css", content=FENCE_CSS))
         if self._katex:
