@@ -247,14 +247,25 @@ def _in_lang(lang: str | None) -> Iterator[None]:
 
 
 def _svg(e: Any, autograd: bool = False) -> str:
+    """The graph drawing as SVG (text kept as text); in Chinese with a CJK font and title."""
+    import io
+
     import matplotlib
+    import matplotlib.pyplot as plt
 
     from .i18n import figure_rc
-    from .render.figure import svg
+    from .render.figure import figure
 
     lang, rc = figure_rc(getattr(e, "lang", None) or "en")
-    with _in_lang(lang), matplotlib.rc_context(rc):
-        return svg(e, autograd=autograd)
+    with _in_lang(lang), matplotlib.rc_context({**rc, "svg.fonttype": "none"}):
+        fig = figure(e, autograd=autograd)
+        if lang == "zh":
+            fig.text(0.5, 0.0, "计算图与 torch 的反向图（grad_fn）" if autograd else
+                     "计算图：前向传播的值与反向传播的梯度", ha="center", va="top", fontsize=12)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        plt.close(fig)
+    return buf.getvalue()
 
 
 def _admonition(kind: str, title: str, body: str) -> str:
