@@ -18,7 +18,7 @@ from .compare import compare
 from .errors import InputError
 from .explanation import Explanation, NodeInfo
 from .graph import Graph
-from .i18n import localized
+from .i18n import _, localized
 from .limits import DEFAULT_LIMITS, Limits
 from .parsing import from_sympy, parse, parse_point
 
@@ -36,8 +36,8 @@ def build_graph(expr: Any, outputs: Sequence[str] | None = None,
         return parse(expr, limits, outputs)
     if type(expr).__module__.startswith("sympy"):
         return from_sympy(expr, limits)
-    raise InputError(f"cannot explain a {type(expr).__name__}: give a string, a sympy "
-                     "expression or a Graph")
+    raise InputError(_("cannot explain a {type}: give a string, a sympy expression or a "
+                       "Graph").format(type=type(expr).__name__))
 
 
 def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
@@ -50,18 +50,18 @@ def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
     unknown = [k for k in at if k not in variables]
     if unknown:
         have = ", ".join(variables) or "none"
-        raise InputError(f"unknown variable {unknown[0]!r} in the point; the expression's "
-                         f"variables are: {have}")
+        raise InputError(_("unknown variable {name!r} in the point; the expression's "
+                           "variables are: {variables}").format(name=unknown[0], variables=have))
     missing = [v for v in variables if v not in at]
     if missing:
-        raise InputError(f"no value for {missing[0]!r}; give it with --at "
-                         f"{','.join(f'{m}=…' for m in missing)}")
+        raise InputError(_("no value for {name!r}; give it with --at {example}").format(
+            name=missing[0], example=",".join(f"{m}=…" for m in missing)))
     point: dict[str, float] = {}
     for k, v in at.items():
         if isinstance(v, (list, tuple)):
-            raise InputError(f"{k!r} is a vector, but this expression is scalar")
+            raise InputError(_("{name!r} is a vector, but this expression is scalar").format(name=k))
         if isinstance(v, bool):
-            raise InputError(f"the value of {k!r} is a bool, not a number")
+            raise InputError(_("the value of {name!r} is a bool, not a number").format(name=k))
         if isinstance(v, str):  # the same strict rule as --at: no '1_0', no '١', no 'infinity'
             from .parsing import _value
 
@@ -70,12 +70,15 @@ def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
             try:
                 v = float(v)
             except (TypeError, ValueError):
-                raise InputError(f"the value of {k!r} is not a number: {v!r:.60}") from None
+                raise InputError(_("the value of {name!r} is not a number: {value}").format(
+                    name=k, value=f"{v!r:.60}")) from None
             except OverflowError:
-                raise InputError(f"the value of {k!r} is too large for a float") from None
+                raise InputError(_("the value of {name!r} is too large for a float").format(
+                    name=k)) from None
         if not math.isfinite(v) and not allow_nonfinite:
-            raise InputError(f"the value of {k!r} is {v}; pass allow_nonfinite=True "
-                             "(--allow-nonfinite) to explain at non-finite points")
+            raise InputError(_("the value of {name!r} is {value}; pass allow_nonfinite=True "
+                               "(--allow-nonfinite) to explain at non-finite points").format(
+                                   name=k, value=v))
         point[k] = float(v)
     return point
 
@@ -159,7 +162,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     """
     limits = limits or DEFAULT_LIMITS
     if dtype not in DTYPES:
-        raise InputError(f"unknown dtype {dtype!r}; choose float64 or float32")
+        raise InputError(_("unknown dtype {dtype!r}; choose float64 or float32").format(dtype=dtype))
     if isinstance(expr, (list, tuple)):
         from .outputs import join_expressions
 
@@ -188,12 +191,14 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     wrt = list(wrt) if wrt else list(graph.variables)
     for v in wrt:
         if v not in graph.variables:
-            raise InputError(f"cannot differentiate with respect to {v!r}: not a variable of "
-                             f"the expression ({', '.join(graph.variables) or 'none'})")
+            raise InputError(_("cannot differentiate with respect to {name!r}: not a variable "
+                               "of the expression ({variables})").format(
+                                   name=v, variables=", ".join(graph.variables) or _("none")))
     outs = list(graph.outputs)
     if weights is not None:
         if len(weights) != len(outs):
-            raise InputError(f"{len(weights)} weight(s) for {len(outs)} output(s)")
+            raise InputError(_("{weights} weight(s) for {outputs} output(s)").format(
+                weights=len(weights), outputs=len(outs)))
         seeds = {o: float(w) for o, w in zip(outs, weights)}
     else:
         seeds = {o: 1.0 for o in outs}

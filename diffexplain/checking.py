@@ -31,6 +31,7 @@ from typing import Any
 from . import identity
 from .errors import InputError, LimitExceeded
 from .graph import Graph, constant_sympy, op_table
+from .i18n import N_, _, get_lang, localized, ngettext
 from .limits import DEFAULT_LIMITS, Limits
 from .printing import fmt_number
 from .printing import text as p_text
@@ -89,6 +90,7 @@ class CheckResult:
     correct: Any  # symbolic.Derivation
     derivative: str  # closed form, unicode
     value: float
+    lang: str = "en"  # the language of the reasons and the mistake's sentence
 
     @property
     def ok(self) -> bool:
@@ -145,7 +147,7 @@ class _Exercise:
         self.leaf_syms = {n.name: self.model.sym[n.id] for n in graph.nodes if n.op == "var"}
         rng = random.Random(0)
         envs = [dict(point)]
-        for _ in range(POINTS * 4):
+        for _k in range(POINTS * 4):
             if len(envs) > POINTS:
                 break
             env = {k: v + rng.uniform(-0.5, 0.5) * max(1.0, abs(v)) for k, v in point.items()}
@@ -190,7 +192,8 @@ class _Exercise:
 
 @functools.lru_cache(maxsize=32)
 def _exercise(text: str, wrt: str, point: tuple[tuple[str, float], ...],
-              limits: Limits) -> _Exercise:
+              limits: Limits, lang: str = "en") -> _Exercise:
+    # ``lang`` keys the cache: an exercise keeps its steps' reasons and slips as sentences
     from .api import build_graph
 
     return _Exercise(build_graph(text, None, limits), wrt, dict(point), limits)
@@ -215,7 +218,7 @@ def split_steps(steps: str | Sequence[str]) -> list[str]:
     out: list[str] = []
     for p in parts:
         if not isinstance(p, str):
-            raise InputError(f"a step must be text, not {type(p).__name__}")
+            raise InputError(_("a step must be text, not {type}").format(type=type(p).__name__))
         for piece in re.split(r"(?<![=<>!])=(?!=)", p):
             if piece.strip():
                 out.append(piece.strip())
@@ -289,7 +292,7 @@ class _Reader:
         step = parse(text, lim.with_(max_nodes=min(lim.max_nodes, STEP_NODES),
                                      max_depth=min(lim.max_depth, STEP_DEPTH)))
         if len(step.outputs) != 1 or any(n.op == "var" and n.name in ("",) for n in step.nodes):
-            raise InputError("a step is one expression")
+            raise InputError(_("a step is one expression"))
         full: list[Any] = []
         shown: list[Any] = []
         names: dict[Any, str] = {}
@@ -389,9 +392,10 @@ def _at(point: Mapping[str, float]) -> str:
     return ", ".join(f"{k} = {fmt_number(v)}" for k, v in point.items())
 
 
+@localized
 def check(expr: Any, wrt: str | None = None, steps: str | Sequence[str] = (),
           at: Mapping[str, Any] | str | None = None, *,
-          limits: Limits | None = None) -> CheckResult:
+          limits: Limits | None = None, lang: str | None = None) -> CheckResult:
     """Check a learner's derivation of ∂y/∂wrt step by step.
 
     Args:
@@ -400,6 +404,8 @@ def check(expr: Any, wrt: str | None = None, steps: str | Sequence[str] = (),
         steps: the learner's lines, a list or one text separated by ``;``/newlines.
         at: the point, ``{"w": 1, "x": 2}`` or ``"w=1,x=2"``.
         limits: the same :class:`~diffexplain.limits.Limits` as :func:`~diffexplain.explain`.
+        lang: the language of the reasons and the mistake (``"en"``, ``"zh"``; default: the
+            locale's).
 
     Returns:
         A :class:`CheckResult`; ``first_error`` is the 0-based index of the first
@@ -420,27 +426,31 @@ def check(expr: Any, wrt: str | None = None, steps: str | Sequence[str] = (),
     text = expr if isinstance(expr, str) else None
     graph = build_graph(expr, None, limits)
     if len(graph.outputs) != 1:
-        raise InputError("check works on one output; the program has several")
+        raise InputError(_("check works on one output; the program has several"))
     if len(graph.nodes) > limits.closed_form_nodes:
-        raise LimitExceeded(f"checking a derivation needs the closed form; the graph has "
-                            f"{len(graph.nodes)} nodes, more than {limits.closed_form_nodes}",
-                            "raise it with Limits(closed_form_nodes=…)")
+        raise LimitExceeded(_("checking a derivation needs the closed form; the graph has "
+                              "{nodes} nodes, more than {limit}").format(
+                                  nodes=len(graph.nodes), limit=limits.closed_form_nodes),
+                            _("raise it with Limits(closed_form_nodes=…)"))
     if wrt is None:
         if len(graph.variables) != 1:
-            raise InputError("say which variable the derivation is for (--wrt); the variables "
-                             f"are: {', '.join(graph.variables) or 'none'}")
+            raise InputError(_("say which variable the derivation is for (--wrt); the "
+                               "variables are: {variables}").format(
+                                   variables=", ".join(graph.variables) or _("none")))
         wrt = graph.variables[0]
     if wrt not in graph.variables:
-        raise InputError(f"cannot differentiate with respect to {wrt!r}: not a variable of the "
-                         f"expression ({', '.join(graph.variables) or 'none'})")
+        raise InputError(_("cannot differentiate with respect to {name!r}: not a variable "
+                           "of the expression ({variables})").format(
+                               name=wrt, variables=", ".join(graph.variables) or _("none")))
     point = resolve_point(graph, at)
     items = split_steps(steps)
     if not items:
-        raise InputError("no steps to check")
+        raise InputError(_("no steps to check"))
     if len(items) > MAX_STEPS:
-        raise LimitExceeded(f"{len(items)} steps, more than {MAX_STEPS}", "split the derivation")
+        raise LimitExceeded(_("{n} steps, more than {limit}").format(n=len(items), limit=MAX_STEPS),
+                            _("split the derivation"))
     key = tuple(sorted(point.items()))
-    ex = (_exercise(text, wrt, key, limits) if text is not None
+    ex = (_exercise(text, wrt, key, limits, get_lang()) if text is not None
           else _Exercise(graph, wrt, point, limits))
     return _grade(ex, text if text is not None else str(expr), items)
 
@@ -456,12 +466,16 @@ def _grade(ex: _Exercise, text: str, items: list[str]) -> CheckResult:
         try:
             st = _read_step(ex, raw, k == 0, lhs, y)
         except InputError as err:
-            raise InputError(f"step {k + 1} ({_clip(raw)!r}): {err.message}", err.source,
-                             err.pos, err.length) from None
+            raise InputError(_("step {n} ({text!r}): {message}").format(
+                n=k + 1, text=_clip(raw), message=err.message), err.source,
+                err.pos, err.length) from None
         except LimitExceeded as err:
-            raise LimitExceeded(f"step {k + 1}: {err.message}", f"a step may have at most "
-                                f"{STEP_NODES} nodes and {STEP_DEPTH} levels of nesting"
-                                if "nodes" in err.message or "nesting" in err.message
+            raise LimitExceeded(_("step {n}: {message}").format(n=k + 1, message=err.message),
+                                _("a step may have at most {nodes} nodes and {depth} levels of "
+                                  "nesting").format(nodes=STEP_NODES, depth=STEP_DEPTH)
+                                if err.hint in (_("raise it with --max-nodes"),
+                                                _("raise it with --max-depth"))
+                                or "nodes" in err.message or "nesting" in err.message
                                 else err.hint) from None
         vals, const, ok, method, reason = st.vals, st.const, st.ok, st.method, st.reason
         follows = None
@@ -471,25 +485,27 @@ def _grade(ex: _Exercise, text: str, items: list[str]) -> CheckResult:
         value = vals[0] if vals else None
         if first is not None:
             if follows and not ok:
-                reason = f"consistent with step {first + 1}: the slip is carried on correctly"
+                reason = _("consistent with step {n}: the slip is carried on correctly").format(
+                    n=first + 1)
             elif ok:
-                reason = f"right again, but it does not follow from step {k}" if not follows \
-                    else reason
+                reason = _("right again, but it does not follow from step {n}").format(n=k) \
+                    if not follows else reason
             else:
-                reason = (f"does not follow from step {k} and is not {lhs} either: "
-                          f"{reason}")
+                reason = _("does not follow from step {n} and is not {lhs} either: "
+                           "{reason}").format(n=k, lhs=lhs, reason=reason)
         elif not ok:
             first = k
             if not st.unknown:
-                mistake = _name(ex, k, raw, st, lhs)
+                mistake, body = _name(ex, k, raw, st, lhs)
                 if mistake.code != "unknown":
-                    reason += "; it " + mistake.sentence.split(" ", 2)[2].rstrip(".")
+                    reason = _("{reason}; it {slip}").format(reason=reason,
+                                                              slip=body.rstrip(".。"))
         results.append(StepResult(k, raw, ok, method, reason, follows, value, st.text,
                                   st.latex))
         prev = (st.expr, vals, const)
     if first is not None and mistake is None:
-        mistake = Mistake("unknown", f"step {first + 1} cannot be read as {lhs}: "
-                          f"{results[first].reason}", first, {})
+        mistake = Mistake("unknown", _("step {n} cannot be read as {lhs}: {reason}").format(
+            n=first + 1, lhs=lhs, reason=results[first].reason), first, {})
     return CheckResult(text, ex.wrt, y, dict(ex.point), tuple(results), first, mistake,
                        ex.correct, p_text(ex.truth), ex.truth_vals[0])
 
@@ -512,8 +528,8 @@ def _read_step(ex: _Exercise, raw: str, first: bool, lhs: str, y: str) -> _Step:
     """Everything about one step that does not depend on its neighbours (cached per exercise:
     a class writes the same lines many times)."""
     if len(raw) > MAX_STEP_LENGTH:
-        raise LimitExceeded(f"a step of {len(raw)} characters, more than {MAX_STEP_LENGTH}",
-                            "a step is one line of a derivation")
+        raise LimitExceeded(_("a step of {n} characters, more than {limit}").format(
+            n=len(raw), limit=MAX_STEP_LENGTH), _("a step is one line of a derivation"))
     key = (raw, first)
     hit = ex.steps.get(key)
     if hit is not None:
@@ -534,14 +550,16 @@ def _read_step(ex: _Exercise, raw: str, first: bool, lhs: str, y: str) -> _Step:
     latex = _step_latex(shown, {s: _latex_partial(t) for s, t in names.items()})
     if unknown:
         known = ", ".join(n.name for n in ex.g.nodes if n.op != "const")
-        ok, method = False, "none"
-        reason = (f"uses {', '.join(repr(u) for u in dict.fromkeys(unknown))}, which "
-                  f"{'is' if len(set(unknown)) == 1 else 'are'} not in the expression "
-                  f"(its names are: {known})")
+        ok, method = False, N_("none")
+        reason = ngettext("uses {names}, which is not in the expression (its names are: "
+                          "{known})", "uses {names}, which are not in the expression (its "
+                          "names are: {known})", len(set(unknown))).format(
+                              names=", ".join(repr(u) for u in dict.fromkeys(unknown)),
+                              known=known)
     else:
         ok_n = _same(vals, ex.truth_vals, const, _allowance(lit) if const else 0.0)
         ok = bool(ok_n)
-        method = "value" if const else ("numeric" if ok_n is not None else "none")
+        method = N_("value") if const else (N_("numeric") if ok_n is not None else N_("none"))
         if ok and (not ex.truth.free_symbols or not const) and _symbolic(sp, raw_expr, ex.truth):
             method = "sympy"
         reason = _reason(ex, lhs, ok, method, vals, vals[0], lit)
@@ -576,26 +594,31 @@ def _reason(ex: _Exercise, lhs: str, ok: bool, method: str, vals: list[float],
     truth = ex.truth_vals[0]
     if ok:
         if method == "sympy":
-            return f"equals {lhs} = {p_text(ex.truth)} (sympy: the difference expands to 0)"
+            return _("equals {lhs} = {truth} (sympy: the difference expands to 0)").format(
+                lhs=lhs, truth=p_text(ex.truth))
         if method == "numeric":
-            return (f"equals {lhs} at the point and at {len(ex.envs) - 1} random points near it "
-                    "(numeric)")
-        written = f" to the {len((lit or '').partition('.')[2])} decimals written" \
-            if _allowance(lit) else ""
-        return f"its value {fmt_number(value)} is {lhs} at {at}{written}"
+            return _("equals {lhs} at the point and at {n} random points near it "
+                     "(numeric)").format(lhs=lhs, n=len(ex.envs) - 1)
+        written = _(" to the {n} decimals written").format(
+            n=len((lit or "").partition(".")[2])) if _allowance(lit) else ""
+        return _("its value {value} is {lhs} at {at}{written}").format(
+            value=fmt_number(value), lhs=lhs, at=at, written=written)
     if method == "none":
-        return f"{lhs} could not be compared with it: undefined at the point and near it"
+        return _("{lhs} could not be compared with it: undefined at the point and near it").format(
+            lhs=lhs)
     for env, v, t in zip(ex.envs, vals, ex.truth_vals):
         if math.isfinite(v) and math.isfinite(t) and not identity.close(v, t, 1e-6, 1e-10):
             where = _at({s.name: x for s, x in env.items()})
-            return (f"at {where} it is {fmt_number(v)}, but {lhs} = {fmt_number(t)}"
+            return (_("at {where} it is {value}, but {lhs} = {truth}")
                     if env == ex.envs[0] or method == "value" else
-                    f"equal at {at} by chance, but at {where} it is {fmt_number(v)} while "
-                    f"{lhs} = {fmt_number(t)}")
-    return f"at {at} it is {fmt_number(value)}, but {lhs} = {fmt_number(truth)}"
+                    _("equal at {at} by chance, but at {where} it is {value} while "
+                      "{lhs} = {truth}")).format(where=where, value=fmt_number(v), lhs=lhs,
+                                                 truth=fmt_number(t), at=at)
+    return _("at {where} it is {value}, but {lhs} = {truth}").format(
+        where=at, value=fmt_number(value), lhs=lhs, truth=fmt_number(truth))
 
 
-def _name(ex: _Exercise, k: int, raw: str, st: _Step, lhs: str) -> Mistake:
+def _name(ex: _Exercise, k: int, raw: str, st: _Step, lhs: str) -> tuple[Mistake, str]:
     """Match the first wrong step against the slip catalogue; else show the difference."""
     hit = ex.named.get(raw)
     if hit is None:
@@ -603,7 +626,7 @@ def _name(ex: _Exercise, k: int, raw: str, st: _Step, lhs: str) -> Mistake:
         if len(ex.named) < 4096:
             ex.named[raw] = hit
     code, body, evidence = hit
-    return Mistake(code, f"Step {k + 1} {body}", k, dict(evidence))
+    return Mistake(code, _("Step {n} {slip}").format(n=k + 1, slip=body), k, dict(evidence)), body
 
 
 def _match(ex: _Exercise, st: _Step, lhs: str) -> tuple[str, str, dict[str, str]]:
@@ -619,7 +642,7 @@ def _match(ex: _Exercise, st: _Step, lhs: str) -> tuple[str, str, dict[str, str]
                 ev["node"] = slip.node
             ev["slipped"] = p_text(slip.expr)
             ev["value"] = fmt_number(svals[0])
-            return slip.code, f"{slip.sentence}.", ev
+            return slip.code, _("{sentence}.").format(sentence=slip.sentence), ev
     if const:
         diff_text = fmt_number(vals[0] - ex.truth_vals[0])
     else:
@@ -632,8 +655,9 @@ def _match(ex: _Exercise, st: _Step, lhs: str) -> tuple[str, str, dict[str, str]
         diff_text = p_text(d)
         if len(diff_text) > 160:
             diff_text = diff_text[:159] + "…"
-    body = (f"matches no known slip: it differs from {lhs} = {p_text(ex.truth)} by "
-            f"{diff_text} (at {_at(ex.point)}: {fmt_number(vals[0])} instead of "
-            f"{fmt_number(ex.truth_vals[0])}).")
+    body = _("matches no known slip: it differs from {lhs} = {truth} by {difference} (at "
+             "{at}: {value} instead of {correct}).").format(
+                 lhs=lhs, truth=p_text(ex.truth), difference=diff_text, at=_at(ex.point),
+                 value=fmt_number(vals[0]), correct=fmt_number(ex.truth_vals[0]))
     return "unknown", body, {"difference": diff_text, "value": fmt_number(vals[0]),
                              "correct": fmt_number(ex.truth_vals[0])}

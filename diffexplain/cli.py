@@ -17,11 +17,12 @@ from typing import Any
 
 from . import __version__
 from .errors import EXIT_DISAGREE, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, DiffexplainError
+from .i18n import N_, _
 from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["entrypoint", "main", "main_parser", "write_atomic"]
 
-_EXAMPLES = """\
+_EXAMPLES = N_("""\
 examples:
   diffexplain explain "(x+w)*(w+1)" --at w=1,x=2
   diffexplain explain "(x+w)*(w+1)" --at w=1,x=2 --wrt w --format json
@@ -36,9 +37,9 @@ examples:
 Run 'diffexplain COMMAND --help' for each command's options and examples.
 exit codes: 0 ok, 1 methods disagree (--check), 2 bad input, 3 limit exceeded,
 4 internal error. Add --debug to see a traceback.
-"""
+""")
 
-_EXPLAIN_EXAMPLES = """\
+_EXPLAIN_EXAMPLES = N_("""\
 examples:
   diffexplain explain "(x+w)*(w+1)" --at w=1,x=2
   diffexplain explain "(x+w)*(w+1)" --at w=1,x=2 --wrt w --format json
@@ -58,17 +59,17 @@ autograd lessons (run on real torch):
   diffexplain explain "w*x" --at w=1,x=2 --inplace w+=1 --tensors
   diffexplain explain "3*x**2 - 4*x" --at x=1 --limits 5 --dtype float32
   diffexplain explain "x**3" --at x=1 --step 1e-12 --check     # exits 1: cancellation
-"""
+""")
 
 _LIMIT_FLAGS: dict[str, tuple[type, str]] = {
-    "max_length": (int, "characters of input"),
-    "max_nodes": (int, "nodes of the graph"),
-    "max_depth": (int, "nesting depth"),
-    "max_exponent": (int, "absolute constant exponent"),
-    "max_literal_digits": (int, "digits in a number literal"),
-    "max_order": (int, "derivative order"),
-    "max_vector": (int, "entries of a vector"),
-    "symbolic_seconds": (float, "seconds for the symbolic side"),
+    "max_length": (int, N_("characters of input")),
+    "max_nodes": (int, N_("nodes of the graph")),
+    "max_depth": (int, N_("nesting depth")),
+    "max_exponent": (int, N_("absolute constant exponent")),
+    "max_literal_digits": (int, N_("digits in a number literal")),
+    "max_order": (int, N_("derivative order")),
+    "max_vector": (int, N_("entries of a vector")),
+    "symbolic_seconds": (float, N_("seconds for the symbolic side")),
 }
 
 
@@ -76,14 +77,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2 like every input error."""
 
     def error(self, message: str) -> Any:  # type: ignore[override]
-        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(EXIT_INPUT, _("{prog}: error: {message} (see --help)").format(
+            prog=self.prog, message=message) + "\n")
 
 
 def _limits_group(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("limits (exceeding one exits with code 3)")
+    g = p.add_argument_group(_("limits (exceeding one exits with code 3)"))
     for name, (typ, what) in _LIMIT_FLAGS.items():
         g.add_argument("--" + name.replace("_", "-"), type=typ, metavar="N", default=None,
-                       help=f"{what} (default {getattr(DEFAULT_LIMITS, name)})")
+                       help=_("{what} (default {default})").format(
+                           what=_(what), default=getattr(DEFAULT_LIMITS, name)))
 
 
 def limits_from(args: argparse.Namespace) -> Limits:
@@ -92,78 +95,79 @@ def limits_from(args: argparse.Namespace) -> Limits:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    p.add_argument("--debug", action="store_true", help=_("show tracebacks of errors"))
+    _lang_option(p)
 
 
 def _add_explain(sub: Any) -> None:
-    p = sub.add_parser("explain", help="explain the derivatives of an expression at a point",
-                       description="Differentiate an expression symbolically (the chain rule "
+    p = sub.add_parser("explain", help=_("explain the derivatives of an expression at a point"),
+                       description=_("Differentiate an expression symbolically (the chain rule "
                        "over its computational graph), with torch autograd, and by central "
-                       "finite differences, and compare the three.",
-                       epilog=_EXPLAIN_EXAMPLES,
+                       "finite differences, and compare the three."),
+                       epilog=_(_EXPLAIN_EXAMPLES),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("expression", help="an expression or a program 'a = …; y = …' "
-                   "('-' reads standard input)")
+    p.add_argument("expression", help=_("an expression or a program 'a = …; y = …' "
+                   "('-' reads standard input)"))
     p.add_argument("--at", action="append", default=[], metavar="POINT",
-                   help="the point: w=1,x=2 or 'w=1 x=2' (repeatable)")
-    p.add_argument("--wrt", metavar="VARS", help="variables to differentiate by, e.g. w,x "
-                   "(default: all)")
-    p.add_argument("--outputs", metavar="NAMES", help="several outputs of a program, e.g. y0,y1")
-    p.add_argument("--weights", metavar="W", help="weights of the outputs, e.g. 1,2 "
-                   "(as backward(gradient=…))")
+                   help=_("the point: w=1,x=2 or 'w=1 x=2' (repeatable)"))
+    p.add_argument("--wrt", metavar="VARS", help=_("variables to differentiate by, e.g. w,x "
+                   "(default: all)"))
+    p.add_argument("--outputs", metavar="NAMES", help=_("several outputs of a program, e.g. y0,y1"))
+    p.add_argument("--weights", metavar="W", help=_("weights of the outputs, e.g. 1,2 "
+                   "(as backward(gradient=…))"))
     p.add_argument("--format", "-f", default="text",
                    choices=["text", "json", "latex", "markdown", "html"],
-                   help="output format (default text)")
+                   help=_("output format (default text)"))
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
-                   help="precision of torch and finite differences (default float64)")
+                   help=_("precision of torch and finite differences (default float64)"))
     p.add_argument("--check", action="store_true",
-                   help="exit with code 1 when the methods disagree")
-    p.add_argument("--no-autograd", action="store_true", help="skip torch (never imports it)")
-    p.add_argument("--no-numeric", action="store_true", help="skip finite differences")
+                   help=_("exit with code 1 when the methods disagree"))
+    p.add_argument("--no-autograd", action="store_true", help=_("skip torch (never imports it)"))
+    p.add_argument("--no-numeric", action="store_true", help=_("skip finite differences"))
     p.add_argument("--allow-nonfinite", action="store_true",
-                   help="accept nan/inf in the point")
+                   help=_("accept nan/inf in the point"))
     p.add_argument("-o", "--output", metavar="FILE",
-                   help="write the explanation to FILE (atomically) instead of stdout")
+                   help=_("write the explanation to FILE (atomically) instead of stdout"))
     _lesson_flags(p)
-    g = p.add_argument_group("pictures and traces")
-    g.add_argument("--graph", metavar="FILE", help="draw the computational graph to FILE "
-                   "(.svg, .png, .pdf; .dot for Graphviz, .mmd for Mermaid)")
-    g.add_argument("--graph-autograd", metavar="FILE", help="draw the graph above torch's "
-                   "grad_fn graph (.svg, .png, .pdf, .dot)")
-    g.add_argument("--mode", choices=["forward", "reverse"], help="add the evaluation trace "
-                   "of forward mode (one pass per input) or reverse mode (one per output)")
-    g.add_argument("--jacobian", action="store_true", help="add the Jacobian of the outputs "
-                   "by both modes, sympy and torch.autograd.functional.jacobian")
+    g = p.add_argument_group(_("pictures and traces"))
+    g.add_argument("--graph", metavar="FILE", help=_("draw the computational graph to FILE "
+                   "(.svg, .png, .pdf; .dot for Graphviz, .mmd for Mermaid)"))
+    g.add_argument("--graph-autograd", metavar="FILE", help=_("draw the graph above torch's "
+                   "grad_fn graph (.svg, .png, .pdf, .dot)"))
+    g.add_argument("--mode", choices=["forward", "reverse"], help=_("add the evaluation trace "
+                   "of forward mode (one pass per input) or reverse mode (one per output)"))
+    g.add_argument("--jacobian", action="store_true", help=_("add the Jacobian of the outputs "
+                   "by both modes, sympy and torch.autograd.functional.jacobian"))
     _limits_group(p)
     _common(p)
     p.set_defaults(func=_cmd_explain)
 
 
 def _lesson_flags(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("autograd lessons (on the same graph; the torch parts run real torch)")
+    g = p.add_argument_group(_("autograd lessons (on the same graph; the torch parts run real torch)"))
     g.add_argument("--order", type=int, default=1, metavar="N",
-                   help="derivatives up to order N, sympy vs autograd.grad(create_graph=True)")
+                   help=_("derivatives up to order N, sympy vs autograd.grad(create_graph=True)"))
     g.add_argument("--hessian", action="store_true",
-                   help="the Hessian, sympy vs torch.autograd.functional.hessian")
+                   help=_("the Hessian, sympy vs torch.autograd.functional.hessian"))
     g.add_argument("--backward", type=int, metavar="N",
-                   help="call backward N times and show .grad after each")
+                   help=_("call backward N times and show .grad after each"))
     g.add_argument("--zero-grad", action=argparse.BooleanOptionalAction, default=False,
-                   help="zero the leaves' .grad after each backward (default: accumulate)")
+                   help=_("zero the leaves' .grad after each backward (default: accumulate)"))
     g.add_argument("--retain-graph", nargs="?", type=int, const=True, default=False,
-                   metavar="K", help="keep the graph on every backward, or on the first K")
+                   metavar="K", help=_("keep the graph on every backward, or on the first K"))
     g.add_argument("--no-retain-graph", dest="retain_graph", action="store_const",
-                   const=False, help="plain backward every time (the default)")
+                   const=False, help=_("plain backward every time (the default)"))
     g.add_argument("--rebuild", action="store_true",
-                   help="run the forward pass again before each backward")
+                   help=_("run the forward pass again before each backward"))
     g.add_argument("--inplace", metavar="UPDATES",
-                   help="update tensors in place after the forward pass, e.g. w+=1 or a+=1")
+                   help=_("update tensors in place after the forward pass, e.g. w+=1 or a+=1"))
     g.add_argument("--tensors", action="store_true",
-                   help="is_leaf, grad_fn, .grad without retain_grad, saved tensors per node")
+                   help=_("is_leaf, grad_fn, .grad without retain_grad, saved tensors per node"))
     g.add_argument("--limits", nargs="?", type=int, const=True, default=False, metavar="N",
                    dest="limit_table",
-                   help="difference quotients for h = 1e-1 … 1e-N (the derivative as a limit)")
+                   help=_("difference quotients for h = 1e-1 … 1e-N (the derivative as a limit)"))
     g.add_argument("--step", type=float, metavar="H",
-                   help="finite-difference step of the numeric witness (default ∛eps·max(1,|x|))")
+                   help=_("finite-difference step of the numeric witness (default ∛eps·max(1,|x|))"))
 
 
 def _lesson_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -205,7 +209,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
             if k in point:
                 from .errors import InputError
 
-                raise InputError(f"{k!r} is given twice in --at")
+                raise InputError(_("{name!r} is given twice in --at").format(name=k))
             point[k] = v
     _check_graph_paths(args)
     e = explain(_read_expression(args.expression, limits.max_length), point,
@@ -232,10 +236,11 @@ def _check_graph_paths(args: argparse.Namespace) -> None:
     for key, exts in _GRAPH_EXT.items():
         path = getattr(args, key, None)
         if path and path.rsplit(".", 1)[-1].lower() not in exts:
-            raise InputError(f"cannot write the graph to {path!r}: the file name must end "
-                             f"in {', '.join('.' + x for x in exts)}")
+            raise InputError(_("cannot write the graph to {path!r}: the file name must end "
+                               "in {extensions}").format(
+                                   path=path, extensions=", ".join("." + x for x in exts)))
     if args.graph_autograd and args.no_autograd:
-        raise InputError("--graph-autograd needs torch: drop --no-autograd")
+        raise InputError(_("--graph-autograd needs torch: drop --no-autograd"))
 
 
 def _with_traces(e: Any, args: argparse.Namespace, text: str) -> str:
@@ -307,42 +312,43 @@ def emit(text: str, output: str | None) -> None:
         except OSError as err:  # a bad path is the user's input, not an internal error
             from .errors import InputError
 
-            raise InputError(f"cannot write {output!r}: {err.strerror or err}") from None
+            raise InputError(_("cannot write {path!r}: {reason}").format(
+                path=output, reason=err.strerror or err)) from None
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-_TRACE_EXAMPLES = """\
+_TRACE_EXAMPLES = N_("""\
 examples:
   diffexplain trace examples/control.py:f --at a=10
   diffexplain trace model.py:loss --at "x=[1,2]" --at w=0.5 --wrt w --format json
 
 WARNING: trace imports FILE.py, which runs its Python code with your permissions.
 Only trace files you trust. (Expressions given to 'explain' are never executed.)
-"""
+""")
 
 
 def _add_trace(sub: Any) -> None:
-    p = sub.add_parser("trace", help="explain a Python function's gradient along the path "
-                       "its if/while took (RUNS the file)",
-                       description="Import FILE.py (this executes it), call FUNCTION on traced "
+    p = sub.add_parser("trace", help=_("explain a Python function's gradient along the path "
+                       "its if/while took (RUNS the file)"),
+                       description=_("Import FILE.py (this executes it), call FUNCTION on traced "
                        "inputs that record every if/while decision, and explain the graph of "
-                       "the path actually taken; torch runs the same function on tensors.",
-                       epilog=_TRACE_EXAMPLES,
+                       "the path actually taken; torch runs the same function on tensors."),
+                       epilog=_(_TRACE_EXAMPLES),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("target", metavar="FILE.py:FUNCTION", help="the function to trace")
+    p.add_argument("target", metavar="FILE.py:FUNCTION", help=_("the function to trace"))
     p.add_argument("--at", action="append", default=[], metavar="POINT",
-                   help="the inputs: a=10 or 'x=[0,1,2,3]' (repeatable)")
-    p.add_argument("--wrt", metavar="VARS", help="inputs to differentiate by (default: all)")
+                   help=_("the inputs: a=10 or 'x=[0,1,2,3]' (repeatable)"))
+    p.add_argument("--wrt", metavar="VARS", help=_("inputs to differentiate by (default: all)"))
     p.add_argument("--format", "-f", default="text",
                    choices=["text", "json", "latex", "markdown", "html"],
-                   help="output format (default text)")
+                   help=_("output format (default text)"))
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     p.add_argument("--check", action="store_true",
-                   help="exit with code 1 when the methods disagree")
-    p.add_argument("--no-autograd", action="store_true", help="skip torch")
-    p.add_argument("--no-numeric", action="store_true", help="skip finite differences")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically)")
+                   help=_("exit with code 1 when the methods disagree"))
+    p.add_argument("--no-autograd", action="store_true", help=_("skip torch"))
+    p.add_argument("--no-numeric", action="store_true", help=_("skip finite differences"))
+    p.add_argument("-o", "--output", metavar="FILE", help=_("write to FILE (atomically)"))
     _limits_group(p)
     _common(p)
     p.set_defaults(func=_cmd_trace)
@@ -357,7 +363,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     for chunk in args.at:
         for k, v in parse_point(chunk).items():
             if k in point:
-                raise InputError(f"{k!r} is given twice in --at")
+                raise InputError(_("{name!r} is given twice in --at").format(name=k))
             point[k] = v
     f = load_function(args.target)
     e = trace(f, point, wrt=_split(args.wrt), dtype=args.dtype, autograd=not args.no_autograd,
@@ -368,7 +374,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     return EXIT_DISAGREE if args.check and not e.verdict.agree else EXIT_OK
 
 
-_CHECK_EXAMPLES = """\
+_CHECK_EXAMPLES = N_("""\
 examples:
   diffexplain check "(x+w)*(w+1)" --wrt w --at w=1,x=2 \\
       --steps "b*1 + a*1; b + a; (w+1) + (x+w); 2*w + x; 4"
@@ -381,31 +387,31 @@ intermediates (a, b, ... as 'explain' names them), partials dy/da (or ∂y/∂a)
 (adj(a)), numbers, and the unicode diffexplain prints (·, ×, −, ², √, 2w).
 exit codes: 0 every step right (--batch: the report was written), 1 a step is wrong,
 2 bad input, 3 limit exceeded.
-"""
+""")
 
 
 def _add_check(sub: Any) -> None:
-    p = sub.add_parser("check", help="check a learner's derivation step by step",
-                       description="Check each step of a derivation against the true "
-                       "derivative; mark the first wrong step and name the mistake.",
-                       epilog=_CHECK_EXAMPLES,
+    p = sub.add_parser("check", help=_("check a learner's derivation step by step"),
+                       description=_("Check each step of a derivation against the true "
+                       "derivative; mark the first wrong step and name the mistake."),
+                       epilog=_(_CHECK_EXAMPLES),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("target", nargs="?", help="the expression (with --steps), or a homework "
-                   "file ('-' reads standard input)")
-    p.add_argument("--steps", metavar="STEPS", help="the learner's steps, ';'-separated")
-    p.add_argument("--wrt", metavar="VAR", help="the variable (default: the only one)")
+    p.add_argument("target", nargs="?", help=_("the expression (with --steps), or a homework "
+                   "file ('-' reads standard input)"))
+    p.add_argument("--steps", metavar="STEPS", help=_("the learner's steps, ';'-separated"))
+    p.add_argument("--wrt", metavar="VAR", help=_("the variable (default: the only one)"))
     p.add_argument("--at", action="append", default=[], metavar="POINT",
-                   help="the point: w=1,x=2 (repeatable)")
+                   help=_("the point: w=1,x=2 (repeatable)"))
     p.add_argument("--format", "-f", default="text",
-                   choices=["text", "json", "markdown", "latex"], help="output format")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically); with "
-                   "--batch, .csv gives CSV and anything else JSON")
-    p.add_argument("--batch", metavar="JSONL", help="grade submissions, one JSON object a "
-                   "line: id, expression, point, wrt, steps")
+                   choices=["text", "json", "markdown", "latex"], help=_("output format"))
+    p.add_argument("-o", "--output", metavar="FILE", help=_("write to FILE (atomically); with "
+                   "--batch, .csv gives CSV and anything else JSON"))
+    p.add_argument("--batch", metavar="JSONL", help=_("grade submissions, one JSON object a "
+                   "line: id, expression, point, wrt, steps"))
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help="processes for --batch (default: the number of cores)")
+                   help=_("processes for --batch (default: the number of cores)"))
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar on stderr (default: when stderr is a terminal)")
+                   help=_("progress bar on stderr (default: when stderr is a terminal)"))
     _limits_group(p)
     _common(p)
     p.set_defaults(func=_cmd_check)
@@ -419,12 +425,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.batch:
         return _check_batch(args, limits)
     if not args.target:
-        raise InputError("give an expression with --steps, a homework file, or --batch FILE")
+        raise InputError(_("give an expression with --steps, a homework file, or --batch FILE"))
     point: dict[str, Any] = {}
     for chunk in args.at:
         for k, v in parse_point(chunk).items():
             if k in point:
-                raise InputError(f"{k!r} is given twice in --at")
+                raise InputError(_("{name!r} is given twice in --at").format(name=k))
             point[k] = v
     from .checking import check
     from .render.check_formats import render
@@ -443,8 +449,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
             with open(args.target, encoding="utf-8") as fh:
                 text = fh.read(limits.max_length + 1)
         except OSError as err:
-            raise InputError(f"no --steps given, and {args.target!r} is not a readable "
-                             f"homework file ({err.strerror})") from None
+            raise InputError(_("no --steps given, and {path!r} is not a readable "
+                               "homework file ({reason})").format(
+                                   path=args.target, reason=err.strerror)) from None
     results = []
     for ex in read_homework(text):
         at = dict(point)
@@ -453,7 +460,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             results.append(check(ex["expression"], wrt=ex["wrt"] or args.wrt, steps=ex["steps"],
                                  at=at or None, limits=limits))
         except InputError as err:
-            raise InputError(f"{ex['id']} (line {ex['line']}): {err}") from None
+            raise InputError(_("{id} (line {line}): {message}").format(
+                id=ex["id"], line=ex["line"], message=err)) from None
     if args.format == "json":
         import json
 
@@ -476,14 +484,15 @@ def _check_batch(args: argparse.Namespace, limits: Limits) -> int:
             with open(args.batch, encoding="utf-8") as fh:
                 subs = read_jsonl(fh)
     except OSError as err:
-        raise InputError(f"cannot read {args.batch!r}: {err.strerror}") from None
+        raise InputError(_("cannot read {path!r}: {reason}").format(
+            path=args.batch, reason=err.strerror)) from None
     except UnicodeDecodeError:
-        raise InputError(f"{args.batch!r} is not UTF-8 text") from None
+        raise InputError(_("{path!r} is not UTF-8 text").format(path=args.batch)) from None
     if not subs:
-        raise InputError(f"{args.batch!r} has no submissions")
+        raise InputError(_("{path!r} has no submissions").format(path=args.batch))
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
-        raise InputError("--jobs must be at least 1")
+        raise InputError(_("--jobs must be at least 1"))
     report = grade(subs, jobs, limits, Progress(len(subs), args.progress))
     data = write_report(report, args.output)
     table = summary_table(report)
@@ -496,22 +505,22 @@ def _check_batch(args: argparse.Namespace, limits: Limits) -> int:
 
 
 def _add_swell(sub: Any) -> None:
-    p = sub.add_parser("swell", help="expression swell of the logistic map: symbolic vs graph",
-                       description="Measure lₙ₊₁ = 4lₙ(1 − lₙ) for n = 1, 2, …: the size of lₙ "
+    p = sub.add_parser("swell", help=_("expression swell of the logistic map: symbolic vs graph"),
+                       description=_("Measure lₙ₊₁ = 4lₙ(1 − lₙ) for n = 1, 2, …: the size of lₙ "
                        "and of its derivative (raw, expanded, with common subexpressions) "
                        "against the computational graph and torch's backward graph. Stops "
-                       "cleanly at the time or size budget.",
-                       epilog="examples:\n  diffexplain swell\n  diffexplain swell --max-n 10 "
-                       "--plot swell.png\n  diffexplain swell --seconds 5 --format markdown",
+                       "cleanly at the time or size budget."),
+                       epilog=_("examples:\n  diffexplain swell\n  diffexplain swell --max-n 10 "
+                       "--plot swell.png\n  diffexplain swell --seconds 5 --format markdown"),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--max-n", type=int, default=12, metavar="N", help="largest n (default 12)")
+    p.add_argument("--max-n", type=int, default=12, metavar="N", help=_("largest n (default 12)"))
     p.add_argument("--seconds", type=float, default=20.0, metavar="S",
-                   help="time budget for the whole table (default 20)")
+                   help=_("time budget for the whole table (default 20)"))
     p.add_argument("--max-size", type=int, default=200_000, metavar="OPS",
-                   help="size budget in operations (default 200000)")
-    p.add_argument("--plot", metavar="FILE", help="also draw sizes against n (.png/.svg/.pdf)")
+                   help=_("size budget in operations (default 200000)"))
+    p.add_argument("--plot", metavar="FILE", help=_("also draw sizes against n (.png/.svg/.pdf)"))
     p.add_argument("--format", "-f", default="text", choices=["text", "markdown", "json"])
-    p.add_argument("-o", "--output", metavar="FILE", help="write the table to FILE")
+    p.add_argument("-o", "--output", metavar="FILE", help=_("write the table to FILE"))
     _common(p)
     p.set_defaults(func=_cmd_swell)
 
@@ -521,7 +530,8 @@ def _cmd_swell(args: argparse.Namespace) -> int:
     from .swell import swell
 
     if args.plot and args.plot.rsplit(".", 1)[-1].lower() not in ("png", "svg", "pdf"):
-        raise InputError(f"cannot plot to {args.plot!r}: use a .png, .svg or .pdf file")
+        raise InputError(_("cannot plot to {path!r}: use a .png, .svg or .pdf file").format(
+            path=args.plot))
     t = swell(args.max_n, args.seconds, args.max_size)
     if args.format == "json":
         import json
@@ -536,20 +546,20 @@ def _cmd_swell(args: argparse.Namespace) -> int:
 
 
 def _add_plot(sub: Any) -> None:
-    p = sub.add_parser("plot", help="plot f with its tangent line and the finite-difference "
-                       "error against h", description="The derivative as a limit (E9): f near "
+    p = sub.add_parser("plot", help=_("plot f with its tangent line and the finite-difference "
+                       "error against h"), description=_("The derivative as a limit (E9): f near "
                        "the point with its tangent line, and |difference quotient − f'| "
-                       "against the step h on log-log axes, in float64 and float32.",
-                       epilog="examples:\n  diffexplain plot \"3*x**2 - 4*x\" --at x=1 -o f.png\n"
-                       "  diffexplain plot \"sin(x)*y\" --at x=1,y=2 --wrt x -o s.svg",
+                       "against the step h on log-log axes, in float64 and float32."),
+                       epilog=_("examples:\n  diffexplain plot \"3*x**2 - 4*x\" --at x=1 -o f.png\n"
+                       "  diffexplain plot \"sin(x)*y\" --at x=1,y=2 --wrt x -o s.svg"),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("expression", help="an expression with one output")
-    p.add_argument("--at", required=True, metavar="POINT", help="the point, e.g. x=1")
-    p.add_argument("--wrt", metavar="VAR", help="the variable on the x axis (needed when "
-                   "there are several)")
-    p.add_argument("--span", type=float, metavar="D", help="plot x ± D (default max(2, |x|))")
+    p.add_argument("expression", help=_("an expression with one output"))
+    p.add_argument("--at", required=True, metavar="POINT", help=_("the point, e.g. x=1"))
+    p.add_argument("--wrt", metavar="VAR", help=_("the variable on the x axis (needed when "
+                   "there are several)"))
+    p.add_argument("--span", type=float, metavar="D", help=_("plot x ± D (default max(2, |x|))"))
     p.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help="the figure (.png, .svg or .pdf), written atomically")
+                   help=_("the figure (.png, .svg or .pdf), written atomically"))
     _limits_group(p)
     _common(p)
     p.set_defaults(func=_cmd_plot)
@@ -560,7 +570,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     from .plot import save, tangent_plot
 
     if args.output.rsplit(".", 1)[-1].lower() not in ("png", "svg", "pdf"):
-        raise InputError(f"cannot plot to {args.output!r}: use a .png, .svg or .pdf file")
+        raise InputError(_("cannot plot to {path!r}: use a .png, .svg or .pdf file").format(
+            path=args.output))
     t = tangent_plot(_read_expression(args.expression), args.at, args.wrt, args.span,
                      limits=limits_from(args))
     save(t, args.output)
@@ -573,13 +584,55 @@ COMMANDS: list[Callable[[Any], None]] = [_add_explain, _add_trace, _add_check, _
                                            _add_plot]
 
 
+def _lang_option(p: argparse.ArgumentParser) -> None:
+    # read early from argv by main() (the --help text itself is translated); here for --help
+    p.add_argument("--lang", metavar="LANG", default=argparse.SUPPRESS,
+                   help=_("language of the prose: en or zh (default: from LC_ALL, LC_MESSAGES, "
+                          "LANG)"))
+
+
+def _lang_from(argv: Sequence[str]) -> str | None:
+    """``--lang zh`` / ``--lang=zh`` anywhere before ``--`` (None: the locale decides)."""
+    lang = None
+    for k, a in enumerate(argv):
+        if a == "--":
+            break
+        if a == "--lang" and k + 1 < len(argv):
+            lang = argv[k + 1]
+        elif a.startswith("--lang="):
+            lang = a.split("=", 1)[1]
+    return lang
+
+
+def _argparse_in_lang() -> None:
+    """argparse's own words ("usage:", "options", its errors) from diffexplain's catalog."""
+    from . import i18n
+
+    argparse._ = i18n._  # type: ignore[attr-defined]
+    argparse.ngettext = i18n.ngettext  # type: ignore[attr-defined]
+
+
+#: argparse's messages, for the catalog (see _argparse_in_lang)
+_ARGPARSE_MESSAGES = (N_("usage: "), N_("options"), N_("positional arguments"),
+                      N_("show this help message and exit"),
+                      N_("show program's version number and exit"),
+                      N_("the following arguments are required: %s"),
+                      N_("unrecognized arguments: %s"),
+                      N_("invalid choice: %(value)r (choose from %(choices)s)"),
+                      N_("argument %(argument_name)s: %(message)s"),
+                      N_("expected one argument"), N_("invalid %(type)s value: %(value)r"),
+                      N_("ambiguous option: %(option)s could match %(matches)s"))
+
+
 def main_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="diffexplain",
-                description="Explain derivatives three ways: symbolic (the chain rule over "
+                description=_("Explain derivatives three ways: symbolic (the chain rule over "
                 "the computational graph), automatic (torch autograd), numeric (finite "
-                "differences), side by side.",
-                epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"diffexplain {__version__}")
+                "differences), side by side."),
+                epilog=_(_EXAMPLES), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"diffexplain {__version__}",
+                   help=_("show program's version number and exit"))
+    _lang_option(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in COMMANDS:
         add(sub)
@@ -588,6 +641,21 @@ def main_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code. Only here are errors caught and printed."""
+    from .i18n import normalize, use_lang
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang_from(argv)
+    try:
+        lang = normalize(lang) if lang is not None else None
+    except DiffexplainError as err:  # an unknown --lang
+        _report(err)
+        return err.exit_code
+    with use_lang(lang):
+        return _main(argv)
+
+
+def _main(argv: Sequence[str]) -> int:
+    _argparse_in_lang()
     parser = main_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -602,15 +670,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(err)
         return err.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("diffexplain: interrupted\n")
+        sys.stderr.write(_("diffexplain: interrupted") + "\n")
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except Exception as err:
         if debug:
             raise
-        sys.stderr.write(f"diffexplain: internal error: {type(err).__name__}: "
-                         f"{_clip(str(err))} (rerun with --debug and report it)\n")
+        sys.stderr.write(_("diffexplain: internal error: {error}: {message} (rerun with --debug "
+                           "and report it)").format(error=type(err).__name__,
+                                                    message=_clip(str(err))) + "\n")
         return EXIT_INTERNAL
 
 
@@ -620,7 +689,8 @@ def _clip(s: str, n: int = 300) -> str:
 
 
 def _report(err: DiffexplainError) -> None:
-    sys.stderr.write(f"diffexplain: error: {_clip(str(err), 500)}\n")
+    sys.stderr.write(_("diffexplain: error: {message}").format(message=_clip(str(err), 500))
+                     + "\n")
     excerpt = getattr(err, "excerpt", None)
     if callable(excerpt):
         shown = excerpt()

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .graph import Graph, op_table
+from .i18n import _
 from .numeric import Difference
 from .printing import fmt_number
 
@@ -85,8 +86,10 @@ def compare(graph: Graph, values: Sequence[float], symbolic: Mapping[str, float]
         if a is not None and not _close(s, a, tol.rtol, tol.atol) and not (
                 math.isnan(s) and math.isnan(a)):
             ok = False
-            reasons.append(f"symbolic {fmt_number(s, 12)} and autograd {fmt_number(a, 12)} differ "
-                           f"by more than rtol {tol.rtol:g}")
+            reasons.append(_("symbolic {symbolic} and autograd {autograd} differ "
+                             "by more than rtol {rtol}").format(
+                                 symbolic=fmt_number(s, 12), autograd=fmt_number(a, 12),
+                                 rtol=f"{tol.rtol:g}"))
         if d is not None and n is not None:
             slack = max(tol.numeric_atol + tol.numeric_rtol * abs(s), tol.error_factor * d.error)
             step_reason = _step_reason(graph, values, v, s, n, d, dtype)
@@ -102,30 +105,35 @@ def compare(graph: Graph, values: Sequence[float], symbolic: Mapping[str, float]
             elif not (math.isfinite(n) and math.isfinite(s) and abs(n - s) <= slack):
                 ok = False
                 if math.isfinite(n) and math.isfinite(s):
-                    reasons.append(f"finite differences give {fmt_number(n, 10)}, off by "
-                                   f"{abs(n - s):.3g} (allowed {slack:.3g}; step h = {d.step:.3g}"
-                                   f", error estimate {d.error:.3g})")
+                    reasons.append(_("finite differences give {value}, off by {off} (allowed "
+                                     "{allowed}; step h = {h}, error estimate {error})").format(
+                                         value=fmt_number(n, 10), off=f"{abs(n - s):.3g}",
+                                         allowed=f"{slack:.3g}", h=f"{d.step:.3g}",
+                                         error=f"{d.error:.3g}"))
             elif d.error > 1e-3 * max(1.0, abs(s)):
-                reasons.append(f"finite differences are uncertain here (error estimate "
-                               f"{d.error:.3g} at h = {d.step:.3g})")
+                reasons.append(_("finite differences are uncertain here (error estimate "
+                                 "{error} at h = {h})").format(error=f"{d.error:.3g}",
+                                                               h=f"{d.step:.3g}"))
         if not math.isfinite(s):
-            reasons.append(f"the derivative is {fmt_number(s)} at this point")
+            reasons.append(_("the derivative is {value} at this point").format(
+                value=fmt_number(s)))
         dep = graph.depends_on(graph[v].id)
         reasons.extend(r for nid, r in graph_reasons if dep[nid])
         if dtype == "float32" and float64_symbolic and v in float64_symbolic and a is not None:
             gap = abs(a - float64_symbolic[v])
             if gap > 0:
-                reasons.append(f"float32 round-off: autograd in float32 is {gap:.3g} away from "
-                               "the exact (float64) value")
+                reasons.append(_("float32 round-off: autograd in float32 is {gap} away from "
+                                 "the exact (float64) value").format(gap=f"{gap:.3g}"))
         comps[v] = Comparison(v, s, a, n, None if d is None else d.error, ok, tuple(reasons))
     agree = all(c.agree for c in comps.values())
-    methods = "symbolic, autograd and numeric" if autograd is not None and numeric is not None \
-        else "the methods run"
-    summary = (f"{methods} agree (rtol {tol.rtol:g} symbolic/autograd, rtol "
-               f"{tol.numeric_rtol:g} or {tol.error_factor:g}× the error estimate for finite "
-               "differences)" if agree else
-               f"disagreement for {', '.join(v for v, c in comps.items() if not c.agree)}: "
-               "see the reasons")
+    methods = _("symbolic, autograd and numeric") if autograd is not None and numeric is not None \
+        else _("the methods run")
+    summary = (_("{methods} agree (rtol {rtol} symbolic/autograd, rtol {numeric_rtol} or "
+                 "{factor}× the error estimate for finite differences)").format(
+                     methods=methods, rtol=f"{tol.rtol:g}", numeric_rtol=f"{tol.numeric_rtol:g}",
+                     factor=f"{tol.error_factor:g}") if agree else
+               _("disagreement for {variables}: see the reasons").format(
+                   variables=", ".join(v for v, c in comps.items() if not c.agree)))
     return Verdict(agree, summary, tol, comps)
 
 
@@ -153,16 +161,20 @@ def _step_reason(graph: Graph, values: Sequence[float], v: str, s: float, n: flo
     trunc = max(d.error - roundoff, 0.0)
     if roundoff > strict and roundoff >= trunc:
         digits = max(0, round(-math.log10(max(2 * d.step * abs(s), 1e-300) / max(f, 1e-300))))
-        return (f"cancellation in finite differences: with h = {d.step:.3g}, f(x+h) and f(x−h) "
-                f"agree in their first ~{digits} significant digits, so their difference keeps "
-                f"mostly round-off: the error ≈ eps·|f|/h = {eps:.2g}·{fmt_number(f)}/{d.step:.3g}"
-                f" ≈ {roundoff:.2g}, and the estimate is off by {off:.3g}. A step near "
-                f"∛eps·max(1,|x|) ≈ {best:.2g} balances round-off and truncation")
+        return _("cancellation in finite differences: with h = {h}, f(x+h) and f(x−h) "
+                 "agree in their first ~{digits} significant digits, so their difference keeps "
+                 "mostly round-off: the error ≈ eps·|f|/h = {eps}·{f}/{h} ≈ {roundoff}, and the "
+                 "estimate is off by {off}. A step near ∛eps·max(1,|x|) ≈ {best} balances "
+                 "round-off and truncation").format(
+                     h=f"{d.step:.3g}", digits=digits, eps=f"{eps:.2g}", f=fmt_number(f),
+                     roundoff=f"{roundoff:.2g}", off=f"{off:.3g}", best=f"{best:.2g}")
     if d.step > 10 * best and trunc >= roundoff:
-        return (f"truncation in finite differences: h = {d.step:.3g} is large, and the "
-                f"central difference is exact only for quadratics: its error grows like h² "
-                f"(Richardson estimate {trunc:.3g}, off by {off:.3g}). A step near "
-                f"∛eps·max(1,|x|) ≈ {best:.2g} balances round-off and truncation")
+        return _("truncation in finite differences: h = {h} is large, and the "
+                 "central difference is exact only for quadratics: its error grows like h² "
+                 "(Richardson estimate {trunc}, off by {off}). A step near "
+                 "∛eps·max(1,|x|) ≈ {best} balances round-off and truncation").format(
+                     h=f"{d.step:.3g}", trunc=f"{trunc:.3g}", off=f"{off:.3g}",
+                     best=f"{best:.2g}")
     return ""
 
 
@@ -182,10 +194,12 @@ def _side_reason(graph: Graph, values: Sequence[float], v: str, h: float) -> str
             if not math.isfinite(vals[n.id]) and all(math.isfinite(a) for a in args):
                 fn = op_table(n.op)
                 names = [graph.nodes[i].name for i in n.inputs]
-                return (f"finite differences evaluate f at {v} {label} h = {fmt_number(p[v])}, "
-                        f"where {n.name} = {fn.text.format(*names)} is {fmt_number(vals[n.id])} "
-                        f"(domain: {fn.domain}): the point is at the edge of the domain, so "
-                        "the difference quotient is undefined")
+                return _("finite differences evaluate f at {v} {sign} h = {x}, where {node} = "
+                         "{expr} is {value} (domain: {domain}): the point is at the edge of the "
+                         "domain, so the difference quotient is undefined").format(
+                             v=v, sign=label, x=fmt_number(p[v]), node=n.name,
+                             expr=fn.text.format(*names), value=fmt_number(vals[n.id]),
+                             domain=_(fn.domain))
     return ""
 
 
@@ -204,17 +218,20 @@ def _graph_reasons(graph: Graph, values: Sequence[float]) -> list[tuple[int, str
         names = [graph.nodes[i].name for i in n.inputs]
         for kink in fn.kinks:
             if args and args[0] == kink:
-                note = f" ({fn.note})" if fn.note else ""
-                out.append((n.id, f"kink: {n.name} = {fn.text.format(*names)} at {names[0]} = "
-                                  f"{fmt_number(kink)}, where the derivative does not exist"
-                                  f"{note}"))
+                note = f" ({_(fn.note)})" if fn.note else ""
+                out.append((n.id, _("kink: {node} = {expr} at {arg} = {kink}, where the "
+                                    "derivative does not exist").format(
+                                        node=n.name, expr=fn.text.format(*names), arg=names[0],
+                                        kink=fmt_number(kink)) + note))
         v = values[n.id]
         if not born_nan and not math.isfinite(v) and all(math.isfinite(a) for a in args):
             born_nan = True
             where = ", ".join(f"{nm} = {fmt_number(a)}" for nm, a in zip(names, args)
                               if graph.nodes[graph[nm].id].op != "const")
-            out.append((n.id, f"outside the domain: {n.name} = {fn.text.format(*names)} is "
-                              f"{fmt_number(v)} at {where or 'this point'} (domain: {fn.domain}): f has "
-                              "no real value here, so its derivative is undefined whatever "
-                              "number a derivative rule evaluates to"))
+            out.append((n.id, _("outside the domain: {node} = {expr} is {value} at {where} "
+                                "(domain: {domain}): f has no real value here, so its derivative "
+                                "is undefined whatever number a derivative rule evaluates "
+                                "to").format(node=n.name, expr=fn.text.format(*names),
+                                             value=fmt_number(v), where=where or _("this point"),
+                                             domain=_(fn.domain))))
     return out

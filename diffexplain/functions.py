@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .i18n import N_
+
 __all__ = ["CONSTANTS", "FUNCTIONS", "OPERATORS", "Fn", "lookup"]
 
 
@@ -39,7 +41,7 @@ class Fn:
     rule: str
     text: str = ""  # how the value prints in traces, e.g. "sin({0})"
     latex: str = ""
-    domain: str = "all reals"
+    domain: str = N_("all reals")
     kinks: tuple[float, ...] = ()
     note: str = ""
     aliases: tuple[str, ...] = field(default=())
@@ -130,29 +132,29 @@ def _op(name: str, arity: int, sympy: Callable[..., Any], torch: Callable[..., A
 OPERATORS: dict[str, Fn] = {
     "add": _op("add", 2, lambda sp, a, b: a + b, lambda t, a, b: a + b,
                lambda m, a, b: a + b, (lambda m, a, b: 1.0, lambda m, a, b: 1.0),
-               ("1", "1"), ("1", "1"), "sum rule", text="{0} + {1}", latex="{0} + {1}"),
+               ("1", "1"), ("1", "1"), N_("sum rule"), text="{0} + {1}", latex="{0} + {1}"),
     "sub": _op("sub", 2, lambda sp, a, b: a - b, lambda t, a, b: a - b,
                lambda m, a, b: a - b, (lambda m, a, b: 1.0, lambda m, a, b: -1.0),
-               ("1", "-1"), ("1", "-1"), "difference rule", text="{0} - {1}",
+               ("1", "-1"), ("1", "-1"), N_("difference rule"), text="{0} - {1}",
                latex="{0} - {1}"),
     "mul": _op("mul", 2, lambda sp, a, b: a * b, lambda t, a, b: a * b,
                lambda m, a, b: a * b, (lambda m, a, b: b, lambda m, a, b: a),
-               ("{1}", "{0}"), ("{1}", "{0}"), "product rule", text="{0}·{1}",
+               ("{1}", "{0}"), ("{1}", "{0}"), N_("product rule"), text="{0}·{1}",
                latex=r"{0} \cdot {1}"),
     "div": _op("div", 2, lambda sp, a, b: a / b, lambda t, a, b: a / b,
                _div, (lambda m, a, b: _div(m, 1.0, b), lambda m, a, b: _div(m, -a, b * b)),
                ("1/{1}", "-{0}/{1}²"), (r"\frac{{1}}{{{1}}}", r"-\frac{{{0}}}{{{1}^{{2}}}}"),
-               "quotient rule", text="{0}/{1}", latex=r"\frac{{{0}}}{{{1}}}",
-               domain="denominator ≠ 0"),
+               N_("quotient rule"), text="{0}/{1}", latex=r"\frac{{{0}}}{{{1}}}",
+               domain=N_("denominator ≠ 0")),
     "pow": _op("pow", 2, lambda sp, a, b: a**b, lambda t, a, b: t.pow(a, b),
                _pow, (_dpow_base, _dpow_exp),
                ("{1}·{0}^({1} - 1)", "{0}^{1}·log({0})"),
                (r"{1} \cdot {0}^{{{1} - 1}}", r"{0}^{{{1}}} \log{{\left({0}\right)}}"),
-               "power rule", text="{0}^{1}", latex="{0}^{{{1}}}",
-               domain="base > 0 unless the exponent is an integer", aliases=("**", "^")),
+               N_("power rule"), text="{0}^{1}", latex="{0}^{{{1}}}",
+               domain=N_("base > 0 unless the exponent is an integer"), aliases=("**", "^")),
     "neg": _op("neg", 1, lambda sp, a: -a, lambda t, a: -a,
                lambda m, a: -a, (lambda m, a: -1.0,), ("-1",), ("-1",),
-               "constant multiple rule", text="-{0}", latex="-{0}"),
+               N_("constant multiple rule"), text="-{0}", latex="-{0}"),
 }
 
 
@@ -164,7 +166,8 @@ def _fn(name: str, sympy: Callable[..., Any], torch: Callable[..., Any],
 
 
 def _chain(deriv: str) -> str:
-    return f"chain rule, d/du {deriv}"
+    # one message for every entry: diffexplain.i18n.rule_text translates it where it is shown
+    return N_("chain rule, d/du {derivative}").format(derivative=deriv)
 
 
 # --- functions: the only names a call may use -----------------------------------------------
@@ -178,17 +181,17 @@ FUNCTIONS: dict[str, Fn] = {
     "tan": _fn("tan", lambda sp, u: sp.tan(u), lambda t, u: t.tan(u), lambda m, u: m.tan(u),
                lambda m, u: 1.0 + m.tan(u) ** 2, "1 + tan²({0})",
                r"1 + \tan^{{2}}{{\left({0}\right)}}", _chain("tan u = 1 + tan² u"),
-               r"\tan{{\left({0}\right)}}", domain="u ≠ π/2 + kπ"),
+               r"\tan{{\left({0}\right)}}", domain=N_("u ≠ π/2 + kπ")),
     "exp": _fn("exp", lambda sp, u: sp.exp(u), lambda t, u: t.exp(u), lambda m, u: m.exp(u),
                lambda m, u: m.exp(u), "exp({0})", r"e^{{{0}}}", _chain("exp u = exp u"),
                r"e^{{{0}}}"),
     "log": _fn("log", lambda sp, u: sp.log(u), lambda t, u: t.log(u), _log,
                lambda m, u: _div(m, 1.0, u), "1/{0}", r"\frac{{1}}{{{0}}}", _chain("log u = 1/u"),
-               r"\log{{\left({0}\right)}}", domain="u > 0", aliases=("ln",)),
+               r"\log{{\left({0}\right)}}", domain=N_("u > 0"), aliases=("ln",)),
     "sqrt": _fn("sqrt", lambda sp, u: sp.sqrt(u), lambda t, u: t.sqrt(u),
                 lambda m, u: m.sqrt(u), lambda m, u: 0.5 / m.sqrt(u), "1/(2·sqrt({0}))",
                 r"\frac{{1}}{{2 \sqrt{{{0}}}}}", _chain("√u = 1/(2√u)"), r"\sqrt{{{0}}}",
-                domain="u ≥ 0 (derivative needs u > 0)"),
+                domain=N_("u ≥ 0 (derivative needs u > 0)")),
     "tanh": _fn("tanh", lambda sp, u: sp.tanh(u), lambda t, u: t.tanh(u),
                 lambda m, u: m.tanh(u), lambda m, u: 1.0 - m.tanh(u) ** 2, "1 - tanh²({0})",
                 r"1 - \tanh^{{2}}{{\left({0}\right)}}", _chain("tanh u = 1 - tanh² u"),
@@ -203,16 +206,16 @@ FUNCTIONS: dict[str, Fn] = {
                 lambda m, u: max(u, 0.0), _heaviside_half, "H({0})",
                 r"\theta\left({0}\right)", _chain("relu u = H(u), the step function"),
                 r"\operatorname{{relu}}\left({0}\right)", kinks=(0.0,),
-                note="at 0 sympy gives H(0) = 1/2, torch uses the subgradient 0"),
+                note=N_("at 0 sympy gives H(0) = 1/2, torch uses the subgradient 0")),
     "abs": _fn("abs", lambda sp, u: sp.Abs(u), lambda t, u: t.abs(u), lambda m, u: abs(u),
                _sign, "sign({0})", r"\operatorname{{sign}}{{\left({0}\right)}}",
                _chain("|u| = sign(u)"), r"\left|{0}\right|", kinks=(0.0,),
-               note="at 0 both sides use sign(0) = 0, but the derivative does not exist"),
+               note=N_("at 0 both sides use sign(0) = 0, but the derivative does not exist")),
     "softplus": _fn("softplus", lambda sp, u: sp.log(1 + sp.exp(u)),
                     lambda t, u: t.nn.functional.softplus(u), _softplus,
                     lambda m, u: _sigmoid(m, u), "sigmoid({0})", r"\sigma\left({0}\right)",
                     _chain("softplus u = σ(u)"), r"\operatorname{{softplus}}\left({0}\right)",
-                    note="torch switches to the identity for u > 20"),
+                    note=N_("torch switches to the identity for u > 20")),
     "atan": _fn("atan", lambda sp, u: sp.atan(u), lambda t, u: t.atan(u),
                 lambda m, u: m.atan(u), lambda m, u: 1.0 / (1.0 + u * u), "1/(1 + {0}²)",
                 r"\frac{{1}}{{1 + {0}^{{2}}}}", _chain("atan u = 1/(1 + u²)"),
@@ -260,15 +263,15 @@ def _dot_torch(t: Any, a: Any, b: Any) -> Any:
 
 
 FUNCTIONS["sum"] = _op("sum", 1, lambda sp, u: u, lambda t, u: t.sum(u), lambda m, u: u,
-                       (lambda m, u: 1.0,), ("1",), ("1",), "sum rule: ∂(Σu)/∂uᵢ = 1",
+                       (lambda m, u: 1.0,), ("1",), ("1",), N_("sum rule: ∂(Σu)/∂uᵢ = 1"),
                        text="sum({0})", latex=r"\sum {0}", tensor="sum")
 FUNCTIONS["dot"] = _op("dot", 2, lambda sp, a, b: a * b, _dot_torch, lambda m, a, b: a * b,
                        (lambda m, a, b: b, lambda m, a, b: a), ("{1}", "{0}"),
-                       ("{1}", "{0}"), "product rule, summed over entries",
+                       ("{1}", "{0}"), N_("product rule, summed over entries"),
                        text="dot({0}, {1})", latex=r"{0}^{{\top}} {1}", tensor="dot")
 FUNCTIONS["detach"] = _op("detach", 1, _stop_gradient, lambda t, u: u.detach(),
                           lambda m, u: u, (lambda m, u: 0.0,), ("0",), ("0",),
-                          "stop-gradient: detach(u) is a constant for differentiation",
+                          N_("stop-gradient: detach(u) is a constant for differentiation"),
                           text="detach({0})",
                           latex=r"\operatorname{{detach}}\left({0}\right)", tensor="detach",
                           aliases=("stop_gradient",))
@@ -277,13 +280,13 @@ FUNCTIONS["bce_with_logits"] = _op(
     lambda t, z, y: t.nn.functional.binary_cross_entropy_with_logits(z, y), _bce,
     (lambda m, z, y: _sigmoid(m, z) - y, lambda m, z, y: -z),
     ("sigmoid({0}) - {1}", "-{0}"), (r"\sigma\left({0}\right) - {1}", "-{0}"),
-    "logit loss: ∂/∂z [log(1 + eᶻ) − y·z] = σ(z) − y",
+    N_("logit loss: ∂/∂z [log(1 + eᶻ) − y·z] = σ(z) − y"),
     text="bce_with_logits({0}, {1})",
     latex=r"\operatorname{{BCE}}\left({0}, {1}\right)", tensor="bce",
-    note="torch averages over the entries (reduction='mean')")
+    note=N_("torch averages over the entries (reduction='mean')"))
 OPERATORS["matmul"] = _op("matmul", 2, lambda sp, a, b: a * b, _matmul_torch,
                           lambda m, a, b: a * b, (lambda m, a, b: b, lambda m, a, b: a),
-                          ("{1}", "{0}"), ("{1}", "{0}"), "product rule, summed over entries",
+                          ("{1}", "{0}"), ("{1}", "{0}"), N_("product rule, summed over entries"),
                           text="{0} @ {1}", latex=r"{0} {1}", tensor="matmul", aliases=("@",))
 
 # ``pow(a, b)`` is a call spelling of the ``**`` operator.

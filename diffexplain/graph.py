@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, LimitExceeded
 from .functions import CONSTANTS, FUNCTIONS, OPERATORS, Fn
+from .i18n import _
 from .limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -263,8 +264,8 @@ class GraphBuilder:
         ins = tuple(inputs)
         fn = op_table(op)
         if len(ins) != fn.arity:
-            raise InputError(f"{op}() takes {fn.arity} argument(s), got {len(ins)}",
-                             self.source, pos)
+            raise InputError(_("{op}() takes {arity} argument(s), got {n}").format(
+                op=op, arity=fn.arity, n=len(ins)), self.source, pos)
         cvals = [self._const_value[i] for i in ins]
         if op == "pow" and cvals[1] is not None:
             self._check_exponent(cvals[1], pos)
@@ -287,9 +288,10 @@ class GraphBuilder:
         lim = self.limits.max_exponent
         if not math.isfinite(value) or abs(value) > lim:
             shown = "too large to compute" if not math.isfinite(value) else f"{value:g}"
-            raise LimitExceeded(f"exponent {shown} exceeds the limit of {lim}",
-                                "raise it with --max-exponent (API: limits=Limits(max_exponent=…))",
-                                self.source, pos)
+            raise LimitExceeded(_("exponent {value} exceeds the limit of {limit}").format(
+                value=shown, limit=lim),
+                _("raise it with --max-exponent (API: limits=Limits(max_exponent=…))"),
+                self.source, pos)
 
     def _check_constant_power(self, base: float, expo: float, value: float,
                               pos: int | None) -> None:
@@ -299,16 +301,18 @@ class GraphBuilder:
         if base == 0 or value != value:
             return
         if math.isinf(value) or value == 0:
-            what = "overflows" if math.isinf(value) else "underflows"
-            raise LimitExceeded(f"the constant power {_literal(base)}**{_literal(expo)} {what} "
-                                "a float (its exact value would have an enormous number of digits)",
-                                "use smaller constants (or a variable)", self.source, pos)
+            msg = (_("the constant power {power} overflows a float (its exact value would have "
+                     "an enormous number of digits)") if math.isinf(value) else
+                   _("the constant power {power} underflows a float (its exact value would have "
+                     "an enormous number of digits)"))
+            raise LimitExceeded(msg.format(power=f"{_literal(base)}**{_literal(expo)}"),
+                                _("use smaller constants (or a variable)"), self.source, pos)
 
     def _add(self, node: Node, key: tuple[Any, ...], const_value: float | None,
              pos: int | None = None) -> int:
         if len(self.nodes) >= self.limits.max_nodes:
-            raise LimitExceeded(f"the graph has more than {self.limits.max_nodes} nodes",
-                                "raise it with --max-nodes", self.source, pos)
+            raise LimitExceeded(_("the graph has more than {limit} nodes").format(
+                limit=self.limits.max_nodes), _("raise it with --max-nodes"), self.source, pos)
         self.nodes.append(node)
         self._key[key] = node.id
         self._const_value.append(const_value)

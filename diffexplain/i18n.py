@@ -41,6 +41,7 @@ __all__ = [
     "default_lang",
     "figure_rc",
     "get_lang",
+    "in_figure_lang",
     "localized",
     "ngettext",
     "normalize",
@@ -206,7 +207,7 @@ def figure_rc(lang: str | None = None) -> tuple[str, dict[str, Any]]:
 #: docs/glossary.md and docs/glossary.zh.md explain them.
 GLOSSARY: tuple[tuple[str, str, str], ...] = (
     ("computational graph", "计算图", r"(?i)\bcomputational graph\b"),
-    ("leaf (is_leaf)", "叶子节点", r"(?i)\bleaf\b|\bleaves\b"),
+    ("leaf (is_leaf)", "叶子节点", r"(?i)\bleaf\b|\bleaves\b(?! out)"),
     ("chain rule", "链式法则", r"(?i)\bchain rule\b"),
     ("gradient", "梯度", r"(?i)\bgradients?\b(?!=)"),
     ("backward pass (backpropagation)", "反向传播", r"(?i)\bbackward pass(es)?\b"),
@@ -230,3 +231,23 @@ def rule_text(rule: str) -> str:
     if rule.startswith(head):
         return _("chain rule, d/du {derivative}").format(derivative=rule[len(head):])
     return _(rule)
+
+
+def in_figure_lang(fn: F) -> F:
+    """A drawing of an explanation labelled in its language, with a font that has the glyphs.
+
+    Without a CJK font the labels fall back to English (see :func:`figure_rc`).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(e: Any, *args: Any, **kwargs: Any) -> Any:
+        lang, rc = figure_rc(getattr(e, "lang", None) or "en")
+        if not rc:
+            with use_lang(lang):
+                return fn(e, *args, **kwargs)
+        import matplotlib
+
+        with use_lang(lang), matplotlib.rc_context(rc):
+            return fn(e, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import VerificationError
 from .functions import _pow, _sigmoid
+from .i18n import N_
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
 __all__ = ["NUMERIC", "SYMPY", "check_equal", "close", "evaluate"]
 
-SYMPY = "sympy"
-NUMERIC = "numeric"
+SYMPY = N_("sympy")
+NUMERIC = N_("numeric")
 
 _UNARY: dict[str, Any] = {
     "sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp, "log": math.log,

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, fields, replace
 
 from .errors import InputError, LimitExceeded
+from .i18n import _
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "check_order"]
 
@@ -52,11 +53,12 @@ class Limits:
             value = getattr(self, f.name)
             if f.name == "symbolic_seconds":
                 if not (isinstance(value, (int, float)) and value > 0 and not math.isnan(value)):
-                    raise InputError(f"symbolic_seconds must be a positive number of seconds "
-                                     f"(inf for no budget), not {value!r}")
+                    raise InputError(_("symbolic_seconds must be a positive number of seconds "
+                                       "(inf for no budget), not {value!r}").format(value=value))
             elif isinstance(value, bool) or not isinstance(value, int) or value < _FLOOR.get(f.name, 1):
-                least = "a whole number ≥ 0" if f.name in _FLOOR else "a positive whole number"
-                raise InputError(f"{f.name} must be {least}, not {value!r}")
+                msg = (_("{name} must be a whole number ≥ 0, not {value!r}") if f.name in _FLOOR
+                       else _("{name} must be a positive whole number, not {value!r}"))
+                raise InputError(msg.format(name=f.name, value=value))
 
     def with_(self, **changes: object) -> Limits:
         """A copy with some fields changed; unknown names are a :class:`TypeError`."""
@@ -85,8 +87,10 @@ def check_order(order: int, limits: Limits = DEFAULT_LIMITS) -> int:
     2
     """
     if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-        raise InputError(f"the derivative order must be a whole number >= 1, not {order!r}")
+        raise InputError(_("the derivative order must be a whole number >= 1, not {order!r}").format(
+            order=order))
     if order > limits.max_order:
-        raise LimitExceeded(f"derivative order {order} exceeds the limit of {limits.max_order}",
-                            "raise it with --max-order (API: limits=Limits(max_order=…))")
+        raise LimitExceeded(_("derivative order {order} exceeds the limit of {limit}").format(
+            order=order, limit=limits.max_order),
+            _("raise it with --max-order (API: limits=Limits(max_order=…))"))
     return order

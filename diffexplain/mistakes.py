@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .graph import Graph, Node, op_table
+from .i18n import N_, _
 from .printing import text as p_text
 
 __all__ = ["CODES", "Model", "Slip", "catalogue"]
@@ -194,8 +195,10 @@ def _missing_paths(m: Model, max_paths: int) -> list[Slip]:
         local = m.sp.Mul(*[m.g.local_partial(p[k], p[k + 1]) for k in range(len(p) - 1)])
         symbol = "·".join(_d(m.name(p[k]), m.name(p[k + 1])) for k in range(len(p) - 1))
         route = " → ".join(m.name(i) for i in reversed(p))
-        sentence = (f"leaves out the chain-rule path {route} ({symbol} = {m.show(local)}): "
-                    f"∂{m.name(m.out)}/∂{m.name(m.v)} is the sum over all {len(paths)} paths")
+        sentence = _("leaves out the chain-rule path {route} ({symbol} = {term}): "
+                     "{partial} is the sum over all {n} paths").format(
+                         route=route, symbol=symbol, term=m.show(local),
+                         partial=f"∂{m.name(m.out)}/∂{m.name(m.v)}", n=len(paths))
         out.append(Slip("missing-path", sentence, m.truth - product, "",
                         {"path": symbol, "route": route, "term": m.show(local)}))
     return out
@@ -220,15 +223,16 @@ def _product_rule(m: Model, n: Node) -> Made:
     a, b = m.name(p), m.name(q)
     rule = f"({a}·{b})' = {a}'·{b} + {a}·{b}'"
     ev = {"rule": rule}
+    f = {"node": m.define(n), "a": a, "b": b, "rule": rule}
     return [
-        (f"multiplies the derivatives of the factors of {m.define(n)} ({a}'·{b}'): the product "
-         f"rule is {rule}", _with(m, n, dp * dq), ev),
-        (f"treats the product {m.define(n)} like a sum ({a}' + {b}'): the factors {b} and {a} "
-         f"of the product rule are lost; it is {rule}", _with(m, n, dp + dq), ev),
-        (f"loses a factor of the product rule for {m.define(n)}: wrote {a}'·{b} + {b}', "
-         f"but it is {rule}", _with(m, n, dp * Q + dq), ev),
-        (f"loses a factor of the product rule for {m.define(n)}: wrote {a}' + {a}·{b}', "
-         f"but it is {rule}", _with(m, n, dp + P * dq), ev),
+        (_("multiplies the derivatives of the factors of {node} ({a}'·{b}'): the product "
+           "rule is {rule}").format(**f), _with(m, n, dp * dq), ev),
+        (_("treats the product {node} like a sum ({a}' + {b}'): the factors {b} and {a} "
+           "of the product rule are lost; it is {rule}").format(**f), _with(m, n, dp + dq), ev),
+        (_("loses a factor of the product rule for {node}: wrote {a}'·{b} + {b}', "
+           "but it is {rule}").format(**f), _with(m, n, dp * Q + dq), ev),
+        (_("loses a factor of the product rule for {node}: wrote {a}' + {a}·{b}', "
+           "but it is {rule}").format(**f), _with(m, n, dp + P * dq), ev),
     ]
 
 
@@ -243,17 +247,21 @@ def _quotient_rule(m: Model, n: Node) -> Made:
     a, b = m.name(p), m.name(q)
     rule = f"({a}/{b})' = ({a}'·{b} − {a}·{b}')/{b}²"
     ev = {"rule": rule}
+    f = {"node": m.define(n), "a": a, "b": b, "rule": rule}
     made = [
-        (f"uses the quotient rule for {m.define(n)} in the wrong order: "
-         f"({a}·{b}' − {a}'·{b})/{b}², but it is {rule}", _with(m, n, (P * dq - dp * Q) / Q**2), ev),
-        (f"adds instead of subtracting in the quotient rule for {m.define(n)}: "
-         f"({a}'·{b} + {a}·{b}')/{b}², but it is {rule}", _with(m, n, (dp * Q + P * dq) / Q**2), ev),
-        (f"forgets to square the denominator in the quotient rule for {m.define(n)}: "
-         f"({a}'·{b} − {a}·{b}')/{b}, but it is {rule}", _with(m, n, (dp * Q - P * dq) / Q), ev),
+        (_("uses the quotient rule for {node} in the wrong order: "
+           "({a}·{b}' − {a}'·{b})/{b}², but it is {rule}").format(**f),
+         _with(m, n, (P * dq - dp * Q) / Q**2), ev),
+        (_("adds instead of subtracting in the quotient rule for {node}: "
+           "({a}'·{b} + {a}·{b}')/{b}², but it is {rule}").format(**f),
+         _with(m, n, (dp * Q + P * dq) / Q**2), ev),
+        (_("forgets to square the denominator in the quotient rule for {node}: "
+           "({a}'·{b} − {a}·{b}')/{b}, but it is {rule}").format(**f),
+         _with(m, n, (dp * Q - P * dq) / Q), ev),
     ]
     if dp != 0:
-        made.append((f"divides the derivatives for {m.define(n)} ({a}'/{b}'), but it is {rule}",
-                     _with(m, n, dp / dq), ev))
+        made.append((_("divides the derivatives for {node} ({a}'/{b}'), but it is {rule}").format(
+            **f), _with(m, n, dp / dq), ev))
     return made
 
 
@@ -264,8 +272,9 @@ def _inner(m: Model, n: Node) -> Made:
     made: Made = []
     if n.op == "exp" and m.g.nodes[n.inputs[0]].op == "neg":
         u = m.g.nodes[n.inputs[0]]
-        made.append((f"writes d exp(−u) as exp(−u) for {m.define(n)}: the derivative of the "
-                     f"exponent {m.define(u)} is negative, so d exp(−u) = −exp(−u)·u'",
+        made.append((_("writes d exp(−u) as exp(−u) for {node}: the derivative of the "
+                       "exponent {exponent} is negative, so d exp(−u) = −exp(−u)·u'").format(
+                           node=m.define(n), exponent=m.define(u)),
                      _with(m, n, m.full[n.id] * -m.D[u.id]),
                      {"table": "exp(−u)", "code": "wrong-table-derivative"}))
     inputs = [i for i in dict.fromkeys(n.inputs) if m.D[i] != 0]
@@ -276,9 +285,11 @@ def _inner(m: Model, n: Node) -> Made:
             continue
         f = m.sp.Add(*[m.partial[n.id][k] for k, j in enumerate(n.inputs) if j == i])
         u = m.name(i)
-        made.append((f"forgets the inner derivative in {m.define(n)}: wrote "
-                     f"{_d(n.name, u)} = {m.show(m.g.local_partial(n, i))} but left out the factor "
-                     f"{_d(u, m.name(m.v))} = {m.show(m.D[i])} of the chain rule",
+        made.append((_("forgets the inner derivative in {node}: wrote {outer} = {outer_value} "
+                       "but left out the factor {inner} = {inner_value} of the chain "
+                       "rule").format(node=m.define(n), outer=_d(n.name, u),
+                                      outer_value=m.show(m.g.local_partial(n, i)),
+                                      inner=_d(u, m.name(m.v)), inner_value=m.show(m.D[i])),
                      _with(m, n, f), {"outer": m.show(f), "inner": m.show(m.D[i])}))
     return made
 
@@ -291,19 +302,22 @@ _SIGN = {"sin": ("d sin(u) = cos(u)·u', not −cos(u)·u'", -1),
 
 def _sign(m: Model, n: Node) -> Made:
     if n.op in _SIGN:
-        why, _ = _SIGN[n.op]
-        return [(f"has a sign slip in the derivative of {m.define(n)}: {why}",
+        why = _SIGN[n.op][0]
+        return [(_("has a sign slip in the derivative of {node}: {rule}").format(
+            node=m.define(n), rule=why),
                  _with(m, n, -m.D[n.id]), {"rule": why})]
     if n.op == "sub":
         p, q = n.inputs
         if m.D[q] == 0:
             return []
         a, b = m.name(p), m.name(q)
-        return [(f"has a sign slip in {m.define(n)}: the derivative of a difference is "
-                 f"{a}' − {b}', not {a}' + {b}'", _with(m, n, m.D[p] + m.D[q]),
+        return [(_("has a sign slip in {node}: the derivative of a difference is "
+                   "{a}' − {b}', not {a}' + {b}'").format(node=m.define(n), a=a, b=b),
+                 _with(m, n, m.D[p] + m.D[q]),
                  {"rule": f"({a} − {b})' = {a}' − {b}'"})]
     if n.op == "neg":
-        return [(f"drops the minus sign of {m.define(n)}: its derivative is −{m.name(n.inputs[0])}'",
+        return [(_("drops the minus sign of {node}: its derivative is −{u}'").format(
+            node=m.define(n), u=m.name(n.inputs[0])),
                  _with(m, n, -m.D[n.id]), {"rule": "(−u)' = −u'"})]
     return []
 
@@ -315,9 +329,11 @@ def _power(m: Model, n: Node) -> Made:
         U, du = m.full[u], m.D[u]
         rule = "d √u = u'/(2√u)"
         return [
-            (f"applies the power rule to {m.define(n)} = {m.name(u)}^(1/2) without lowering "
-             f"the exponent (½·u^(1/2)): {rule}", _with(m, n, sp.sqrt(U) / 2 * du), {"rule": rule}),
-            (f"drops the factor ½ of the power rule in {m.define(n)}: {rule}",
+            (_("applies the power rule to {node} = {u}^(1/2) without lowering "
+               "the exponent (½·u^(1/2)): {rule}").format(node=m.define(n), u=m.name(u), rule=rule),
+             _with(m, n, sp.sqrt(U) / 2 * du), {"rule": rule}),
+            (_("drops the factor ½ of the power rule in {node}: {rule}").format(
+                node=m.define(n), rule=rule),
              _with(m, n, du / sp.sqrt(U)), {"rule": rule}),
         ]
     if n.op != "pow":
@@ -332,22 +348,25 @@ def _power(m: Model, n: Node) -> Made:
         us = sp.Symbol("u")
         rule = f"d(u^{p_text(k)}) = {p_text(k * us ** (k - 1))}·u'"
         ev = {"rule": rule}
+        f = {"node": m.define(n), "k": p_text(k), "base": nb, "rule": rule}
         return [
-            (f"is off by one in the power rule for {m.define(n)}: the exponent was not lowered "
-             f"({p_text(k)}·{nb}^{p_text(k)}); {rule}", _with(m, n, k * B**k * db), ev),
-            (f"is off by one in the power rule for {m.define(n)}: the exponent was raised "
-             f"instead of lowered ({p_text(k)}·{nb}^{p_text(k + 1)}); {rule}",
+            (_("is off by one in the power rule for {node}: the exponent was not lowered "
+               "({k}·{base}^{k}); {rule}").format(**f), _with(m, n, k * B**k * db), ev),
+            (_("is off by one in the power rule for {node}: the exponent was raised "
+               "instead of lowered ({k}·{base}^{k1}); {rule}").format(k1=p_text(k + 1), **f),
              _with(m, n, k * B**(k + 1) * db), ev),
-            (f"loses the factor {p_text(k)} of the power rule for {m.define(n)}: {rule}",
+            (_("loses the factor {k} of the power rule for {node}: {rule}").format(**f),
              _with(m, n, B**(k - 1) * db), ev),
         ]
     if m.g.nodes[b].op == "const" and de != 0:
-        return [(f"uses the power rule on the exponential {m.define(n)} "
-                 f"({ne}·{nb}^({ne} − 1)): d a^u = a^u·ln(a)·u'",
+        return [(_("uses the power rule on the exponential {node} "
+                   "({e}·{base}^({e} − 1)): d a^u = a^u·ln(a)·u'").format(
+                       node=m.define(n), e=ne, base=nb),
                  _with(m, n, E * B**(E - 1) * de), {"rule": "d a^u = a^u·ln(a)·u'"})]
     if db != 0 and de != 0:
-        return [(f"treats the exponent of {m.define(n)} as a constant ({ne}·{nb}^({ne} − 1)·"
-                 f"{nb}'): the term {nb}^{ne}·ln({nb})·{ne}' is missing",
+        return [(_("treats the exponent of {node} as a constant ({e}·{base}^({e} − 1)·"
+                   "{base}'): the term {base}^{e}·ln({base})·{e}' is missing").format(
+                       node=m.define(n), e=ne, base=nb),
                  _with(m, n, E * B**(E - 1) * db), {"rule": "d u^v = v·u^(v−1)·u' + u^v·ln(u)·v'"})]
     return []
 
@@ -364,37 +383,40 @@ def _constant(m: Model, n: Node) -> Made:
     if n.op in ("add", "sub") and others:
         o = others[0]
         sign = -1 if n.op == "sub" and n.inputs[1] == c else 1
-        made.append((f"keeps the constant {cname} of {m.define(n)} in its derivative: the "
-                     "derivative of a constant is 0", _with(m, n, m.D[n.id] + sign * C),
+        made.append((_("keeps the constant {c} of {node} in its derivative: the "
+                       "derivative of a constant is 0").format(c=cname, node=m.define(n)),
+                     _with(m, n, m.D[n.id] + sign * C),
                      {"constant": cname}))
         if m.D[n.id] != 0 and (n.op == "add" or n.inputs[1] == c):
-            made.append((f"drops the constant {cname} from {m.define(n)} (uses {n.name} = "
-                         f"{m.name(o)})", m.with_value(n.id, m.full[o]), {"constant": cname}))
+            made.append((_("drops the constant {c} from {node} (uses {name} = {other})").format(
+                c=cname, node=m.define(n), name=n.name, other=m.name(o)),
+                m.with_value(n.id, m.full[o]), {"constant": cname}))
     if n.op == "mul" and others:
         o = others[0]
-        made.append((f"drops the constant factor {cname} of {m.define(n)}: "
-                     f"(c·u)' = c·u'", _with(m, n, m.D[o]), {"constant": cname}))
+        made.append((_("drops the constant factor {c} of {node}: (c·u)' = c·u'").format(
+            c=cname, node=m.define(n)), _with(m, n, m.D[o]), {"constant": cname}))
     if n.op == "div" and n.inputs[1] == c and others:
-        made.append((f"drops the constant divisor {cname} of {m.define(n)}: (u/c)' = u'/c",
+        made.append((_("drops the constant divisor {c} of {node}: (u/c)' = u'/c").format(
+            c=cname, node=m.define(n)),
                      _with(m, n, m.D[others[0]]), {"constant": cname}))
     return made
 
 
 # d f(u) confused with a wrong table entry (u' kept): name -> [(written, f(sp, u))]
 _TABLE: dict[str, list[tuple[str, Callable[[Any, Any], Any]]]] = {
-    "exp": [("u·exp(u − 1) (the power rule used on e^u)", lambda sp, u: u * sp.exp(u - 1))],
-    "log": [("exp(u) (the derivative of the inverse function)", lambda sp, u: sp.exp(u)),
-            ("u·log(u) − u (an antiderivative, not the derivative)",
+    "exp": [(N_("u·exp(u − 1) (the power rule used on e^u)"), lambda sp, u: u * sp.exp(u - 1))],
+    "log": [(N_("exp(u) (the derivative of the inverse function)"), lambda sp, u: sp.exp(u)),
+            (N_("u·log(u) − u (an antiderivative, not the derivative)"),
              lambda sp, u: u * sp.log(u) - u)],
     "sigmoid": [("σ(u)·(1 − u)", lambda sp, u: (1 / (1 + sp.exp(-u))) * (1 - u)),
-                ("σ(u) (as if it were exp)", lambda sp, u: 1 / (1 + sp.exp(-u))),
+                (N_("σ(u) (as if it were exp)"), lambda sp, u: 1 / (1 + sp.exp(-u))),
                 ("σ(u)·(1 + σ(u))", lambda sp, u: (1 / (1 + sp.exp(-u))) * (1 + 1 / (1 + sp.exp(-u))))],
-    "tanh": [("1 + tanh²(u) (the rule of tan)", lambda sp, u: 1 + sp.tanh(u) ** 2),
-             ("1 − tanh(u) (the square lost)", lambda sp, u: 1 - sp.tanh(u))],
+    "tanh": [(N_("1 + tanh²(u) (the rule of tan)"), lambda sp, u: 1 + sp.tanh(u) ** 2),
+             (N_("1 − tanh(u) (the square lost)"), lambda sp, u: 1 - sp.tanh(u))],
     "tan": [("1 − tan²(u)", lambda sp, u: 1 - sp.tan(u) ** 2),
-            ("1/cos(u) (the square lost)", lambda sp, u: 1 / sp.cos(u))],
+            (N_("1/cos(u) (the square lost)"), lambda sp, u: 1 / sp.cos(u))],
     "atan": [("1/(1 − u²)", lambda sp, u: 1 / (1 - u**2)),
-             ("1/(1 + u) (the square lost)", lambda sp, u: 1 / (1 + u))],
+             (N_("1/(1 + u) (the square lost)"), lambda sp, u: 1 / (1 + u))],
     "softplus": [("exp(u)", lambda sp, u: sp.exp(u)),
                  ("1/(1 + exp(u))", lambda sp, u: 1 / (1 + sp.exp(u)))],
     "sqrt": [("1/√u", lambda sp, u: 1 / sp.sqrt(u))],
@@ -411,8 +433,9 @@ def _table(m: Model, n: Node) -> Made:
     made: Made = []
     for written, f in entries:
         wrong = f(m.sp, m.full[u])
-        made.append((f"uses a wrong derivative for {m.define(n)}: d {n.op}(u) = {_TRUE[n.op]}, "
-                     f"not {written}", _with(m, n, wrong * m.D[u]),
+        made.append((_("uses a wrong derivative for {node}: {rule}, not {written}").format(
+            node=m.define(n), rule=f"d {n.op}(u) = {_TRUE[n.op]}", written=_(written)),
+            _with(m, n, wrong * m.D[u]),
                      {"wrote": written, "rule": f"d {n.op}(u) = {_TRUE[n.op]}"}))
     return made
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .graph import Graph, Node, op_table
+from .i18n import _, ngettext
 from .numeric import forward
 from .printing import fmt_number
 from .symbolic import latex_name
@@ -96,17 +97,25 @@ class Trace:
     def summary(self) -> str:
         """Why the pass count is what it is, for this expression."""
         n, m = len(self.inputs), len(self.outputs)
+        def passes(k: int) -> str:
+            return ngettext("{k} pass", "{k} passes", k).format(k=k)
+
         if self.mode == "forward":
-            return (f"Forward mode: one tangent pass per input: {n} input{'s' * (n != 1)} "
-                    f"({', '.join(self.inputs)}) → {n} pass{'es' * (n != 1)}; each pass gives "
-                    f"the derivatives of {f'all {m} outputs' if m != 1 else 'the output'} with "
-                    f"respect to one input (one column of the {m}×{n} Jacobian). Reverse mode would need "
-                    f"{m} pass{'es' * (m != 1)}.")
-        return (f"Reverse mode: one adjoint pass per output: {m} output{'s' * (m != 1)} "
-                f"({', '.join(self.outputs)}) → {m} pass{'es' * (m != 1)}; each pass gives the "
-                f"derivatives of one output with respect to {f'all {n} inputs' if n != 1 else 'the input'} "
-                f"(one row of the {m}×{n} Jacobian). Forward mode would need "
-                f"{n} pass{'es' * (n != 1)}.")
+            return _("Forward mode: one tangent pass per input: {inputs} ({names}) → {passes}; "
+                     "each pass gives the derivatives of {outputs} with respect to one input "
+                     "(one column of the {m}×{n} Jacobian). Reverse mode would need "
+                     "{other}.").format(
+                         inputs=ngettext("{k} input", "{k} inputs", n).format(k=n),
+                         names=", ".join(self.inputs), passes=passes(n),
+                         outputs=ngettext("the output", "all {k} outputs", m).format(k=m),
+                         m=m, n=n, other=passes(m))
+        return _("Reverse mode: one adjoint pass per output: {outputs} ({names}) → {passes}; "
+                 "each pass gives the derivatives of one output with respect to {inputs} (one "
+                 "row of the {m}×{n} Jacobian). Forward mode would need {other}.").format(
+                     outputs=ngettext("{k} output", "{k} outputs", m).format(k=m),
+                     names=", ".join(self.outputs), passes=passes(m),
+                     inputs=ngettext("the input", "all {k} inputs", n).format(k=n),
+                     m=m, n=n, other=passes(n))
 
     def to_text(self) -> str:
         from .render.tracetables import text

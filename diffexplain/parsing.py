@@ -33,6 +33,7 @@ from typing import NamedTuple
 from .errors import InputError, LimitExceeded, ParseError
 from .functions import CONSTANTS, FUNCTIONS, OPERATORS, lookup
 from .graph import Graph, GraphBuilder
+from .i18n import N_, _
 from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Token", "parse", "tokenize"]
@@ -52,22 +53,22 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRANSLATE = {"·": "*", "×": "*", "⋅": "*", "∗": "*", "−": "-", "÷": "/", "²": "**2",
               "³": "**3"}
 _FORBIDDEN = {
-    ".": "attribute access ('.') is not allowed",
-    "'": "strings are not allowed",
-    '"': "strings are not allowed",
-    "[": "subscripts and lists ('[') are not allowed in expressions",
-    "]": "subscripts and lists (']') are not allowed in expressions",
-    "{": "dicts, sets and f-string fields ('{') are not allowed",
-    "}": "dicts, sets and f-string fields ('}') are not allowed",
-    "\\": "backslashes are not allowed",
-    "`": "backticks are not allowed",
-    "$": "'$' is not allowed",
-    "?": "'?' is not allowed",
-    "!": "'!' is not allowed (factorials and negation are not supported)",
-    "&": "bitwise operators ('&') are not allowed",
-    "|": "bitwise operators ('|') are not allowed; write abs(x)",
-    "~": "bitwise operators ('~') are not allowed",
-    "%": "the modulo operator ('%') is not supported",
+    ".": N_("attribute access ('.') is not allowed"),
+    "'": N_("strings are not allowed"),
+    '"': N_("strings are not allowed"),
+    "[": N_("subscripts and lists ('[') are not allowed in expressions"),
+    "]": N_("subscripts and lists (']') are not allowed in expressions"),
+    "{": N_("dicts, sets and f-string fields ('{') are not allowed"),
+    "}": N_("dicts, sets and f-string fields ('}') are not allowed"),
+    "\\": N_("backslashes are not allowed"),
+    "`": N_("backticks are not allowed"),
+    "$": N_("'$' is not allowed"),
+    "?": N_("'?' is not allowed"),
+    "!": N_("'!' is not allowed (factorials and negation are not supported)"),
+    "&": N_("bitwise operators ('&') are not allowed"),
+    "|": N_("bitwise operators ('|') are not allowed; write abs(x)"),
+    "~": N_("bitwise operators ('~') are not allowed"),
+    "%": N_("the modulo operator ('%') is not supported"),
     "<": "comparisons ('<') are not allowed",
     ">": "comparisons ('>') are not allowed",
 }
@@ -80,8 +81,9 @@ _UNARY_PREC = 30
 def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
     """Split text into tokens, refusing every construct outside the grammar by name."""
     if len(text) > limits.max_length:
-        raise LimitExceeded(f"the input has {len(text)} characters, more than {limits.max_length}",
-                            "raise it with --max-length")
+        raise LimitExceeded(_("the input has {n} characters, more than {limit}").format(
+            n=len(text), limit=limits.max_length),
+                            _("raise it with --max-length"))
     toks: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -112,18 +114,21 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
             lit = m.group()
             digits = sum(c in _DIGITS for c in lit)
             if digits > limits.max_literal_digits:
-                raise LimitExceeded(f"number literal with {digits} digits exceeds the limit of "
-                                    f"{limits.max_literal_digits}", "raise it with "
-                                    "--max-literal-digits", text, i)
+                raise LimitExceeded(_("number literal with {digits} digits exceeds the limit of "
+                                      "{limit}").format(digits=digits,
+                                                        limit=limits.max_literal_digits),
+                                    _("raise it with "
+                                    "--max-literal-digits"), text, i)
             _check_float_range(lit, text, i, limits)
             toks.append(Token("NUM", lit, i))
             i = m.end()
             if lit == "0" and i < n and text[i] in "xXoObB" and i + 1 < n and text[i + 1].isalnum():
-                raise ParseError(f"Python number prefixes ('0{text[i]}…') are not supported; "
-                                 "write decimal numbers", text, i - 1, 2)
+                raise ParseError(_("Python number prefixes ('0{letter}…') are not supported; "
+                                   "write decimal numbers").format(letter=text[i]), text, i - 1, 2)
             if i < n and (text[i] == "_" or text[i].isalpha() or text[i] == "("):
                 if text[i] == "_" or (not text[i].isascii()):
-                    raise ParseError(f"unexpected {text[i]!r} after the number {lit}", text, i)
+                    raise ParseError(_("unexpected {char!r} after the number {number}").format(
+                        char=text[i], number=lit), text, i)
                 toks.append(Token("OP", "*", i))  # implicit product: 2w, 3(x+1)
             continue
         if ch.isascii() and (ch.isalpha() or ch == "_"):
@@ -161,17 +166,17 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
             i += 1
             continue
         if ch == ":":
-            what = ("the walrus operator ':=' is not allowed" if text.startswith(":=", i)
-                    else "':' (lambdas, slices, annotations) is not allowed")
+            what = (_("the walrus operator ':=' is not allowed") if text.startswith(":=", i)
+                    else _("':' (lambdas, slices, annotations) is not allowed"))
             raise ParseError(what, text, i, 2 if text.startswith(":=", i) else 1)
         if ch == "=":
             if text.startswith("==", i):
-                raise ParseError("comparisons ('==') are not allowed", text, i, 2)
+                raise ParseError(_("comparisons ('==') are not allowed"), text, i, 2)
             toks.append(Token("ASSIGN", ch, i))
             i += 1
             continue
         if ch in _FORBIDDEN:
-            raise ParseError(_FORBIDDEN[ch], text, i)
+            raise ParseError(_(_FORBIDDEN[ch]), text, i)
         raise ParseError(_unknown_char(ch), text, i)
     toks.append(Token("EOF", "", n))
     return toks
@@ -183,9 +188,11 @@ def _check_float_range(lit: str, text: str, pos: int, limits: Limits) -> None:
     value = float(lit)
     mantissa = lit.lower().split("e")[0]
     if math.isinf(value) or (value == 0 and mantissa.strip("0.")):
-        what = "overflows" if math.isinf(value) else "underflows"
-        raise LimitExceeded(f"the number {lit} {what} a float (floats span about 1e-308 to 1e308)",
-                            "write a smaller number", text, pos)
+        msg = (_("the number {number} overflows a float (floats span about 1e-308 to 1e308)")
+               if math.isinf(value) else
+               _("the number {number} underflows a float (floats span about 1e-308 to 1e308)"))
+        raise LimitExceeded(msg.format(number=lit),
+                            _("write a smaller number"), text, pos)
 
 
 def _unknown_char(ch: str) -> str:
@@ -193,21 +200,22 @@ def _unknown_char(ch: str) -> str:
         norm = unicodedata.normalize("NFKC", ch)
         code = f"U+{ord(ch):04X}"
         if norm != ch and norm.isascii() and norm.strip():
-            return (f"non-ASCII character {ch!r} ({code}) looks like {norm!r}; identifiers and "
-                    "operators must be ASCII")
-        return f"non-ASCII character {ch!r} ({code}) is not allowed; identifiers are ASCII"
+            return _("non-ASCII character {char!r} ({code}) looks like {ascii!r}; identifiers "
+                     "and operators must be ASCII").format(char=ch, code=code, ascii=norm)
+        return _("non-ASCII character {char!r} ({code}) is not allowed; identifiers are "
+                 "ASCII").format(char=ch, code=code)
     if not ch.isprintable():
-        return f"control character U+{ord(ch):04X} is not allowed"
-    return f"unexpected character {ch!r}"
+        return _("control character {code} is not allowed").format(code=f"U+{ord(ch):04X}")
+    return _("unexpected character {char!r}").format(char=ch)
 
 
 def _check_name(name: str, text: str, pos: int) -> None:
     if name.startswith("_"):
-        raise ParseError(f"names may not start with '_' ({name!r}): dunder and private names "
-                         "are not allowed", text, pos, len(name))
+        raise ParseError(_("names may not start with '_' ({name!r}): dunder and private names "
+                           "are not allowed").format(name=name), text, pos, len(name))
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-        raise ParseError(f"Python keyword {name!r} is not allowed: expressions are data, not "
-                         "code", text, pos, len(name))
+        raise ParseError(_("Python keyword {name!r} is not allowed: expressions are data, not "
+                           "code").format(name=name), text, pos, len(name))
 
 
 def parse(text: str, limits: Limits = DEFAULT_LIMITS,
@@ -253,8 +261,8 @@ class _Parser:
             if tok.kind == "EOF":
                 break
             if statements and statements[-1][0] is None:
-                raise self.err("only the last statement may be a bare expression; name it "
-                               "with 'name = …'", statements[-1][2])
+                raise self.err(_("only the last statement may be a bare expression; name it "
+                               "with 'name = …'"), statements[-1][2])
             name = None
             if tok.kind == "NAME" and self.toks[self.k + 1].kind == "ASSIGN":
                 name = tok.text
@@ -267,12 +275,13 @@ class _Parser:
                 self.b.name(node, name)
             statements.append((name, node, start))
         if not statements:
-            raise ParseError("empty expression: nothing to differentiate", self.text, 0)
+            raise ParseError(_("empty expression: nothing to differentiate"), self.text, 0)
         if outputs:
             outs = []
             for o in outputs:
                 if o not in self.defined:
-                    raise InputError(f"output {o!r} is not defined by a statement")
+                    raise InputError(_("output {name!r} is not defined by a statement").format(
+                        name=o))
                 outs.append(self.defined[o])
             return self.b.build(outs, list(outputs))
         return self.b.build([statements[-1][1]], [statements[-1][0] or ""])
@@ -280,14 +289,15 @@ class _Parser:
     def _check_target(self, tok: Token) -> None:
         name = tok.text
         if lookup(name) is not None or name in OPERATORS:
-            raise self.err(f"cannot assign to the function name {name!r}", tok)
+            raise self.err(_("cannot assign to the function name {name!r}").format(name=name), tok)
         if name in CONSTANTS:
-            raise self.err(f"cannot assign to the constant {name!r}", tok)
+            raise self.err(_("cannot assign to the constant {name!r}").format(name=name), tok)
         if name in self.defined:
-            raise self.err(f"{name!r} is already defined; each name is assigned once", tok)
+            raise self.err(_("{name!r} is already defined; each name is assigned once").format(
+                name=name), tok)
         if name in self.leaves_used:
-            raise self.err(f"{name!r} was used as an input variable before this assignment",
-                           tok)
+            raise self.err(_("{name!r} was used as an input variable before this "
+                             "assignment").format(name=name), tok)
 
     def expression(self) -> int:
         """One expression up to SEP/EOF, by shunting-yard with explicit stacks."""
@@ -300,7 +310,7 @@ class _Parser:
         b = self.b
 
         def reduce() -> None:
-            kind, payload, _, _, tok = ops.pop()
+            kind, payload, _prec, _right, tok = ops.pop()
             name = str(payload)
             if kind == "unary":
                 out.append(b.op("neg", [out.pop()], tok.pos))
@@ -308,8 +318,8 @@ class _Parser:
             rhs = out.pop()
             lhs = out.pop()
             if name not in OPERATORS:
-                raise self.err(f"operator {tok.text!r} needs vector/matrix variables, which "
-                               "plain expressions do not have", tok)
+                raise self.err(_("operator {op!r} needs vector/matrix variables, which "
+                                 "plain expressions do not have").format(op=tok.text), tok)
             out.append(b.op(name, [lhs, rhs], tok.pos))
 
         while True:
@@ -321,7 +331,7 @@ class _Parser:
                 elif tok.kind == "NAME":
                     nxt = self.toks[self.k + 1]
                     if nxt.kind == "ASSIGN" and any(o[0] == "call" for o in ops):
-                        raise self.err("keyword arguments are not allowed", nxt)
+                        raise self.err(_("keyword arguments are not allowed"), nxt)
                     if nxt.kind == "LPAREN":
                         fn = lookup(tok.text)
                         if fn is None:
@@ -329,7 +339,8 @@ class _Parser:
                         depth += 1
                         self._depth(depth, nxt)
                         if self.toks[self.k + 2].kind == "RPAREN":
-                            raise self.err(f"{fn.name}() needs {fn.arity} argument(s)", tok)
+                            raise self.err(_("{function}() needs {arity} argument(s)").format(
+                                function=fn.name, arity=fn.arity), tok)
                         ops.append(("call", fn.name, 0, False, tok))
                         args.append(1)
                         self.k += 1  # the '(' is consumed with the name
@@ -344,15 +355,16 @@ class _Parser:
                     if tok.text == "-":
                         ops.append(("unary", "neg", _UNARY_PREC, True, tok))
                 elif tok.kind == "OP" and tok.text in ("*", "**"):
-                    raise self.err("starred expressions are not allowed", tok)
+                    raise self.err(_("starred expressions are not allowed"), tok)
                 elif tok.kind == "ASSIGN":
                     prev = self.toks[self.k - 1] if self.k else None
                     if prev is not None and prev.kind == "OP" and prev.pos + len(prev.text) == tok.pos:
-                        raise ParseError(f"augmented assignment ('{prev.text}=') is not allowed",
+                        raise ParseError(_("augmented assignment ('{op}=') is not allowed").format(
+                            op=prev.text),
                                          self.text, prev.pos, len(prev.text) + 1)
-                    raise self.err("'=' must follow a name at the start of a statement", tok)
+                    raise self.err(_("'=' must follow a name at the start of a statement"), tok)
                 else:
-                    raise self.err(_expected("a number, a name or '('", tok), tok)
+                    raise self.err(_expected(_("a number, a name or '('"), tok), tok)
             else:
                 if tok.kind == "OP":
                     name, prec, right = _BINARY[tok.text]
@@ -365,15 +377,16 @@ class _Parser:
                     while ops and ops[-1][0] in ("binary", "unary"):
                         reduce()
                     if not ops:
-                        raise self.err("unmatched ')'", tok)
-                    kind, payload, _, _, open_tok = ops.pop()
+                        raise self.err(_("unmatched ')'"), tok)
+                    kind, payload, _prec, _right, open_tok = ops.pop()
                     depth -= 1
                     if kind == "call":
                         count = args.pop()
                         fn = FUNCTIONS[str(payload)]
                         if count != fn.arity:
-                            raise self.err(f"{open_tok.text}() takes {fn.arity} argument(s), "
-                                           f"got {count}", open_tok)
+                            raise self.err(_("{function}() takes {arity} argument(s), got "
+                                             "{n}").format(function=open_tok.text,
+                                                           arity=fn.arity, n=count), open_tok)
                         ins = out[len(out) - count:]
                         del out[len(out) - count:]
                         out.append(b.op(fn.name, ins, open_tok.pos))
@@ -381,30 +394,31 @@ class _Parser:
                     while ops and ops[-1][0] in ("binary", "unary"):
                         reduce()
                     if not ops or ops[-1][0] != "call":
-                        raise self.err("a comma may only separate a function's arguments "
-                                       "(tuples are not allowed)", tok)
+                        raise self.err(_("a comma may only separate a function's arguments "
+                                       "(tuples are not allowed)"), tok)
                     args[-1] += 1
                     expect_operand = True
                 elif tok.kind in ("SEP", "EOF"):
                     while ops:
                         if ops[-1][0] in ("paren", "call"):
-                            raise self.err("'(' is never closed", ops[-1][4])
+                            raise self.err(_("'(' is never closed"), ops[-1][4])
                         reduce()
                     return out[-1]
                 elif tok.kind == "ASSIGN":
                     inside_call = any(o[0] == "call" for o in ops)
-                    raise self.err("keyword arguments are not allowed" if inside_call else
-                                   "'=' must follow a name at the start of a statement", tok)
+                    raise self.err(_("keyword arguments are not allowed") if inside_call else
+                                   _("'=' must follow a name at the start of a statement"), tok)
                 elif tok.kind == "LPAREN":
-                    raise self.err("only functions can be called; write '*' to multiply", tok)
+                    raise self.err(_("only functions can be called; write '*' to multiply"), tok)
                 else:
-                    raise self.err(_expected("an operator", tok), tok)
+                    raise self.err(_expected(_("an operator"), tok), tok)
             self.k += 1
 
     def _depth(self, depth: int, tok: Token) -> None:
         if depth > self.limits.max_depth:
-            raise LimitExceeded(f"nesting deeper than {self.limits.max_depth} levels",
-                                "raise it with --max-depth", self.text, tok.pos)
+            raise LimitExceeded(_("nesting deeper than {limit} levels").format(
+                limit=self.limits.max_depth),
+                                _("raise it with --max-depth"), self.text, tok.pos)
 
     def _leaf(self, tok: Token) -> int:
         name = tok.text
@@ -413,7 +427,8 @@ class _Parser:
         if name in CONSTANTS:
             return self.b.named_constant(name)
         if lookup(name) is not None:
-            raise self.err(f"{name!r} is a function; call it as {name}(…)", tok)
+            raise self.err(_("{name!r} is a function; call it as {call}").format(
+                name=name, call=f"{name}(…)"), tok)
         self.leaves_used.setdefault(name, tok.pos)
         return self.b.var(name)
 
@@ -427,13 +442,13 @@ def _number(lit: str) -> float:
 
 def _unknown_function(name: str) -> str:
     known = ", ".join(sorted(FUNCTIONS))
-    return f"unknown function {name!r}; the functions are: {known}"
+    return _("unknown function {name!r}; the functions are: {known}").format(name=name, known=known)
 
 
 def _expected(what: str, tok: Token) -> str:
-    found = "the end of the input" if tok.kind == "EOF" else (
-        "the end of the statement" if tok.kind == "SEP" else repr(tok.text))
-    return f"expected {what} but found {found}"
+    found = _("the end of the input") if tok.kind == "EOF" else (
+        _("the end of the statement") if tok.kind == "SEP" else repr(tok.text))
+    return _("expected {what} but found {found}").format(what=what, found=found)
 
 
 _VALUE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -456,20 +471,23 @@ def parse_point(text: str, allow_nonfinite: bool = False,
             break
         m = _NAME.match(text, i)
         if not m or not text[i].isascii():
-            raise InputError("expected 'name=value' in the point", text, i)
+            raise InputError(_("expected 'name=value' in the point"), text, i)
         name = m.group()
         if name.startswith("_") or keyword.iskeyword(name):
-            raise InputError(f"{name!r} is not a valid variable name", text, i, len(name))
+            raise InputError(_("{name!r} is not a valid variable name").format(name=name), text, i,
+                             len(name))
         i = m.end()
         while i < n and text[i] == " ":
             i += 1
         if i >= n or text[i] != "=":
-            raise InputError(f"expected '=' after {name!r} in the point", text, min(i, n))
+            raise InputError(_("expected '=' after {name!r} in the point").format(name=name), text,
+                             min(i, n))
         i += 1
         while i < n and text[i] == " ":
             i += 1
         if name in out:
-            raise InputError(f"{name!r} is given twice in the point", text, m.start(),
+            raise InputError(_("{name!r} is given twice in the point").format(name=name), text,
+                             m.start(),
                              len(name))
         if i < n and text[i] == "[" and text[i + 1:].lstrip().startswith("["):
             out[name], i = _matrix(text, i, allow_nonfinite, limits)  # type: ignore[assignment]
@@ -482,7 +500,7 @@ def parse_point(text: str, allow_nonfinite: bool = False,
             out[name] = _value(text[i:j], text, i, allow_nonfinite, limits)
             i = j
     if not out:
-        raise InputError("the point is empty; write e.g. w=1,x=2")
+        raise InputError(_("the point is empty; write e.g. w=1,x=2"))
     return out
 
 
@@ -491,13 +509,13 @@ def _vector(text: str, i: int, allow_nonfinite: bool,
     """``[0, 1, 2]`` starting at ``text[i]``; returns the values and the index after ']'."""
     j = text.find("]", i)
     if j < 0:
-        raise InputError("'[' is never closed", text, i)
+        raise InputError(_("'[' is never closed"), text, i)
     items = [s.strip() for s in text[i + 1:j].split(",")]
     if items == [""]:
-        raise InputError("empty vector", text, i)
+        raise InputError(_("empty vector"), text, i)
     if len(items) > limits.max_vector:
-        raise LimitExceeded(f"vector of {len(items)} entries exceeds the limit of "
-                            f"{limits.max_vector}", "raise it with --max-vector")
+        raise LimitExceeded(_("vector of {n} entries exceeds the limit of {limit}").format(
+            n=len(items), limit=limits.max_vector), _("raise it with --max-vector"))
     vec = []
     pos = i + 1
     for item in items:
@@ -515,43 +533,45 @@ def _matrix(text: str, i: int, allow_nonfinite: bool,
         while k < len(text) and text[k] in " ,":
             k += 1
         if k >= len(text):
-            raise InputError("'[' is never closed", text, i)
+            raise InputError(_("'[' is never closed"), text, i)
         if text[k] == "]":
             break
         if text[k] != "[":
-            raise InputError("expected '[' starting a row of the matrix", text, k)
+            raise InputError(_("expected '[' starting a row of the matrix"), text, k)
         row, k = _vector(text, k, allow_nonfinite, limits)
         if rows and len(row) != len(rows[0]):
-            raise InputError(f"matrix rows have different lengths ({len(rows[0])} and "
-                             f"{len(row)})", text, k - 1)
+            raise InputError(_("matrix rows have different lengths ({a} and {b})").format(
+                a=len(rows[0]), b=len(row)), text, k - 1)
         rows.append(row)
         if len(rows) * len(row) > limits.max_vector:
-            raise LimitExceeded(f"matrix of more than {limits.max_vector} entries",
-                                "raise it with --max-vector")
+            raise LimitExceeded(_("matrix of more than {limit} entries").format(
+                limit=limits.max_vector),
+                                _("raise it with --max-vector"))
     return rows, k + 1
 
 
 def _value(s: str, text: str, pos: int, allow_nonfinite: bool,
            limits: Limits = DEFAULT_LIMITS) -> float:
     if not s:
-        raise InputError("a value is missing after '='", text, pos)
+        raise InputError(_("a value is missing after '='"), text, pos)
     low = s.lower()
     if low in _NONFINITE:
         if not allow_nonfinite:
-            raise InputError(f"{s!r} is not allowed as a value unless --allow-nonfinite is "
-                             "given", text, pos, len(s))
+            raise InputError(_("{value!r} is not allowed as a value unless --allow-nonfinite is "
+                               "given").format(value=s), text, pos, len(s))
         return _NONFINITE[low]
     if not _VALUE.fullmatch(s):
-        raise InputError(f"{s!r} is not a number", text, pos, max(1, len(s)))
+        raise InputError(_("{value!r} is not a number").format(value=s), text, pos, max(1, len(s)))
     digits = sum(c.isdigit() for c in s)
     if digits > limits.max_literal_digits:
-        raise LimitExceeded(f"value with {digits} digits exceeds the limit of "
-                            f"{limits.max_literal_digits}", "raise it with --max-literal-digits",
+        raise LimitExceeded(_("value with {digits} digits exceeds the limit of {limit}").format(
+            digits=digits, limit=limits.max_literal_digits), _("raise it with --max-literal-digits"),
                             text, pos)
     v = float(s)
     if v != v or v in (float("inf"), float("-inf")):
         if not allow_nonfinite:
-            raise InputError(f"{s!r} overflows to {v}", text, pos, len(s))
+            raise InputError(_("{value!r} overflows to {result}").format(value=s, result=v), text,
+                             pos, len(s))
     return v
 
 
@@ -570,7 +590,7 @@ def from_sympy(expr: object, limits: Limits = DEFAULT_LIMITS) -> Graph:
     import sympy as sp
 
     if not isinstance(expr, sp.Basic):
-        raise InputError(f"not a sympy expression: {type(expr).__name__}")
+        raise InputError(_("not a sympy expression: {type}").format(type=type(expr).__name__))
     b = GraphBuilder(limits, str(expr) if len(expr.args) < 50 else "")
     memo: dict[object, int] = {}
     stack: list[tuple[object, bool]] = [(expr, False)]
@@ -616,9 +636,9 @@ def _sympy_node(sp: object, b: GraphBuilder, e: object, memo: dict[object, int])
     if isinstance(e, sp.Symbol):
         name = e.name
         if not _NAME.fullmatch(name) or name.startswith("_") or keyword.iskeyword(name):
-            raise InputError(f"symbol name {name!r} is not a valid identifier")
+            raise InputError(_("symbol name {name!r} is not a valid identifier").format(name=name))
         if name in CONSTANTS or lookup(name) is not None:
-            raise InputError(f"symbol name {name!r} is reserved")
+            raise InputError(_("symbol name {name!r} is reserved").format(name=name))
         return b.var(name)
     if e is sp.pi:
         return b.named_constant("pi")
@@ -626,7 +646,7 @@ def _sympy_node(sp: object, b: GraphBuilder, e: object, memo: dict[object, int])
         return b.named_constant("e")
     if isinstance(e, sp.Integer):
         if len(str(abs(int(e)))) > limits_digits(b):
-            raise LimitExceeded("integer literal too long", "use fewer digits")
+            raise LimitExceeded(_("integer literal too long"), _("use fewer digits"))
         return b.const(float(e), str(int(e)))
     if isinstance(e, sp.Rational):
         return b.op("div", [b.const(float(e.p), str(e.p)), b.const(float(e.q), str(e.q))])
@@ -660,7 +680,8 @@ def _sympy_node(sp: object, b: GraphBuilder, e: object, memo: dict[object, int])
         return b.op("relu", [memo[other]])
     name = _SYMPY_FUNCS.get(type(e).__name__)
     if name is None:
-        raise InputError(f"sympy {type(e).__name__} is not in diffexplain's function table")
+        raise InputError(_("sympy {type} is not in diffexplain's function table").format(
+            type=type(e).__name__))
     return b.op(name, ops)
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import identity
 from .graph import Graph, Node, op_table
+from .i18n import N_, _, rule_text
 from .limits import DEFAULT_LIMITS, Limits
 from .numeric import reverse
 from .printing import bar, fmt_number, join_terms
@@ -133,13 +134,13 @@ def _rule_name(graph: Graph, node: Node, inp: int) -> str:
         base, expo = node.inputs
         consts = [graph.nodes[i].op == "const" for i in node.inputs]
         if inp == base and consts[1]:
-            return "power rule"
+            return _("power rule")
         if inp == expo and consts[0]:
-            return "exponential rule"
-        return "generalized power rule"
+            return _("exponential rule")
+        return _("generalized power rule")
     if node.op == "mul" and any(graph.nodes[i].op == "const" for i in node.inputs):
-        return "constant multiple rule"
-    return fn.rule
+        return _("constant multiple rule")
+    return rule_text(fn.rule)
 
 
 def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
@@ -372,18 +373,18 @@ def _adjoint_derivation(graph: Graph, vid: int, values: Sequence[float],
     y = graph.nodes[graph.outputs[0]].name if len(graph.outputs) == 1 else "L"
     lhs, lhs_latex = partial_symbol(y, n.name, "text"), partial_symbol(y, n.name, "latex")
     t, lt, vals, value = _adjoint_terms(graph, n, users, values, grads, names)
-    rule = "reverse accumulation: the adjoint of a node is the sum over its users u of ū·∂u/∂node"
+    rule = _("reverse accumulation: the adjoint of a node is the sum over its users u of ū·∂u/∂node")
     lines = [Line(bar(n.name), rf"\bar{{{latex_name(n.name)}}}", f"adj({n.name})", rule,
-                  "definition")]
+                  N_("definition"))]
     if users:
-        lines.append(Line(t, lt, t, "adjoints of the users times the local partials",
-                          "chain rule"))
+        lines.append(Line(t, lt, t, _("adjoints of the users times the local partials"),
+                          N_("chain rule")))
         lines.append(Line(vals, vals.replace("·", r" \cdot "), vals.replace("·", "*"),
-                          "values at the point", "float evaluation"))
-    lines.append(Line(fmt_number(value), fmt_number(value), repr(value), "evaluate",
-                      "float evaluation"))
-    return Derivation(n.name, lhs, lhs_latex, tuple(lines), value, "reverse accumulation",
-                      note=f"{len(graph.nodes)} nodes: the closed form is not built")
+                          _("values at the point"), N_("float evaluation")))
+    lines.append(Line(fmt_number(value), fmt_number(value), repr(value), _("evaluate"),
+                      N_("float evaluation")))
+    return Derivation(n.name, lhs, lhs_latex, tuple(lines), value, N_("reverse accumulation"),
+                      note=_("{n} nodes: the closed form is not built").format(n=len(graph.nodes)))
 
 
 # --- the sympy side, for small graphs ----------------------------------------------------
@@ -419,7 +420,7 @@ class _SympyContext:
     def in_leaves(self, expr: sympy.Expr) -> sympy.Expr:
         # intermediates may reference earlier intermediates: substitute latest-first
         e = expr
-        for _ in range(len(self.g.nodes)):
+        for _k in range(len(self.g.nodes)):
             if not (e.free_symbols & self.to_leaves.keys()):
                 break
             e = e.xreplace(self.to_leaves)
@@ -468,8 +469,9 @@ class _SympyContext:
         lhs_latex = partial_symbol(y.name, v.name, "latex")
         if not paths:
             zero = sp.Integer(0)
-            add([[zero]], f"{y.name} does not depend on {v.name}", zero, identity.SYMPY)
-            return Derivation(v.name, lhs, lhs_latex, tuple(lines), 0.0, "path sum", "0", "0",
+            add([[zero]], _("{y} does not depend on {v}").format(y=y.name, v=v.name), zero,
+                identity.SYMPY)
+            return Derivation(v.name, lhs, lhs_latex, tuple(lines), 0.0, N_("path sum"), "0", "0",
                               "0")
         edges = [[(p[k], p[k + 1]) for k in range(len(p) - 1)] for p in paths]
         sym_terms = {fmt_: [[partial_symbol(g.nodes[a].name, g.nodes[b].name, fmt_)
@@ -477,10 +479,11 @@ class _SympyContext:
                      for fmt_ in ("text", "latex", "ascii")}
         npaths = len(paths)
         if not (npaths == 1 and len(edges[0]) == 1):
-            why = (f"chain rule: sum over the {npaths} paths from {v.name} to {y.name} of the "
-                   "products of local partials" if npaths > 1 else
-                   f"chain rule along the path from {v.name} to {y.name}")
-            add(None, why, None, "definition",
+            why = (_("chain rule: sum over the {n} paths from {v} to {y} of the "
+                     "products of local partials") if npaths > 1 else
+                   _("chain rule along the path from {v} to {y}")).format(
+                       n=npaths, v=v.name, y=y.name)
+            add(None, why, None, N_("definition"),
                 " + ".join("·".join(t) for t in sym_terms["text"]),
                 " + ".join(r" \cdot ".join(t) for t in sym_terms["latex"]),
                 " + ".join("*".join(t) for t in sym_terms["ascii"]))
@@ -499,11 +502,13 @@ class _SympyContext:
         terms = [[partial_exprs[e] for e in es] for es in edges]
         products = [sp.Mul(*t) for t in terms]
         line2 = sp.Add(*products)
-        rules = "; ".join(f"{partial_symbol(p.out, p.inp, 'text')} = {p.text} ({p.rule})"
-                          for p in partials)
-        add(terms, f"local partials: {rules}", line2, self.check(line2, raw, "local partials"))
+        rules = _("; ").join(_("{partial} = {formula} ({rule})").format(
+            partial=partial_symbol(p.out, p.inp, "text"), formula=p.text, rule=p.rule)
+            for p in partials)
+        add(terms, _("local partials: {rules}").format(rules=rules), line2,
+            self.check(line2, raw, "local partials"))
         shown_products = [[p] for p in products]
-        add(shown_products, "multiply out each path", line2,
+        add(shown_products, _("multiply out each path"), line2,
             self.check(line2, raw, "products"))
         inter_used = set().union(*(p.free_symbols for p in products)) & self.to_leaves.keys()
         big = sp.count_ops(best) > CLOSED_FORM_OPS
@@ -512,25 +517,26 @@ class _SympyContext:
             # the closed form would swell: evaluate the products at the nodes' values instead
             names = {self.sym[n.id]: fmt_number(self.values[n.id]) for n in g.nodes
                      if not n.is_leaf or n.op == "var"}
-            add([[p] for p in products], "substitute the forward values of the nodes", None,
-                "float evaluation", join_terms([[p] for p in products], "text", names),
+            add([[p] for p in products], _("substitute the forward values of the nodes"), None,
+                N_("float evaluation"), join_terms([[p] for p in products], "text", names),
                 join_terms([[p] for p in products], "latex", names),
                 join_terms([[p] for p in products], "ascii", names))
         if inter_used and not big:
             expanded = [[self._shown_in_leaves(p)] for p in products]
             defs = ", ".join(f"{s} = {p_text(self.to_shown[s], keep_order=True)}"
                              for s in sorted(inter_used, key=lambda s: g[s.name].id))
-            add(expanded, f"substitute the intermediates: {defs}",
+            add(expanded, _("substitute the intermediates: {definitions}").format(definitions=defs),
                 None, self.check(sp.Add(*[self.in_leaves(p) for p in products]), raw,
                                  "intermediates substituted"))
         if not big:
-            add([[best]], "simplify (sympy)", best,
+            add([[best]], _("simplify (sympy)"), best,
                 identity.check_equal(best, raw, self.point, "closed form"), keep_order=False)
         if best.free_symbols and not big:
             subs_names = ", ".join(f"{s} = {fmt_number(val)}" for s, val in
                                    sorted(self.point.items(), key=lambda kv: kv[0].name)
                                    if s in best.free_symbols)
-            add(None, f"substitute {subs_names}", None, "float evaluation",
+            add(None, _("substitute {values}").format(values=subs_names), None,
+                N_("float evaluation"),
                 join_terms([[best]], "text", self.values_text, keep_order=False),
                 join_terms([[best]], "latex", self.values_text, keep_order=False),
                 join_terms([[best]], "ascii", self.values_text, keep_order=False))
@@ -540,19 +546,20 @@ class _SympyContext:
 
             raise VerificationError(f"internal check failed: closed form {value!r} ≠ reverse "
                                     f"accumulation {float_value!r} for ∂{y.name}/∂{v.name}")
-        add(None, "evaluate", None, "float evaluation", fmt_number(value), fmt_number(value),
-            repr(value))
-        return Derivation(v.name, lhs, lhs_latex, tuple(lines), value, "path sum",
+        add(None, _("evaluate"), None, N_("float evaluation"), fmt_number(value),
+            fmt_number(value), repr(value))
+        return Derivation(v.name, lhs, lhs_latex, tuple(lines), value, N_("path sum"),
                           closed_form=identity_str(best),
                           closed_form_text=None if big else p_text(best),
                           closed_form_latex=p_latex(best), partials=tuple(partials),
-                          note=f"closed form of {sp.count_ops(best)} operations: in the JSON "
-                               "output, not written out" if big else "")
+                          note=_("closed form of {n} operations: in the JSON "
+                                 "output, not written out").format(n=sp.count_ops(best))
+                          if big else "")
 
     def _shown_in_leaves(self, expr: sympy.Expr) -> sympy.Expr:
         sp = self.sp
         e = expr
-        for _ in range(len(self.g.nodes)):
+        for _k in range(len(self.g.nodes)):
             if not (e.free_symbols & self.to_shown.keys()):
                 break
             with sp.evaluate(False):
@@ -564,7 +571,7 @@ class _SympyContext:
         raw, best = self.closed(vid, out)
         value = identity.evaluate(best, self.point)
         extra = [Line(p_text(best), p_latex(best), identity_str(best),
-                      "closed form (sympy), checked against the adjoint value",
+                      _("closed form (sympy), checked against the adjoint value"),
                       identity.check_equal(best, raw, self.point, "closed form"))]
         big = self.sp.count_ops(best) > CLOSED_FORM_OPS
         lines = list(d.lines[:-1]) + ([] if big else extra) + [d.lines[-1]]

@@ -218,3 +218,46 @@ def test_without_a_cjk_font_figures_fall_back_to_english(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no CJK font" in err
     assert i18n.figure_rc("en") == ("en", {})
+
+
+def test_figure_labels_in_chinese_have_their_glyphs(recwarn):
+    if i18n.cjk_font() is None:
+        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
+    import diffexplain as dx
+    from diffexplain.render.figure import svg
+
+    e = dx.explain("(x+w)*(w+1)", at="w=1,x=2", lang="zh")
+    drawing = svg(e, autograd=True)
+    assert "构成 ∂y/∂w 的路径" in drawing and "梯度从右向左流动" in drawing
+    assert not [w for w in recwarn if "missing from" in str(w.message)]
+
+
+# --- the check command's feedback and the trace tables ------------------------------------------
+def test_check_feedback_in_chinese():
+    import diffexplain as dx
+    from diffexplain.render.check_formats import text
+
+    steps = ["b*1 + a*1", "b + a", "2*w + x"]
+    zh = dx.check("(x+w)*(w+1)", wrt="w", steps=steps, at={"w": 1, "x": 2}, lang="zh")
+    en = dx.check("(x+w)*(w+1)", wrt="w", steps=steps, at={"w": 1, "x": 2}, lang="en")
+    assert (zh.first_error, zh.mistake.code) == (en.first_error, en.mistake.code) == (2, "constant")
+    assert zh.mistake.sentence == "第 3 步从 b = w + 1 中丢掉了常数 1（用了 b = w）。"
+    assert en.mistake.sentence == "Step 3 drops the constant 1 from b = w + 1 (uses b = w)."
+    assert zh.steps[2].reason.startswith("在 w = 1, x = 2 处它等于 4，但 ∂y/∂w = 5")
+    out = text(zh)
+    assert "错误 [constant]" in out and "正确的推导" in out and "3 步中的第 3 步错了" in out
+    assert zh.to_dict()["summary"] == "3 步中的第 3 步错了（constant）"
+
+
+def test_trace_tables_in_chinese():
+    from diffexplain.modes import trace
+    from diffexplain.parsing import parse
+    from diffexplain.render.tracetables import text
+
+    t = trace(parse("(x+w)*(w+1)"), {"w": 1, "x": 2}, "forward")
+    with use_lang("zh"):
+        out = text(t)
+    assert "原始追踪（前向求值）" in out and "前向切向追踪，第 1 次（共 2 次）" in out
+    assert "前向模式：每个输入一次切向传播：2 个输入（w, x）→ 2 次" in out
+    with use_lang("en"):
+        assert "Forward mode: one tangent pass per input: 2 inputs (w, x) → 2 passes" in text(t)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import _, ngettext, renders_in_lang
 from ..printing import fmt_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,11 +19,14 @@ def _point(r: CheckResult) -> str:
 
 def _summary(r: CheckResult) -> str:
     if r.first_error is None:
-        return f"all {len(r.steps)} steps are right"
+        return ngettext("the {n} step is right", "all {n} steps are right",
+                        len(r.steps)).format(n=len(r.steps))
     code = r.mistake.code if r.mistake else "unknown"
-    return f"step {r.first_error + 1} of {len(r.steps)} is wrong ({code})"
+    return _("step {k} of {n} is wrong ({code})").format(k=r.first_error + 1, n=len(r.steps),
+                                                         code=code)
 
 
+@renders_in_lang
 def to_dict(r: CheckResult) -> dict[str, Any]:
     """The JSON contract: steps, first_error, mistake, correct (see docs/check.md)."""
     d = r.correct
@@ -54,23 +58,28 @@ def _num(x: float | None) -> float | str | None:
     return x if x == x and x not in (float("inf"), float("-inf")) else str(x)
 
 
+@renders_in_lang
 def text(r: CheckResult) -> str:
     """✓/✗ per step, the reason under the first ✗ (and under later wrong steps)."""
-    out = [f"diffexplain check: {r.lhs} of {r.expression}" + (f" at {_point(r)}" if r.point else "")]
+    out = ["diffexplain check: " + (_("{lhs} of {expression} at {point}") if r.point
+                                    else _("{lhs} of {expression}")).format(
+        lhs=r.lhs, expression=r.expression, point=_point(r))]
     width = max(_width(s.text or s.expr) for s in r.steps)
     for s in r.steps:
         mark = "✓" if s.ok else "✗"
         shown = s.text or s.expr
         pad = " " * (width - _width(shown))
-        line = f"  {mark} {s.index + 1:>2}  {shown}{pad}  ({s.method})"
+        line = f"  {mark} {s.index + 1:>2}  {shown}{pad}  ({_(s.method)})"
         out.append(line.rstrip())
         if not s.ok or (r.first_error is not None and s.index > r.first_error):
             out.append(f"        {s.reason}")
     if r.mistake is not None:
         out.append("")
-        out.append(f"Mistake [{r.mistake.code}]: {r.mistake.sentence}")
+        out.append(_("Mistake [{code}]: {sentence}").format(code=r.mistake.code,
+                                                             sentence=r.mistake.sentence))
     out.append("")
-    out.append(f"Correct derivation ({r.correct.method}, every line checked):")
+    out.append(_("Correct derivation ({method}, every line checked):").format(
+        method=_(r.correct.method)))
     pad = " " * len(r.correct.lhs)
     for k, ln in enumerate(r.correct.lines):
         out.append(f"  {r.correct.lhs if k == 0 else pad} = {ln.text}")
@@ -90,21 +99,25 @@ def _md_cell(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
+@renders_in_lang
 def markdown(r: CheckResult) -> str:
     """A feedback section: a table of the steps, the mistake, the correct derivation."""
-    parts = [f"### Checking ${_lhs_latex(r)}$ of `{r.expression}`" +
-             (f" at {_point(r)}" if r.point else "")]
-    rows = ["| | step | checked by | |", "|---|---|---|---|"]
+    parts = ["### " + (_("Checking {lhs} of {expression} at {point}") if r.point
+                       else _("Checking {lhs} of {expression}")).format(
+        lhs=f"${_lhs_latex(r)}$", expression=f"`{r.expression}`", point=_point(r))]
+    rows = ["| | " + _("step") + " | " + _("checked by") + " | |", "|---|---|---|---|"]
     for s in r.steps:
         note = "" if s.ok and (r.first_error is None or s.index < r.first_error) else s.reason
         rows.append(f"| {'✓' if s.ok else '✗'} {s.index + 1} | ${s.latex or s.expr}$ | "
-                    f"{s.method} | {_md_cell(note)} |")
+                    f"{_(s.method)} | {_md_cell(note)} |")
     parts.append("\n".join(rows))
     if r.mistake is not None:
-        parts.append(f"**Mistake (`{r.mistake.code}`):** {r.mistake.sentence}")
-    parts.append("**Correct derivation:**")
+        parts.append(_("**Mistake (`{code}`):** {sentence}").format(code=r.mistake.code,
+                                                                    sentence=r.mistake.sentence))
+    parts.append(_("**Correct derivation:**"))
     parts.append("$$\n" + _derivation_lines(r.correct) + "\n$$")
-    parts.append(f"**Result:** {'✓' if r.ok else '✗'} {_summary(r)}")
+    parts.append(_("**Result:** {mark} {summary}").format(mark="✓" if r.ok else "✗",
+                                                          summary=_summary(r)))
     return "\n\n".join(parts) + "\n"
 
 
@@ -123,10 +136,14 @@ def _tex_escape(s: str) -> str:
     return "".join(repl.get(c, c) for c in s)
 
 
+@renders_in_lang
 def latex(r: CheckResult) -> str:
     """A LaTeX fragment (needs amsmath): the steps as an enumerate, then the correct derivation."""
-    out = [rf"\paragraph{{Checking ${_lhs_latex(r)}$ of \texttt{{{_tex_escape(r.expression)}}}"
-           + (f" at ${_tex_escape(_point(r))}$" if r.point else "") + "}", r"\begin{enumerate}"]
+    title = (_("Checking {lhs} of {expression} at {point}") if r.point
+             else _("Checking {lhs} of {expression}")).format(
+        lhs=f"${_lhs_latex(r)}$", expression=rf"\texttt{{{_tex_escape(r.expression)}}}",
+        point=f"${_tex_escape(_point(r))}$")
+    out = [rf"\paragraph{{{title}}}", r"\begin{enumerate}"]
     for s in r.steps:
         mark = r"$\checkmark$" if s.ok else r"$\times$"
         line = rf"  \item[{mark} {s.index + 1}.] ${s.latex or _tex_escape(s.expr)}$"
@@ -135,9 +152,9 @@ def latex(r: CheckResult) -> str:
         out.append(line)
     out.append(r"\end{enumerate}")
     if r.mistake is not None:
-        out.append(rf"\noindent\textbf{{Mistake (\texttt{{{r.mistake.code}}}):}} "
-                   + _tex_escape(r.mistake.sentence))
-    out.append(r"\noindent\textbf{Correct derivation:}")
+        out.append(r"\noindent\textbf{" + _("Mistake ({code}):").format(
+            code=rf"\texttt{{{r.mistake.code}}}") + "} " + _tex_escape(r.mistake.sentence))
+    out.append(r"\noindent\textbf{" + _("Correct derivation:") + "}")
     out.append(r"\[" + "\n" + _derivation_lines(r.correct) + "\n" + r"\]")
     return "\n".join(out) + "\n"
 

@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import _, in_figure_lang
 from ..printing import bar, fmt_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -158,9 +159,9 @@ def _node_label(e: Explanation, name: str, full: bool) -> str:
     y = e.outputs[0] if len(e.outputs) == 1 else "L"
     head = f"{name} = {n.expr}" if n.kind == "operation" else name
     if n.kind == "constant":
-        return f"{name}\nconstant"
-    tag = "input" if n.kind == "variable" else n.op
-    lines = [head, f"{tag} · value {fmt_number(n.value, 4)}"]
+        return f"{name}\n" + _("constant")
+    tag = _("input") if n.kind == "variable" else n.op
+    lines = [head, _("{kind} · value {value}").format(kind=tag, value=fmt_number(n.value, 4))]
     if n.grad is not None:
         lines.append(f"{bar(name)} = ∂{y}/∂{name} = {fmt_number(n.grad, 4)}")
     return "\n".join(lines)
@@ -203,10 +204,18 @@ def _frame(ax: Axes, pos: dict[Any, Any], g: nx.DiGraph) -> None:
     ax.set_ylim(min(ys) - 0.55 * dy, max(ys) + 0.55 * dy)
 
 
+def _family() -> Any:
+    """DejaVu Sans, followed by a CJK font while a Chinese figure is drawn (i18n.figure_rc)."""
+    import matplotlib
+
+    fam = matplotlib.rcParams["font.family"]
+    return list(fam) if len(fam) > 1 and fam[0] == "DejaVu Sans" else "DejaVu Sans"
+
+
 def _box(ax: Axes, xy: Any, text: str, kind: str, size: float, bold: bool = False,
          emphasis: bool = False) -> Any:
     return ax.text(xy[0], xy[1], text, ha="center", va="center", fontsize=size, zorder=3,
-                   fontweight="bold" if bold else "normal", family="DejaVu Sans",
+                   fontweight="bold" if bold else "normal", family=_family(),
                    bbox=dict(boxstyle="round,pad=0.45", fc=COLORS[kind],
                              ec=HIGHLIGHT if emphasis else EDGE[kind],
                              lw=2.2 if emphasis else 1.2))
@@ -219,6 +228,7 @@ def _arrow(ax: Axes, a: Any, b: Any, color: str, width: float, style: str = "-|>
                                 mutation_scale=14, connectionstyle="arc3,rad=0"))
 
 
+@in_figure_lang
 def draw(e: Explanation, ax: Axes | None = None, wrt: str | None = None,
          title: bool = True) -> Axes:
     """Draw the computational graph of ``e`` on ``ax`` (a new figure if None).
@@ -239,7 +249,7 @@ def draw(e: Explanation, ax: Axes | None = None, wrt: str | None = None,
     big = len(g) > FULL_LABELS
     if ax is None:
         per_layer, per_row = (3.1, 1.35) if not big else (0.9, 0.35)
-        _, ax = plt.subplots(figsize=_figsize(g, per_layer, per_row))
+        _fig, ax = plt.subplots(figsize=_figsize(g, per_layer, per_row))
     if wrt is None and e.wrt:
         wrt = e.wrt[0]
     hot = _on_paths(g, wrt, e.outputs)
@@ -251,9 +261,10 @@ def draw(e: Explanation, ax: Axes | None = None, wrt: str | None = None,
     _frame(ax, pos, g)
     if title:
         point = ", ".join(f"{k} = {fmt_number(v)}" for k, v in e.point.items())
-        lead = f"{e.expression}   at {point}"
+        lead = _("{expression}   at {point}").format(expression=e.expression, point=point)
         lead = lead if len(lead) <= 90 else lead[:87] + "…"
-        sub = f"red: the paths that make up ∂{_y(e)}/∂{wrt}" if hot else ""
+        sub = _("red: the paths that make up {partial}").format(
+            partial=f"∂{_y(e)}/∂{wrt}") if hot else ""
         if hot and wrt in e.gradient:
             sub += f" = {fmt_number(e.gradient[wrt])}"
         ax.set_title(lead + ("\n" + sub if sub else ""), fontsize=11, loc="left")
@@ -297,11 +308,17 @@ def _draw_small(ax: Axes, g: nx.DiGraph, pos: dict[str, Any], hot: set[tuple[str
 
     kinds = [k for k in ("variable", "constant", "operation", "output")
              if any(d["kind"] == k for _, d in g.nodes(data=True))]
-    handles = [Patch(fc=COLORS[k], ec=EDGE[k], label=k) for k in kinds]
+    handles = [Patch(fc=COLORS[k], ec=EDGE[k], label=_KINDS[k]()) for k in kinds]
     if hot:
-        handles.append(Patch(fc="white", ec=HIGHLIGHT, lw=2, label=f"on a path of ∂{_y(e)}/∂{wrt}"))
+        handles.append(Patch(fc="white", ec=HIGHLIGHT, lw=2, label=_("on a path of {partial}").format(
+            partial=f"∂{_y(e)}/∂{wrt}")))
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False,
               ncol=len(handles), bbox_to_anchor=(0, -0.08))
+
+
+#: legend names of the node kinds (translated when drawn)
+_KINDS = {"variable": lambda: _("variable"), "constant": lambda: _("constant"),
+          "operation": lambda: _("operation"), "output": lambda: _("output")}
 
 
 def _draw_big(ax: Axes, g: nx.DiGraph, pos: dict[str, Any], hot: set[tuple[str, str]],
@@ -324,7 +341,7 @@ def _draw_big(ax: Axes, g: nx.DiGraph, pos: dict[str, Any], hot: set[tuple[str, 
             nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=ax, node_color=COLORS[kind],
                                    edgecolors=EDGE[kind], linewidths=0.6,
                                    node_size=size * (3 if kind == "output" else 1),
-                                   label=f"{kind} ({len(nodes)})")
+                                   label=f"{_KINDS[kind]()} ({len(nodes)})")
     if n <= NAME_LABELS:
         nx.draw_networkx_labels(g, pos, ax=ax, font_size=6)
     else:  # only the inputs and the output are named
@@ -335,8 +352,9 @@ def _draw_big(ax: Axes, g: nx.DiGraph, pos: dict[str, Any], hot: set[tuple[str, 
                     bbox_to_anchor=(0, -0.06))
     for handle in leg.legend_handles:
         handle.set_sizes([40])  # type: ignore[union-attr]
-    ax.text(1.0, -0.04, f"{n} nodes, {g.number_of_edges()} edges: labels collapsed "
-            "(values and adjoints are in --format json)", transform=ax.transAxes,
+    ax.text(1.0, -0.04, _("{n} nodes, {m} edges: labels collapsed (values and adjoints are in "
+                          "--format json)").format(n=n, m=g.number_of_edges()),
+            transform=ax.transAxes,
             ha="right", fontsize=8, color="#555555")
 
 
@@ -368,7 +386,7 @@ def _backward_label(e: Explanation, name: str, node: str | None, full: bool) -> 
     lines = [name, f"{node} = {info.expr}" if info.kind == "operation" else node]
     for attr, ref, value in info.saved:
         ref_text = f" = {ref}" if ref else ""
-        lines.append(f"saved {attr}{ref_text} = {fmt_number(value, 4)}")
+        lines.append(_("saved {attr}").format(attr=attr) + f"{ref_text} = {fmt_number(value, 4)}")
     return "\n".join(lines)
 
 
@@ -383,6 +401,7 @@ def _backward_layout(e: Explanation, g: nx.DiGraph) -> dict[Any, Any]:
     return {v: sym[d["node"]] for v, d in g.nodes(data=True)}
 
 
+@in_figure_lang
 def draw_autograd(e: Explanation, ax: Axes | None = None, title: bool = True) -> Axes:
     """Draw torch's real backward graph (``grad_fn.next_functions``) with the user's names.
 
@@ -395,7 +414,7 @@ def draw_autograd(e: Explanation, ax: Axes | None = None, title: bool = True) ->
     full = len(g) <= FULL_LABELS
     if ax is None:
         per_layer, per_row = (3.1, 1.35) if full else (0.9, 0.35)
-        _, ax = plt.subplots(figsize=_figsize(layered(e), per_layer, per_row))
+        _fig, ax = plt.subplots(figsize=_figsize(layered(e), per_layer, per_row))
     if full:
         boxes = {v: _box(ax, pos[v], _backward_label(e, d["name"], d["node"], True), d["kind"], 8.5)
                  for v, d in g.nodes(data=True)}
@@ -404,7 +423,7 @@ def draw_autograd(e: Explanation, ax: Axes | None = None, title: bool = True) ->
             _arrow(ax, boxes[a], boxes[b], EDGE["backward"], 1.2)
             src, dst = g.nodes[a]["node"], g.nodes[b]["node"]
             if src is not None and dst is not None and e.node(src).grad is not None:
-                _, local = _partial(e, src, dst)
+                _expr, local = _partial(e, src, dst)
                 labels[(a, b)] = (f"{bar(src)}·∂{src}/∂{dst} = "
                                   f"{fmt_number((e.node(src).grad or 0.0) * local, 4)}")
         import networkx as nx
@@ -428,7 +447,7 @@ def draw_autograd(e: Explanation, ax: Axes | None = None, title: bool = True) ->
                 nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=ax, node_color=COLORS[kind],
                                        edgecolors=EDGE[kind], linewidths=0.6, node_size=size,
                                        label="AccumulateGrad" if kind == "accumulate"
-                                       else "…Backward nodes")
+                                       else _("…Backward nodes"))
         if named:  # "Mul\nv9": the operation and the graph node it belongs to
             short = {v: d["name"].replace("Backward", "").rstrip("0123456789")
                      .replace("AccumulateGrad", "Acc") + "\n" + (d["node"] or "")
@@ -445,14 +464,16 @@ def draw_autograd(e: Explanation, ax: Axes | None = None, title: bool = True) ->
     if title:
         torch_v = e.autograd.torch_version if e.autograd else ""
         outs = ", ".join(f"{o}.grad_fn" for o in e.outputs)
-        ax.set_title(f"torch {torch_v}: {outs} and its next_functions "
-                     "(gradients flow right to left)", fontsize=11, loc="left")
+        ax.set_title(_("torch {version}: {grad_fns} and its next_functions (gradients flow "
+                       "right to left)").format(version=torch_v, grad_fns=outs),
+                     fontsize=11, loc="left")
     if not len(g):
-        ax.text(0.5, 0.5, "no grad_fn: the output is a leaf, there is nothing to backpropagate "
-                "through", transform=ax.transAxes, ha="center", fontsize=10, color="#555555")
+        ax.text(0.5, 0.5, _("no grad_fn: the output is a leaf, there is nothing to backpropagate "
+                            "through"), transform=ax.transAxes, ha="center", fontsize=10, color="#555555")
     return ax
 
 
+@in_figure_lang
 def figure(e: Explanation, wrt: str | None = None, autograd: bool = False) -> Figure:
     """The graph alone, or (``autograd=True``) the graph above torch's backward graph.
 
@@ -480,8 +501,8 @@ def save(fig: Figure, path: str) -> None:
 
     ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if ext not in FORMATS:
-        raise InputError(f"cannot draw to {path!r}: use a .svg, .png or .pdf file "
-                         "(or .dot / .mmd for text)")
+        raise InputError(_("cannot draw to {path!r}: use a .svg, .png or .pdf file "
+                           "(or .dot / .mmd for text)").format(path=path))
     buf = io.BytesIO()
     big = fig.get_figwidth() * fig.get_figheight() > 200
     fig.savefig(buf, format=ext, dpi=(90 if big else 130) if ext == "png" else None,

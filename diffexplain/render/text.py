@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..i18n import _, renders_in_lang
 from ..printing import bar, fmt_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -15,13 +16,23 @@ __all__ = ["render", "table"]
 MAX_ROWS = 40
 
 
+def _width(s: str) -> int:
+    """Terminal columns: Chinese characters take two."""
+    if s.isascii():
+        return len(s)
+    from unicodedata import east_asian_width
+
+    return sum(2 if east_asian_width(c) in "WF" else 1 for c in s)
+
+
 def table(rows: list[list[str]], header: list[str] | None = None, indent: str = "  ") -> str:
     """Left-aligned columns separated by two spaces."""
     allrows = ([header] if header else []) + rows
-    widths = [max(len(r[k]) for r in allrows) for k in range(len(allrows[0]))]
+    widths = [max(_width(r[k]) for r in allrows) for k in range(len(allrows[0]))]
     out = []
     for r in allrows:
-        out.append(indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        out.append(indent + "  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths))
+                   .rstrip())
     if header:
         out.insert(1, indent + "  ".join("─" * w for w in widths))
     return "\n".join(out)
@@ -31,35 +42,37 @@ def _point(e: Explanation) -> str:
     return ", ".join(f"{k} = {fmt_number(v)}" for k, v in e.point.items())
 
 
+@renders_in_lang
 def render(e: Explanation) -> str:
     out: list[str] = []
     outs = ", ".join(e.outputs)
     out.append(f"diffexplain: {e.expression}")
-    out.append(f"at {_point(e)}" if e.point else "")
+    out.append(_("at {point}").format(point=_point(e)) if e.point else "")
     if len(e.outputs) > 1:
         weights = " + ".join(f"{fmt_number(w)}·{o}" for o, w in zip(e.outputs, e.weights))
-        out.append(f"objective: L = {weights}")
+        out.append(_("objective: {objective}").format(objective=f"L = {weights}"))
     out.append("")
-    out.append("Computational graph (forward pass)")
+    out.append(_("Computational graph (forward pass)"))
     rows = []
     for n in e.nodes:
-        kind = "variable" if n.kind == "variable" else ("constant" if n.kind == "constant"
-                                                        else n.op)
+        kind = _("variable") if n.kind == "variable" else (_("constant") if n.kind == "constant"
+                                                           else n.op)
         definition = f"{n.id} = {n.expr}" if n.kind == "operation" else n.id
         grad = "" if n.grad is None else fmt_number(n.grad)
         rows.append([definition, fmt_number(n.value), grad,
-                     kind + (" (output)" if n.output else "")])
+                     kind + (_(" (output)") if n.output else "")])
     red = (e.extras.get("tensor") or {}).get("reduction")  # L = sum(y) for a vector output
     top = red["name"] if red else outs if len(e.outputs) == 1 else "L"
-    head = ["node", "value", f"∂{top}/∂node", "kind"]
+    head = [_("node"), _("value"), _("∂{output}/∂node").format(output=top), _("kind")]
     if len(rows) <= MAX_ROWS * 2:
         out.append(table(rows, head))
     else:
-        out.append(table(rows[:MAX_ROWS] + [["…", f"{len(rows) - MAX_ROWS * 2} more", "", ""]]
+        out.append(table(rows[:MAX_ROWS] + [["…", _("{n} more").format(n=len(rows) - MAX_ROWS * 2),
+                                              "", ""]]
                          + rows[-MAX_ROWS:], head))
     out.append("")
     for d in e.derivations.values():
-        out.append(f"Symbolic: {d.lhs} ({d.method})")
+        out.append(_("Symbolic: {lhs} ({method})").format(lhs=d.lhs, method=_(d.method)))
         width = min(60, max(len(line.text) for line in d.lines))
         pad = " " * len(d.lhs)
         for k, line in enumerate(d.lines):
@@ -67,37 +80,37 @@ def render(e: Explanation) -> str:
             why = f"   # {line.rule}" if line.rule else ""
             out.append(f"{lead}{line.text.ljust(width)}{why}".rstrip())
         if d.closed_form_text:
-            out.append(f"  closed form: {d.closed_form_text}")
+            out.append("  " + _("closed form: {formula}").format(formula=d.closed_form_text))
         if d.note:
             out.append(f"  ({d.note})")
         out.append("")
     if e.adjoints:
-        out.append("Reverse accumulation (one adjoint per node, output first)")
+        out.append(_("Reverse accumulation (one adjoint per node, output first)"))
         rows = []
         for r in e.adjoints:
             vals = f" = {r.values}" if r.values and r.values != fmt_number(r.value) else ""
             result = "" if r.formula == fmt_number(r.value) else f" = {fmt_number(r.value)}"
             rows.append([f"{bar(r.node)} = {r.formula}{vals}{result}"])
         if len(rows) > MAX_ROWS * 2:
-            skipped = [f"… {len(rows) - 2 * MAX_ROWS} more rows (all in --format json)"]
+            skipped = [_("… {n} more rows (all in --format json)").format(n=len(rows) - 2 * MAX_ROWS)]
             rows = [*rows[:MAX_ROWS], skipped, *rows[-MAX_ROWS:]]
         out.append(table(rows))
         out.append("")
     if e.autograd is not None:
         a = e.autograd
-        out.append(f"Autograd (torch {a.torch_version}, {a.dtype}): one backward pass over the "
-                   "same nodes")
+        out.append(_("Autograd (torch {version}, {dtype}): one backward pass over the "
+                     "same nodes").format(version=a.torch_version, dtype=a.dtype))
         rows = []
         for n in e.nodes:
             if n.kind == "constant":
                 continue
             grad = fmt_number(n.autograd_grad) if n.autograd_grad is not None else (
-                "None (not retained)" if not n.is_leaf else "None")
+                _("None (not retained)") if not n.is_leaf else "None")
             rows.append([n.id, n.grad_fn or "—", str(n.is_leaf), str(n.requires_grad), grad])
         shown = rows if len(rows) <= MAX_ROWS * 2 else rows[:MAX_ROWS] + rows[-MAX_ROWS:]
-        out.append(table(shown, ["tensor", "grad_fn", "is_leaf", "requires_grad", ".grad"]))
-        out.append("  (intermediates called retain_grad(); without it a non-leaf's .grad stays "
-                   "None)")
+        out.append(table(shown, [_("tensor"), "grad_fn", "is_leaf", "requires_grad", ".grad"]))
+        out.append("  " + _("(intermediates called retain_grad(); without it a non-leaf's .grad "
+                            "stays None)"))
         out.append("")
     if e.extras.get("tensor") or e.extras.get("trace"):
         from ..tensors import summary_lines
@@ -107,7 +120,7 @@ def render(e: Explanation) -> str:
         from .extras import text_sections
 
         out.extend(text_sections(e))
-    out.append("Side by side")
+    out.append(_("Side by side"))
     rows = []
     for v, c in e.verdict.comparisons.items():
         step = e.numeric_steps.get(v)
@@ -115,11 +128,12 @@ def render(e: Explanation) -> str:
                      fmt_number(c.autograd, 10) if c.autograd is not None else "—",
                      fmt_number(c.numeric, 10) if c.numeric is not None else "—",
                      f"{step:.2g}" if step else "—", "✓" if c.agree else "✗"])
-    out.append(table(rows, ["", "symbolic", "autograd", "numeric", "step h", "agree"]))
+    out.append(table(rows, ["", _("symbolic"), _("autograd"), _("numeric"), _("step h"),
+                            _("agree")]))
     reasons = [(v, r) for v, c in e.verdict.comparisons.items() for r in c.reasons]
     for v, r in reasons:
         out.append(f"  ∂/∂{v}: {r}")
     out.append("")
     mark = "✓" if e.verdict.agree else "✗"
-    out.append(f"Verdict {mark} {e.verdict.summary}")
+    out.append(_("Verdict {mark} {summary}").format(mark=mark, summary=e.verdict.summary))
     return "\n".join(out) + "\n"

@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import _, ngettext
 from ..printing import fmt_number
 from .text import table
 
@@ -33,9 +34,11 @@ def _point(t: Trace) -> str:
 
 
 def _title(t: Trace, k: int, p: Pass) -> str:
-    kind = "Forward tangent trace" if t.mode == "forward" else "Reverse adjoint trace"
-    order = "in evaluation order" if t.mode == "forward" else "in reverse order"
-    return f"{kind}, pass {k + 1} of {len(t.passes)}: seed {p.seed} ({order})"
+    if t.mode == "forward":
+        return _("Forward tangent trace, pass {k} of {n}: seed {seed} (in evaluation "
+                 "order)").format(k=k + 1, n=len(t.passes), seed=p.seed)
+    return _("Reverse adjoint trace, pass {k} of {n}: seed {seed} (in reverse order)").format(
+        k=k + 1, n=len(t.passes), seed=p.seed)
 
 
 def _result(t: Trace, p: Pass, fmt: str = "text") -> str:
@@ -61,25 +64,27 @@ def _text_rows(rows: Sequence[TraceRow]) -> str:
         out.append([r.var, f"= {r.formula}", "" if _skip_values(r) else f"= {r.values}",
                     f"= {fmt_number(r.value)}", r.definition])
     if hidden:
-        out.insert(len(shown) // 2, ["…", f"{hidden} more rows", "", "", ""])
+        out.insert(len(shown) // 2, ["…", _("{n} more rows").format(n=hidden), "", "", ""])
     return table(out)
 
 
 def text(t: Trace) -> str:
     """The trace as aligned unicode columns: ``v₁ = log(v₋₁) = log(2) = 0.693147``."""
-    parts = [f"Primal trace (forward evaluation) at {_point(t)}", _text_rows(t.primal)]
+    parts = [_("Primal trace (forward evaluation) at {point}").format(point=_point(t)),
+             _text_rows(t.primal)]
     outs = ", ".join(f"{o} = {t.names[o]}" for o in t.outputs)
-    parts.append(f"  output: {outs}")
+    parts.append("  " + _("output: {outputs}").format(outputs=outs))
     from ..modes import MAX_PASSES
 
     for k, p in enumerate(t.passes):
         if k >= MAX_PASSES:
-            parts.append(f"\nPass {k + 1} of {len(t.passes)}: seed {p.seed}: {_result(t, p)}")
+            parts.append("\n" + _("Pass {k} of {n}: seed {seed}: {result}").format(
+                k=k + 1, n=len(t.passes), seed=p.seed, result=_result(t, p)))
             continue
         parts.append("")
         parts.append(_title(t, k, p))
         parts.append(_text_rows(p.rows))
-        parts.append(f"  result: {_result(t, p)}")
+        parts.append("  " + _("result: {result}").format(result=_result(t, p)))
     parts.append("")
     parts.append(t.summary())
     return "\n".join(parts) + "\n"
@@ -97,23 +102,24 @@ def _md_rows(rows: Sequence[TraceRow]) -> str:
              "" if _skip_values(r) else f"`{r.values}`", fmt_number(r.value),
              f"`{r.definition}`" if r.definition else ""] for r in shown]
     if hidden:
-        body.insert(len(shown) // 2, ["…", f"{hidden} more rows", "", "", ""])
-    return _md_table(["", "formula", "values", "value", "graph node"], body)
+        body.insert(len(shown) // 2, ["…", _("{n} more rows").format(n=hidden), "", "", ""])
+    return _md_table(["", _("formula"), _("values"), _("value"), _("graph node")], body)
 
 
 def markdown(t: Trace) -> str:
     """Pipe tables with ``$…$`` math, one per pass."""
     from ..modes import MAX_PASSES
 
-    parts = [f"### Primal trace at {_point(t)}", _md_rows(t.primal)]
+    parts = ["### " + _("Primal trace at {point}").format(point=_point(t)), _md_rows(t.primal)]
     for k, p in enumerate(t.passes):
         if k >= MAX_PASSES:
-            parts.append(f"- pass {k + 1}: seed {p.seed}: {_result(t, p)}")
+            parts.append("- " + _("pass {k}: seed {seed}: {result}").format(
+                k=k + 1, seed=p.seed, result=_result(t, p)))
             continue
         parts.append("### " + _title(t, k, p))
         parts.append(_md_rows(p.rows))
-        parts.append(f"Result: {_result(t, p)}")
-    parts.append(f"**Passes:** {t.summary()}")
+        parts.append(_("Result: {result}").format(result=_result(t, p)))
+    parts.append(_("**Passes:** {summary}").format(summary=t.summary()))
     return "\n\n".join(parts) + "\n"
 
 
@@ -125,7 +131,8 @@ def _latex_rows(rows: Sequence[TraceRow]) -> str:
             "²", "^{2}")
         out.append(f"{r.var_latex} &= {r.formula_latex}{vals or ' &'} &= {fmt_number(r.value)}")
     if hidden:
-        out.insert(len(shown) // 2, rf"&\;\vdots \quad \text{{({hidden} more rows)}}")
+        out.insert(len(shown) // 2, r"&\;\vdots \quad \text{" + _("({n} more rows)").format(
+            n=hidden) + "}")
     return "\\begin{aligned}\n" + " \\\\\n".join(out) + "\n\\end{aligned}"
 
 
@@ -133,13 +140,17 @@ def latex(t: Trace) -> str:
     """One ``aligned`` block per trace, each under a ``\\paragraph``."""
     from ..modes import MAX_PASSES
 
-    parts = [rf"\paragraph{{Primal trace at ${_point(t)}$}}", "\\[", _latex_rows(t.primal), "\\]"]
+    parts = [r"\paragraph{" + _("Primal trace at {point}").format(point=f"${_point(t)}$") + "}",
+             "\\[", _latex_rows(t.primal), "\\]"]
     for k, p in enumerate(t.passes):
         if k >= MAX_PASSES:
-            parts.append(rf"Pass {k + 1}: ${p.seed_latex}$: ${_result(t, p, 'latex')}$\par")
+            parts.append(_("Pass {k}: {seed}: {result}").format(
+                k=k + 1, seed=f"${p.seed_latex}$", result=f"${_result(t, p, 'latex')}$") + r"\par")
             continue
-        kind = "Forward tangent trace" if t.mode == "forward" else "Reverse adjoint trace"
-        parts += [rf"\paragraph{{{kind}, pass {k + 1} of {len(t.passes)}, ${p.seed_latex}$}}",
+        title = (_("Forward tangent trace, pass {k} of {n}, {seed}") if t.mode == "forward"
+                 else _("Reverse adjoint trace, pass {k} of {n}, {seed}")).format(
+            k=k + 1, n=len(t.passes), seed=f"${p.seed_latex}$")
+        parts += [r"\paragraph{" + title + "}",
                   "\\[", _latex_rows(p.rows), "\\]", f"${_result(t, p, 'latex')}$\\par"]
     parts.append(t.summary().replace("→", r"$\to$").replace("×", r"$\times$") + "\\par")
     return "\n".join(parts) + "\n"
@@ -165,12 +176,14 @@ def to_dict(t: Trace) -> dict[str, Any]:
 # --- Jacobian ---------------------------------------------------------------------------------
 def _matrices(j: Jacobian) -> list[tuple[str, Any]]:
     mats: list[tuple[str, Any]] = [
-        (f"forward mode ({j.forward_passes} pass{'es' * (j.forward_passes != 1)}, "
-         "one column each)", j.forward),
-        (f"reverse mode ({j.reverse_passes} pass{'es' * (j.reverse_passes != 1)}, "
-         "one row each)", j.reverse)]
+        (ngettext("forward mode ({n} pass, one column each)",
+                  "forward mode ({n} passes, one column each)", j.forward_passes).format(
+            n=j.forward_passes), j.forward),
+        (ngettext("reverse mode ({n} pass, one row each)",
+                  "reverse mode ({n} passes, one row each)", j.reverse_passes).format(
+            n=j.reverse_passes), j.reverse)]
     if j.symbolic_value is not None:
-        mats.append(("symbolic (sympy)", j.symbolic_value))
+        mats.append((_("symbolic (sympy)"), j.symbolic_value))
     if j.torch is not None:
         mats.append(("torch.autograd.functional.jacobian", j.torch))
     return mats
@@ -178,32 +191,34 @@ def _matrices(j: Jacobian) -> list[tuple[str, Any]]:
 
 def jacobian_text(j: Jacobian) -> str:
     head = [""] + [f"∂/∂{v}" for v in j.inputs]
-    parts = [f"Jacobian ∂({', '.join(j.outputs)})/∂({', '.join(j.inputs)}), "
-             f"{len(j.outputs)}×{len(j.inputs)}"]
+    parts = [_("Jacobian {jacobian}, {m}×{n}").format(
+        jacobian=f"∂({', '.join(j.outputs)})/∂({', '.join(j.inputs)})", m=len(j.outputs),
+        n=len(j.inputs))]
     if j.symbolic is not None:
-        parts.append("  symbolic:")
+        parts.append("  " + _("symbolic:"))
         parts.append(table([[o, *row] for o, row in zip(j.outputs, j.symbolic)], head,
                            indent="    "))
     for title, m in _matrices(j):
         parts.append(f"  {title}:")
         parts.append(table([[o, *(fmt_number(x, 10) for x in row)]
                             for o, row in zip(j.outputs, m)], head, indent="    "))
-    parts.append(("✓ all methods agree" if j.agree else "✗ the methods disagree") +
-                 f"; forward mode needs {j.forward_passes} pass(es) (one per input), reverse "
-                 f"mode {j.reverse_passes} (one per output)")
+    parts.append((_("✓ all methods agree") if j.agree else _("✗ the methods disagree")) +
+                 _("; forward mode needs {f} pass(es) (one per input), reverse mode {r} (one "
+                   "per output)").format(f=j.forward_passes, r=j.reverse_passes))
     return "\n".join(parts) + "\n"
 
 
 def jacobian_markdown(j: Jacobian) -> str:
     head = [""] + [f"∂/∂{v}" for v in j.inputs]
-    parts = [f"### Jacobian ({len(j.outputs)}×{len(j.inputs)})"]
+    parts = ["### " + _("Jacobian ({m}×{n})").format(m=len(j.outputs), n=len(j.inputs))]
     if j.symbolic is not None:
-        parts += ["symbolic:", _md_table(head, [[o, *(f"`{c}`" for c in row)]
+        parts += [_("symbolic:"), _md_table(head, [[o, *(f"`{c}`" for c in row)]
                                                 for o, row in zip(j.outputs, j.symbolic)])]
     for title, m in _matrices(j):
         parts += [f"{title}:", _md_table(head, [[o, *(fmt_number(x, 10) for x in row)]
                                                 for o, row in zip(j.outputs, m)])]
-    parts.append(f"**{'✓ all methods agree' if j.agree else '✗ the methods disagree'}**")
+    parts.append("**" + (_("✓ all methods agree") if j.agree else _("✗ the methods disagree"))
+                 + "**")
     return "\n\n".join(parts) + "\n"
 
 
