@@ -247,7 +247,7 @@ def _in_lang(lang: str | None) -> Iterator[None]:
 
 
 def _svg(e: Any, autograd: bool = False) -> str:
-    """The graph drawing as SVG (text kept as text); in Chinese with a CJK font and title."""
+    """The graph drawing as SVG (text kept as text); in Chinese labelled in a CJK font."""
     import io
 
     import matplotlib
@@ -259,9 +259,6 @@ def _svg(e: Any, autograd: bool = False) -> str:
     lang, rc = figure_rc(getattr(e, "lang", None) or "en")
     with _in_lang(lang), matplotlib.rc_context({**rc, "svg.fonttype": "none"}):
         fig = figure(e, autograd=autograd)
-        if lang == "zh":
-            fig.text(0.5, 0.0, "计算图与 torch 的反向图（grad_fn）" if autograd else
-                     "计算图：前向传播的值与反向传播的梯度", ha="center", va="top", fontsize=12)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
         plt.close(fig)
@@ -362,7 +359,7 @@ def _render_localized(e: Any, expr: str, opts: Mapping[str, str], show: tuple[st
     parts.append(_modes(e, show))
     if "reproduce" in show:
         parts.append('<p class="dx-label">复现</p>')
-        parts.append(_code("LANG=zh_CN.UTF-8 " + _cli_command(e, expr, opts), "bash"))
+        parts.append(_code(_cli_command(e, expr, opts) + " --lang zh", "bash"))
         parts.append(_code(_python_call(e, expr, opts, kwargs), "python"))
     parts.append("</div>")
     return "\n".join(parts)
@@ -620,14 +617,15 @@ def format_cli(source: str) -> str:
     from .cli import main_parser
 
     _, opts = parse_body(source, ("command",))
-    parser = main_parser()
+    with _in_lang("en"):  # the builder's locale must not pick the help's language
+        parser = main_parser()
     subs: dict[str, argparse.ArgumentParser] = {}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             subs = dict(action.choices)
     wanted = opts.get("command", "all")
     parts = ['<div class="diffexplain dx-cli">']
-    with _columns(80):
+    with _columns(80), _in_lang("en"):
         if wanted in ("all", "diffexplain"):
             parts.append(f'<h2 id="diffexplain">diffexplain</h2>'
                          f"{_code(parser.format_help().rstrip(), 'text')}")
@@ -684,7 +682,7 @@ def format_trace(source: str) -> str:
         body = body.replace("\n## ", "\n#### ").replace("\n### ", "\n##### ")
         body = body[3:] if body.startswith("## ") else body
         html_ = ('<div class="diffexplain" lang="zh">' + _code(src.strip(), "python")
-                 + _md(body) + _code("LANG=zh_CN.UTF-8 " + cmd, "bash") + "</div>")
+                 + _md(body) + _code(cmd + " --lang zh", "bash") + "</div>")
         return html_
     inner = _render_explanation(e, f"{name}({', '.join(e.point)})", opts, show, {})
     return (_code(src.strip(), "python") + inner + '<p class="dx-label">Reproduce it</p>'
@@ -744,8 +742,9 @@ def format_check(source: str) -> str:
     expr, opts = parse_body(source, ("wrt", "at", "steps", "expect", "lang"))
     if not expr or not opts.get("steps"):
         raise FenceError("give an expression and steps: b*1 + a*1; b")
-    with _in_lang(_lang(opts)):
-        r = check(expr, wrt=opts.get("wrt"), steps=opts["steps"], at=opts.get("at"))
+    lang = _lang(opts) or "en"
+    with _in_lang(lang):
+        r = check(expr, wrt=opts.get("wrt"), steps=opts["steps"], at=opts.get("at"), lang=lang)
         text = r.to_text()
     code = r.mistake.code if r.mistake is not None else "none"
     if opts.get("expect") and opts["expect"] != code:
