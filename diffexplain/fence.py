@@ -755,6 +755,8 @@ def format_check(source: str) -> str:
     if opts.get("at"):
         cmd += ["--at", opts["at"]]
     cmd += ["--steps", opts["steps"]]
+    if lang != "en":
+        cmd += ["--lang", lang]
     return ('<div class="diffexplain dx-check">'
             + _code(" ".join(shlex.quote(c) for c in cmd), "bash")
             + _code(text.rstrip(), "text") + "</div>")
