@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .errors import DiffexplainError, InputError
+from .i18n import _, ngettext
 from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Progress", "Report", "grade", "grade_one", "read_homework", "read_jsonl",
@@ -83,10 +84,11 @@ def read_homework(text: str) -> list[dict[str, Any]]:
     exercises = [e for e in exercises if e["expression"] or e["steps"]]
     for e in exercises:
         if not e["expression"]:
-            raise InputError(f"{e['id']} (line {e['line']}) has steps but no 'expression:' line")
+            raise InputError(_("{id} (line {line}) has steps but no 'expression:' line").format(
+                id=e["id"], line=e["line"]))
     if not exercises:
-        raise InputError("no exercise found: write 'expression: …', 'at: …' and the steps as "
-                         "'- …' lines (see diffexplain check --help)")
+        raise InputError(_("no exercise found: write 'expression: …', 'at: …' and the steps as "
+                           "'- …' lines (see diffexplain check --help)"))
     return exercises
 
 
@@ -120,16 +122,17 @@ def grade_one(sub: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> dict[s
             raise InputError(str(sub["_error"]))
         expr = sub.get("expression", sub.get("expr"))
         if not isinstance(expr, str):
-            raise InputError("the submission has no 'expression' (text)")
+            raise InputError(_("the submission has no 'expression' (text)"))
         point = sub.get("point", sub.get("at"))
         if point is not None and not isinstance(point, (str, dict)):
-            raise InputError("'point' must be an object {\"w\": 1} or text \"w=1,x=2\"")
+            raise InputError(_("'point' must be an object {example} or text \"w=1,x=2\"").format(
+                example='{"w": 1}'))
         steps = sub.get("steps")
         if not isinstance(steps, (str, list)):
-            raise InputError("the submission has no 'steps' (a list of text or one text)")
+            raise InputError(_("the submission has no 'steps' (a list of text or one text)"))
         wrt = sub.get("wrt")
         if wrt is not None and not isinstance(wrt, str):
-            raise InputError("'wrt' must be a variable name")
+            raise InputError(_("'wrt' must be a variable name"))
         r = check(expr, wrt=wrt, steps=steps, at=point, limits=limits)
     except DiffexplainError as err:
         row.update(status="error", error=str(err))
@@ -332,14 +335,17 @@ def write_report(report: Report, path: str | None) -> str:
 def summary_table(report: Report) -> str:
     """Counts, then the most common mistakes across the class."""
     c = report.counts()
-    lines = [f"graded {c['submissions']} submissions in {report.seconds:.1f} s "
-             f"({report.jobs} job{'s' if report.jobs > 1 else ''}): {c['right']} right, "
-             f"{c['wrong']} wrong, {c['errors']} could not be graded"]
+    lines = [ngettext("graded {n} submissions in {seconds} s ({jobs} job): {right} right, "
+                      "{wrong} wrong, {errors} could not be graded",
+                      "graded {n} submissions in {seconds} s ({jobs} jobs): {right} right, "
+                      "{wrong} wrong, {errors} could not be graded", report.jobs).format(
+                          n=c["submissions"], seconds=f"{report.seconds:.1f}", jobs=report.jobs,
+                          right=c["right"], wrong=c["wrong"], errors=c["errors"])]
     if report.mistakes:
         lines.append("")
-        lines.append("most common mistakes")
+        lines.append(_("most common mistakes"))
         width = max(len(m["code"]) for m in report.mistakes)
-        lines.append(f"  {'code':<{width}}  count  share  example")
+        lines.append("  " + _("code").ljust(width) + "  " + _("count  share  example"))
         for m in report.mistakes:
             ex = m["example"]
             sentence = (ex.get("sentence") or "")
@@ -349,5 +355,6 @@ def summary_table(report: Report) -> str:
     errors = [r for r in report.rows if r["status"] == "error"]
     if errors:
         lines.append("")
-        lines.append(f"not graded ({len(errors)}), first: {errors[0]['id']}: {errors[0]['error']}")
+        lines.append(_("not graded ({n}), first: {id}: {error}").format(
+            n=len(errors), id=errors[0]["id"], error=errors[0]["error"]))
     return "\n".join(lines) + "\n"

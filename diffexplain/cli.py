@@ -575,7 +575,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     t = tangent_plot(_read_expression(args.expression), args.at, args.wrt, args.span,
                      limits=limits_from(args))
     save(t, args.output)
-    sys.stdout.write(t.to_text() + f"\nwrote {args.output}\n")
+    sys.stdout.write(t.to_text() + "\n" + _("wrote {path}").format(path=args.output) + "\n")
     return EXIT_OK
 
 

@@ -218,7 +218,7 @@ def _graph_reasons(graph: Graph, values: Sequence[float]) -> list[tuple[int, str
         names = [graph.nodes[i].name for i in n.inputs]
         for kink in fn.kinks:
             if args and args[0] == kink:
-                note = f" ({_(fn.note)})" if fn.note else ""
+                note = _(" ({note})").format(note=_(fn.note)) if fn.note else ""
                 out.append((n.id, _("kink: {node} = {expr} at {arg} = {kink}, where the "
                                     "derivative does not exist").format(
                                         node=n.name, expr=fn.text.format(*names), arg=names[0],

@@ -28,6 +28,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, VerificationError
+from .i18n import _
 from .identity import check_equal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,35 +96,35 @@ def log_odds() -> VerifiedDerivation:
     u = W * X + b
     e = sp.exp(u)
     lines = [
-        (sp.Eq(sp.log(y / (1 - y)), u), "the log-odds is linear (the model's assumption)"),
-        (sp.Eq(y / (1 - y), e), "exponentiate both sides"),
-        (sp.Eq(y, e - y * e), "multiply by 1 − y"),
-        (sp.Eq(y * (1 + e), e), "collect the terms in y"),
-        (sp.Eq(y, e / (1 + e)), "divide by 1 + e^(WX+b)"),
+        (sp.Eq(sp.log(y / (1 - y)), u), _("the log-odds is linear (the model's assumption)")),
+        (sp.Eq(y / (1 - y), e), _("exponentiate both sides")),
+        (sp.Eq(y, e - y * e), _("multiply by 1 − y")),
+        (sp.Eq(y * (1 + e), e), _("collect the terms in y")),
+        (sp.Eq(y, e / (1 + e)), _("divide by 1 + e^(WX+b)")),
     ]
     first = lines[0][0]
-    steps = [Step(_tex(first.lhs), _tex(first.rhs), lines[0][1], "given", relation="")]
+    steps = [Step(_tex(first.lhs), _tex(first.rhs), lines[0][1], _("given"), relation="")]
     solution: list[Any] = []
-    for (prev, _), (cur, why) in pairwise(lines):
+    for (prev, _why), (cur, why) in pairwise(lines):
         solution = same_solutions(prev, cur, y)
         steps.append(Step(_tex(cur.lhs), _tex(cur.rhs), why,
-                          "solved for y: same solutions"))
+                          _("solved for y: same solutions")))
     # the last rewriting is an equality of expressions, checked as an identity
     sigma = 1 / (1 + sp.exp(-u))
     method = check_equal(e / (1 + e), sigma, {W: 0.7, X: 1.3, b: -0.2},
                          what="e^u/(1+e^u) = 1/(1+e^-u)")
-    steps.append(Step("y", _tex(sigma), "divide numerator and denominator by e^(WX+b)",
-                      f"identity ({method})", relation="="))
+    steps.append(Step("y", _tex(sigma), _("divide numerator and denominator by e^(WX+b)"),
+                      _("identity ({method})").format(method=_(method)), relation="="))
     f = sp.Function("f")
-    steps.append(Step("y", sp.latex(f(u)), "f(z) = 1/(1 + e^(−z)) is the sigmoid",
-                      "definition", relation="="))
+    steps.append(Step("y", sp.latex(f(u)), _("f(z) = 1/(1 + e^(−z)) is the sigmoid"),
+                      _("definition"), relation="="))
     if sp.simplify(solution[0] - sigma) != 0:  # pragma: no cover - guarded by the checks above
         raise VerificationError("internal check failed: the log-odds derivation")
     return VerifiedDerivation(
-        "log-odds", "From the log-odds to the sigmoid", tuple(steps),
+        "log-odds", _("From the log-odds to the sigmoid"), tuple(steps),
         "y = 1/(1 + exp(-(WX + b)))",
-        note="0 < y < 1 (the odds y/(1 − y) must be positive); classify 1 when y ≥ 0.5, "
-             "i.e. when WX + b ≥ 0.",
+        note=_("0 < y < 1 (the odds y/(1 − y) must be positive); classify 1 when y ≥ 0.5, "
+               "i.e. when WX + b ≥ 0."),
         objects={"y": y, "W": W, "X": X, "b": b, "sigma": sigma})
 
 
@@ -158,22 +159,23 @@ def bce_sigmoid_gradient() -> VerifiedDerivation:
     steps = (
         Step("L", r"-\bigl(t \ln \sigma + (1 - t)\ln(1 - \sigma)\bigr),\quad "
              r"\sigma = \frac{1}{1 + e^{-z}},\quad z = w x + b",
-             "binary cross-entropy of one sample with target t", "given", relation=""),
+             _("binary cross-entropy of one sample with target t"), _("given"), relation=""),
         Step(dw, r"\frac{\partial L}{\partial \sigma}\cdot"
              r"\frac{\partial \sigma}{\partial z}\cdot\frac{\partial z}{\partial w}",
-             "chain rule along L ← σ ← z ← w", "definition"),
+             _("chain rule along L ← σ ← z ← w"), _("definition")),
         Step(dw, _paren(sp.latex(dl_ds)) + r"\cdot \sigma(1 - \sigma) \cdot x",
-             "local partials: ∂L/∂σ, σ' = σ(1 − σ), ∂z/∂w = x",
-             "sympy.diff; σ' = σ(1 − σ) checked", relation="="),
-        Step(dw, r"(\sigma - t)\, x", "multiply out",
-             f"identity ({m1}); equals sympy.diff(L, w) ({m2})", relation="="),
-        Step(r"\frac{\partial L}{\partial b}", r"\sigma - t", "the same path, ∂z/∂b = 1",
-             f"equals sympy.diff(L, b) ({m3})"),
+             _("local partials: ∂L/∂σ, σ' = σ(1 − σ), ∂z/∂w = x"),
+             _("sympy.diff; σ' = σ(1 − σ) checked"), relation="="),
+        Step(dw, r"(\sigma - t)\, x", _("multiply out"),
+             _("identity ({m1}); equals sympy.diff(L, w) ({m2})").format(m1=_(m1), m2=_(m2)),
+             relation="="),
+        Step(r"\frac{\partial L}{\partial b}", r"\sigma - t", _("the same path, ∂z/∂b = 1"),
+             _("equals sympy.diff(L, b) ({m3})").format(m3=_(m3))),
     )
     return VerifiedDerivation(
-        "bce-sigmoid", "Binary cross-entropy through the sigmoid", steps,
+        "bce-sigmoid", _("Binary cross-entropy through the sigmoid"), steps,
         "∂L/∂w = (σ(z) − t)·x, ∂L/∂b = σ(z) − t",
-        note="BCELoss averages over the batch, so the batch gradient is the mean of these.",
+        note=_("BCELoss averages over the batch, so the batch gradient is the mean of these."),
         objects={"w": w, "x": x, "b": b, "t": t, "z": z, "dL_dz": sp.diff(loss_z, z),
                  "dL_dw": dl_dw, "dL_db": dl_db,
                  "textbook_w": textbook_w, "textbook_b": textbook_b})
@@ -199,7 +201,8 @@ DERIVATIONS: dict[str, Callable[[], VerifiedDerivation]] = {
 def get(name: str) -> VerifiedDerivation:
     """A derivation by name; ``InputError`` lists the known names on a typo."""
     if name not in DERIVATIONS:
-        raise InputError(f"unknown derivation {name!r}; known: {', '.join(DERIVATIONS)}")
+        raise InputError(_("unknown derivation {name!r}; known: {known}").format(
+            name=name, known=", ".join(DERIVATIONS)))
     return DERIVATIONS[name]()
 
 

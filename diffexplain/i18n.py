@@ -152,7 +152,7 @@ def renders_in_lang(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(e: Any, *args: Any, **kwargs: Any) -> Any:
-        with use_lang(getattr(e, "lang", None) or "en"):
+        with use_lang(getattr(e, "lang", None)):  # no ``lang``: the current language
             return fn(e, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -241,7 +241,7 @@ def in_figure_lang(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(e: Any, *args: Any, **kwargs: Any) -> Any:
-        lang, rc = figure_rc(getattr(e, "lang", None) or "en")
+        lang, rc = figure_rc(getattr(e, "lang", None))  # no ``lang``: the current language
         if not rc:
             with use_lang(lang):
                 return fn(e, *args, **kwargs)

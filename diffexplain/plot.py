@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+from .i18n import _, in_figure_lang
 from .printing import fmt_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,13 +73,14 @@ class TangentPlot:
         x0 = self.point[self.var]
         head = (f"f({self.var}) = {self.expression}; f({fmt_number(x0)}) = "
                 f"{fmt_number(self.value)}, f'({fmt_number(x0)}) = {fmt_number(self.slope)}\n"
-                f"tangent at {self.var} = {fmt_number(x0)}: {self.tangent}\n\n"
-                "Difference quotients (error = |quotient - f'|)\n")
+                + _("tangent at {v} = {x}: {tangent}").format(v=self.var, x=fmt_number(x0),
+                                                              tangent=self.tangent) + "\n\n"
+                + _("Difference quotients (error = |quotient - f'|)") + "\n")
         rows = [[f"{r.h:.0e}", f"{r.forward:.5f}", f"{r.forward_error:.1e}",
                  f"{r.forward32:.5f}", f"{r.forward32_error:.1e}", f"{r.central:.8f}",
                  f"{r.central_error:.1e}"] for r in self.rows]
-        return head + table(rows, ["h", "forward", "error", "forward f32", "error",
-                                   "central", "error"]) + "\n"
+        return head + table(rows, ["h", _("forward"), _("error"), _("forward f32"), _("error"),
+                                   _("central"), _("error")]) + "\n"
 
 
 def _f(graph: Any, point: Mapping[str, float], var: str, dtype: str = "float64") -> Any:
@@ -134,13 +136,13 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
     point = resolve_point(graph, at)
     if var is None:
         if len(graph.variables) != 1:
-            raise InputError("the expression has several variables: choose the one on the "
-                             "x axis with --wrt (the others stay at their --at values)")
+            raise InputError(_("the expression has several variables: choose the one on the "
+                               "x axis with --wrt (the others stay at their --at values)"))
         var = graph.variables[0]
     if var not in graph.variables:
-        raise InputError(f"{var!r} is not a variable of the expression")
+        raise InputError(_("{name!r} is not a variable of the expression").format(name=var))
     if len(graph.outputs) != 1:
-        raise InputError("plot draws one output; give a single expression")
+        raise InputError(_("plot draws one output; give a single expression"))
     e = explain(graph, point, wrt=[var], autograd=False, numeric_check=False)
     slope, value = e.gradient[var], e.value
     x0 = point[var]
@@ -152,6 +154,7 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
     return TangentPlot(expr, var, point, value, slope, value - slope * x0, xs, ys, rows)
 
 
+@in_figure_lang
 def figure(t: TangentPlot) -> Figure:
     """Two panels: f with its tangent line; |error| of the quotients against h (log–log)."""
     from .render.figure import _agg
@@ -163,10 +166,10 @@ def figure(t: TangentPlot) -> Figure:
     finite = [y for y in t.ys if math.isfinite(y)]
     left.plot(t.xs, t.ys, color="#1f5fa8", lw=2, label=f"f({t.var}) = {t.expression}")
     left.plot(t.xs, [t.slope * x + t.intercept for x in t.xs], color="#d35400", lw=1.5,
-              ls="--", label=f"tangent {t.tangent}")
+              ls="--", label=_("tangent {line}").format(line=t.tangent))
     left.plot([x0], [t.value], "o", color="#c0392b", zorder=5)
-    left.annotate(f"({fmt_number(x0)}, {fmt_number(t.value)})\nslope f' = "
-                  f"{fmt_number(t.slope)}", (x0, t.value), textcoords="offset points",
+    left.annotate(f"({fmt_number(x0)}, {fmt_number(t.value)})\n" + _("slope f' = {slope}").format(
+                  slope=fmt_number(t.slope)), (x0, t.value), textcoords="offset points",
                   xytext=(-95, 18), fontsize=9)
     if finite:
         lo, hi = min(finite), max(finite)
@@ -174,7 +177,7 @@ def figure(t: TangentPlot) -> Figure:
         left.set_ylim(lo - pad, hi + pad)
     left.axhline(0, color="#999999", lw=0.6)
     left.set_xlabel(t.var)
-    left.set_title("f and its tangent line", fontsize=11)
+    left.set_title(_("f and its tangent line"), fontsize=11)
     left.legend(fontsize=8, loc="best")
     left.grid(alpha=0.3)
 
@@ -184,19 +187,19 @@ def figure(t: TangentPlot) -> Figure:
         return v if v > 0 else float("nan")
 
     right.loglog(hs, [pos(r.forward_error) for r in t.rows], "o-", color="#1f5fa8",
-                 label="forward (f(x+h) − f(x))/h, float64")
+                 label=_("forward (f(x+h) − f(x))/h, float64"))
     right.loglog(hs, [pos(r.forward32_error) for r in t.rows], "s-", color="#8e44ad",
-                 label="forward, float32", alpha=0.8)
+                 label=_("forward, float32"), alpha=0.8)
     right.loglog(hs, [pos(r.central_error) for r in t.rows], "^-", color="#2e7d32",
-                 label="central (f(x+h) − f(x−h))/2h, float64", alpha=0.8)
+                 label=_("central (f(x+h) − f(x−h))/2h, float64"), alpha=0.8)
     for h, name in ((2.0 ** -26, "√eps"), (2.0 ** (-52 / 3), "∛eps")):
         right.axvline(h, color="#999999", ls=":", lw=1)
         right.text(h, 0.98, name, transform=right.get_xaxis_transform(), fontsize=8,
                    ha="center", va="top", color="#555555")
     right.invert_xaxis()
-    right.set_xlabel("step h (smaller to the right)")
-    right.set_ylabel("|quotient − f'|")
-    right.set_title("finite-difference error: truncation vs round-off", fontsize=11)
+    right.set_xlabel(_("step h (smaller to the right)"))
+    right.set_ylabel(_("|quotient − f'|"))
+    right.set_title(_("finite-difference error: truncation vs round-off"), fontsize=11)
     right.legend(fontsize=8, loc="lower left")
     right.grid(alpha=0.3, which="both")
     fig.tight_layout()
@@ -209,7 +212,8 @@ def save(t: TangentPlot, path: str) -> None:
 
     ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if ext not in ("png", "svg", "pdf"):
-        raise InputError(f"cannot plot to {path!r}: use a .png, .svg or .pdf file")
+        raise InputError(_("cannot plot to {path!r}: use a .png, .svg or .pdf file").format(
+            path=path))
     import matplotlib.pyplot as plt
 
     fig = figure(t)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+from .i18n import _, in_figure_lang
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -68,27 +69,28 @@ class SwellTable:
         rows = [[str(r.n), c(r.expr), c(r.raw), t(r, "raw"), c(r.expanded), t(r, "expanded"),
                  c(r.cse), t(r, "cse"), str(r.graph), str(r.autograd), t(r, "autograd"),
                  r.note] for r in self.rows]
-        head = ["n", "lₙ ops", "dlₙ/dx raw", "s", "expanded", "s", "with cse", "s",
-                "graph nodes", "autograd nodes", "s", ""]
-        out = ["Expression swell of the logistic map l₁ = x, lₙ₊₁ = 4lₙ(1 − lₙ)",
-               "(sizes in operations, sympy count_ops, for the tree forms; nodes for the graphs)",
+        head = ["n", _("lₙ ops"), _("dlₙ/dx raw"), "s", _("expanded"), "s", _("with cse"), "s",
+                _("graph nodes"), _("autograd nodes"), "s", ""]
+        out = [_("Expression swell of the logistic map l₁ = x, lₙ₊₁ = 4lₙ(1 − lₙ)"),
+               _("(sizes in operations, sympy count_ops, for the tree forms; nodes for the graphs)"),
                table(rows, head)]
         if self.stopped:
-            out.append(f"stopped: {self.stopped}")
-        out.append(f"budget: n ≤ {self.max_n}, {fmt_number(self.budget_seconds)} s, "
-                   f"{self.max_size} operations")
+            out.append(_("stopped: {reason}").format(reason=self.stopped))
+        out.append(_("budget: n ≤ {n}, {seconds} s, {size} operations").format(
+            n=self.max_n, seconds=fmt_number(self.budget_seconds), size=self.max_size))
         return "\n".join(out) + "\n"
 
     def to_markdown(self) -> str:
         def c(v: int | None) -> str:
             return "—" if v is None else str(v)
 
-        lines = ["| n | lₙ ops | dlₙ/dx raw | expanded | with cse | graph nodes | "
-                 "autograd nodes |", "|---|---|---|---|---|---|---|"]
+        lines = ["| n | " + " | ".join([_("lₙ ops"), _("dlₙ/dx raw"), _("expanded"), _("with cse"),
+                                        _("graph nodes"), _("autograd nodes")]) + " |",
+                 "|---|---|---|---|---|---|---|"]
         lines += [f"| {r.n} | {c(r.expr)} | {c(r.raw)} | {c(r.expanded)} | {c(r.cse)} | "
                   f"{r.graph} | {r.autograd} |" for r in self.rows]
         if self.stopped:
-            lines.append(f"\nStopped: {self.stopped}")
+            lines.append("\n" + _("Stopped: {reason}").format(reason=self.stopped))
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,6 +98,7 @@ class SwellTable:
                 "max_n": self.max_n, "budget_seconds": self.budget_seconds,
                 "max_size": self.max_size}
 
+    @in_figure_lang
     def figure(self) -> Figure:
         """Sizes against n on a log axis."""
         from .render.figure import _agg
@@ -104,12 +107,12 @@ class SwellTable:
 
         fig, ax = plt.subplots(figsize=(8, 4.8))
         ns = [r.n for r in self.rows]
-        series = [("lₙ as a tree", "expr", "#7f8c8d", "o"),
-                  ("dlₙ/dx raw (sympy.diff)", "raw", "#c0392b", "s"),
-                  ("dlₙ/dx expanded", "expanded", "#d35400", "D"),
-                  ("dlₙ/dx with cse", "cse", "#8e44ad", "^"),
-                  ("computational graph (nodes)", "graph", "#1f5fa8", "v"),
-                  ("torch backward graph (nodes)", "autograd", "#2e7d32", "x")]
+        series = [(_("lₙ as a tree"), "expr", "#7f8c8d", "o"),
+                  (_("dlₙ/dx raw (sympy.diff)"), "raw", "#c0392b", "s"),
+                  (_("dlₙ/dx expanded"), "expanded", "#d35400", "D"),
+                  (_("dlₙ/dx with cse"), "cse", "#8e44ad", "^"),
+                  (_("computational graph (nodes)"), "graph", "#1f5fa8", "v"),
+                  (_("torch backward graph (nodes)"), "autograd", "#2e7d32", "x")]
         for label, key, color, marker in series:
             pts = [(n, getattr(r, key)) for n, r in zip(ns, self.rows)
                    if getattr(r, key)]  # None (not measured) and 0 have no place on a log axis
@@ -117,9 +120,10 @@ class SwellTable:
                 ax.semilogy([p[0] for p in pts], [p[1] for p in pts], marker=marker,
                             color=color, label=label)
         ax.set_xlabel("n")
-        ax.set_ylabel("size (operations or nodes, log scale)")
-        ax.set_title("Expression swell: lₙ₊₁ = 4lₙ(1 − lₙ)" +
-                     (f"\nstopped: {self.stopped}" if self.stopped else ""), fontsize=10)
+        ax.set_ylabel(_("size (operations or nodes, log scale)"))
+        ax.set_title(_("Expression swell: lₙ₊₁ = 4lₙ(1 − lₙ)") +
+                     ("\n" + _("stopped: {reason}").format(reason=self.stopped)
+                      if self.stopped else ""), fontsize=10)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
         fig.tight_layout()
@@ -130,7 +134,8 @@ class SwellTable:
 
         ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
         if ext not in ("png", "svg", "pdf"):
-            raise InputError(f"cannot plot to {path!r}: use a .png, .svg or .pdf file")
+            raise InputError(_("cannot plot to {path!r}: use a .png, .svg or .pdf file").format(
+                path=path))
         import matplotlib.pyplot as plt
 
         fig = self.figure()
@@ -148,7 +153,7 @@ def _measure(n: int, expand: bool, conn: Any) -> None:
     x = sp.Symbol("x")
     t0 = time.perf_counter()
     ell: Any = x
-    for _ in range(n - 1):
+    for _k in range(n - 1):
         ell = 4 * ell * (1 - ell)
     conn.send(("expr", int(sp.count_ops(ell)), time.perf_counter() - t0))
     t0 = time.perf_counter()
@@ -184,7 +189,7 @@ def _graph_sizes(n: int) -> tuple[int, int, float]:
     t0 = time.perf_counter()
     x = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
     ell = x
-    for _ in range(n - 1):
+    for _k in range(n - 1):
         ell = 4 * ell * (1 - ell)
     if ell.grad_fn is None:
         return len(graph.nodes), 1, time.perf_counter() - t0
@@ -212,9 +217,9 @@ def swell(max_n: int = 12, budget_seconds: float = 20.0, max_size: int = 200_000
     import multiprocessing as mp
 
     if max_n < 1:
-        raise InputError("swell needs max_n ≥ 1")
+        raise InputError(_("swell needs max_n ≥ 1"))
     if budget_seconds <= 0:
-        raise InputError("swell needs a positive time budget")
+        raise InputError(_("swell needs a positive time budget"))
     import sympy  # noqa: F401  (imported once here, so each forked worker starts warm)
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
@@ -226,7 +231,8 @@ def swell(max_n: int = 12, budget_seconds: float = 20.0, max_size: int = 200_000
         gsize, asize, asecs = _graph_sizes(n)  # linear in n: cheap, and never swells
         left = budget_seconds - (time.perf_counter() - start)
         if left <= 0:
-            stopped = f"time budget of {budget_seconds:g} s used up before n = {n}"
+            stopped = _("time budget of {seconds} s used up before n = {n}").format(
+                seconds=f"{budget_seconds:g}", n=n)
             break
         expand = prev_expanded is not None and prev_expanded * 2 <= max_size
         recv, send = ctx.Pipe(duplex=False)
@@ -253,9 +259,9 @@ def swell(max_n: int = 12, budget_seconds: float = 20.0, max_size: int = 200_000
             proc.kill()
         proc.join(5)
         recv.close()
-        note = "" if expand else "expansion skipped: over the size budget"
+        note = "" if expand else _("expansion skipped: over the size budget")
         if not finished:
-            note = f"worker stopped after {limit:.1f} s"
+            note = _("worker stopped after {seconds} s").format(seconds=f"{limit:.1f}")
         seconds = {k: v[1] for k, v in got.items()}
         seconds["autograd"] = asecs
         row = SwellRow(n, *(got[k][0] if k in got else None for k in COLUMNS),
@@ -263,10 +269,11 @@ def swell(max_n: int = 12, budget_seconds: float = 20.0, max_size: int = 200_000
         rows.append(row)
         prev_expanded = row.expanded
         if not finished:
-            stopped = (f"n = {n} did not finish within the time budget "
-                       f"({budget_seconds:g} s in all)")
+            stopped = _("n = {n} did not finish within the time budget ({seconds} s in "
+                        "all)").format(n=n, seconds=f"{budget_seconds:g}")
             break
         if row.raw is not None and row.raw > max_size:
-            stopped = f"the raw derivative has {row.raw} operations, over the size budget"
+            stopped = _("the raw derivative has {n} operations, over the size budget").format(
+                n=row.raw)
             break
     return SwellTable(tuple(rows), stopped, max_n, budget_seconds, max_size)

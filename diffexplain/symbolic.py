@@ -165,10 +165,12 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
                                   limits.symbolic_seconds)
         except (Timeout, WorkerCrashed) as err:
             # degrade, never hang: the float-only derivation below costs one pass over the graph
-            why = (f"the closed form did not finish within {limits.symbolic_seconds:g} s"
-                   if isinstance(err, Timeout) else f"the symbolic worker failed ({err})")
-            note = (f"too complex: {why}; showing reverse accumulation instead (raise the "
-                    "budget with --symbolic-seconds / Limits(symbolic_seconds=…))")
+            why = (_("the closed form did not finish within {seconds} s").format(
+                       seconds=f"{limits.symbolic_seconds:g}")
+                   if isinstance(err, Timeout) else
+                   _("the symbolic worker failed ({error})").format(error=err))
+            note = _("too complex: {why}; showing reverse accumulation instead (raise the "
+                     "budget with --symbolic-seconds / Limits(symbolic_seconds=…))").format(why=why)
             out = {v: replace(_adjoint_derivation(graph, graph[v].id, values, grads), note=note)
                    for v in wrt}
     for v in wrt:

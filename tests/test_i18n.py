@@ -261,3 +261,73 @@ def test_trace_tables_in_chinese():
     assert "前向模式：每个输入一次切向传播：2 个输入（w, x）→ 2 次" in out
     with use_lang("en"):
         assert "Forward mode: one tangent pass per input: 2 inputs (w, x) → 2 passes" in text(t)
+
+
+# --- the command line -----------------------------------------------------------------------------
+E1 = ("explain", "(x+w)*(w+1)", "--at", "w=1,x=2")
+
+
+def test_cli_lang_zh_prints_the_seed_derivation_in_chinese(run_cli, golden):
+    zh = run_cli(*E1, "--lang", "zh")
+    en = run_cli(*E1, "--lang", "en")
+    assert zh.returncode == en.returncode == 0, zh.stderr
+    golden("E1.zh.txt", zh.stdout)
+    assert "# 链式法则：对从 w 到 y 的 2 条路径" in zh.stdout and "结论 ✓" in zh.stdout
+    # the math is unchanged: every derivation line left of its '#' is the English one
+    math_zh = [ln.split("   # ")[0] for ln in zh.stdout.splitlines() if "   # " in ln]
+    math_en = [ln.split("   # ")[0] for ln in en.stdout.splitlines() if "   # " in ln]
+    assert math_zh == math_en and len(math_en) == 13
+
+
+def test_cli_language_from_the_locale(run_cli):
+    zh = run_cli(*E1, "--no-autograd", env={"LANG": "zh_CN.UTF-8", "LC_ALL": ""})
+    assert "计算图（前向传播）" in zh.stdout
+    en = run_cli(*E1, "--no-autograd", env={"LANG": "zh_CN.UTF-8", "LC_ALL": "C.UTF-8"})
+    assert "Computational graph (forward pass)" in en.stdout
+    flag = run_cli("--lang=en", *E1, "--no-autograd", env={"LANG": "zh_CN.UTF-8"})
+    assert "Computational graph (forward pass)" in flag.stdout
+
+
+def test_cli_errors_and_help_in_chinese(run_cli):
+    r = run_cli("explain", "(x+w)*(w+1", "--at", "w=1", "--lang", "zh")
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[0] == "diffexplain：错误：'(' 没有闭合（第 1 行，第 7 列）"
+    bad = run_cli(*E1, "--lang", "fr")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "unknown language 'fr'" in bad.stderr
+    code = ("import sys\nfrom diffexplain.cli import main\ntry:\n    main(['--lang', 'zh', 'explain', "
+            "'--help'])\nexcept SystemExit:\n    pass\nprint('HEAVY', sorted(m for m in ('torch', "
+            "'sympy', 'matplotlib', 'networkx') if m in sys.modules))")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"},
+                         timeout=120).stdout
+    assert "用法：" in out and "显示此帮助信息并退出" in out and "自动求导课程" in out
+    assert "HEAVY []" in out
+
+
+def test_cli_check_feedback_in_chinese(run_cli):
+    r = run_cli("check", "(x+w)*(w+1)", "--wrt", "w", "--at", "w=1,x=2", "--steps",
+                "b*1 + a*1; b + a; 2*w + x", "--lang", "zh")
+    assert r.returncode == 1
+    assert "错误 [constant]：第 3 步从 b = w + 1 中丢掉了常数 1（用了 b = w）。" in r.stdout
+    assert "正确的推导（路径求和，每一行都已验证）：" in r.stdout
+
+
+def test_json_keys_do_not_depend_on_the_language(run_cli):
+    import json
+
+    zh = json.loads(run_cli(*E1, "--format", "json", "--lang", "zh").stdout)
+    en = json.loads(run_cli(*E1, "--format", "json", "--lang", "en").stdout)
+
+    def keys(x):
+        if isinstance(x, dict):
+            return {k: keys(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [keys(v) for v in x]
+        return None
+
+    assert keys(zh) == keys(en)
+    assert zh["gradient"] == en["gradient"]
+    assert zh["gradient"]["w"]["value"] == 5.0 and zh["lang"] == "zh" and en["lang"] == "en"

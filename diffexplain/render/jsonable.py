@@ -87,6 +87,7 @@ def to_dict(e: Explanation) -> dict[str, Any]:
         "weights": list(e.weights),
         "value": _num(e.value),
         "dtype": e.dtype,
+        "lang": e.lang,  # the language of the free-text fields (rules, reasons, notes)
         "gradient": gradient,
         "steps": steps,
         "adjoints": [{"node": r.node, "formula": r.formula, "latex": r.formula_latex,
