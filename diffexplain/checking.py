@@ -350,6 +350,31 @@ def _allowance(literal: str | None) -> float:
     return 0.5 * 10.0 ** (exp - decimals) * (1 + 1e-9)
 
 
+_DECIMAL = re.compile(r"(?<![\w.])\d*\.\d+(?:[eE][+-]?\d+)?|(?<![\w.])\d+[eE][+-]?\d+")
+
+
+#: decimals written with at least this many significant digits are read as rounded values
+ROUNDED_DIGITS = 4
+
+
+def _rounded_allowance(raw: str, lit: str | None, value: float) -> float:
+    """What a constant step may be off by: half a unit in the last digit of a bare number,
+    or, for an expression of rounded values (``2·0.731571 + …``, as the "forward values"
+    line of a derivation prints them), the first-order error bound |value|·Σ 2·rel_i over
+    its decimals of ``ROUNDED_DIGITS`` or more significant digits. Short decimals a
+    learner types (``2.1``) are taken as exact."""
+    if lit:
+        return _allowance(lit)
+    rel = 0.0
+    for m in _DECIMAL.finditer(raw):
+        text = m.group()
+        mantissa = re.split("[eE]", text)[0].replace(".", "").lstrip("0")
+        x = float(text)
+        if x and len(mantissa) >= ROUNDED_DIGITS:
+            rel += 2.0 * _allowance(text) / abs(x)
+    return rel * abs(value) if math.isfinite(value) else 0.0
+
+
 def _same(a: list[float], b: list[float], only_point: bool, allowance: float = 0.0) -> bool | None:
     """Numeric equality over the points: True, False, or None when nowhere finite."""
     tried = 0
@@ -481,7 +506,8 @@ def _grade(ex: _Exercise, text: str, items: list[str]) -> CheckResult:
         follows = None
         if prev is not None and not st.unknown:
             pconst = prev[2] or const
-            follows = bool(_same(vals, prev[1], pconst, _allowance(st.lit) if const else 0.0))
+            follows = bool(_same(vals, prev[1], pconst, _rounded_allowance(
+                raw, st.lit, vals[0] if vals else math.nan) if const else 0.0))
         value = vals[0] if vals else None
         if first is not None:
             if follows and not ok:
@@ -557,7 +583,8 @@ def _read_step(ex: _Exercise, raw: str, first: bool, lhs: str, y: str) -> _Step:
                               names=", ".join(repr(u) for u in dict.fromkeys(unknown)),
                               known=known)
     else:
-        ok_n = _same(vals, ex.truth_vals, const, _allowance(lit) if const else 0.0)
+        ok_n = _same(vals, ex.truth_vals, const, _rounded_allowance(
+            raw, lit, ex.truth_vals[0] if ex.truth_vals else math.nan) if const else 0.0)
         ok = bool(ok_n)
         method = N_("value") if const else (N_("numeric") if ok_n is not None else N_("none"))
         if ok and (not ex.truth.free_symbols or not const) and _symbolic(sp, raw_expr, ex.truth):
