@@ -516,15 +516,19 @@ def format_derivation(source: str) -> str:
     """The ``diffexplain-derivation`` fence: a verified derivation by name."""
     from . import equations
 
-    _, opts = parse_body(source, ("derivation", "title"))
+    _, opts = parse_body(source, ("derivation", "title", "lang"))
     if not opts.get("derivation"):
         raise FenceError("give the derivation's name: derivation: log-odds")
-    d = equations.get(opts["derivation"])
+    lang = _lang(opts)
+    with _in_lang(lang):
+        d = equations.get(opts["derivation"])
     checks = "".join(f"<li>{_e(s.rule)} <em>(checked: {_e(s.check)})</em></li>" for s in d.steps)
     parts = ['<div class="diffexplain dx-derivation">',
              f'<p class="dx-label">{_e(opts.get("title") or d.title)}</p>', _math(d.to_latex()),
-             f'<details class="note"><summary>Why each line holds, and how it was checked'
-             f"</summary><ol>{checks}</ol></details>"]
+             '<details class="note"><summary>'
+             + ("每一行为什么成立、如何验证" if lang == "zh" else
+                "Why each line holds, and how it was checked")
+             + f"</summary><ol>{checks}</ol></details>"]
     if d.note:
         parts.append(f'<p class="dx-small">{_e(d.note)}</p>')
     parts.append("</div>")
