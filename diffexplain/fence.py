@@ -349,7 +349,7 @@ def _render_localized(e: Any, expr: str, opts: Mapping[str, str], show: tuple[st
     """Another language: the library's own Markdown in that language, the figures, the code."""
     with _in_lang(e.lang):
         body = e.to_markdown()
-    body = body.replace("\n## ", "\n#### ").replace("\n### ", "\n##### ")
+    body = body.replace("\n## ", "\n#### ").replace("\n### ", "\n#### ")
     body = body[3:] if body.startswith("## ") else body
     parts = ['<div class="diffexplain" lang="zh">']
     if opts.get("title"):
@@ -683,7 +683,7 @@ def format_trace(source: str) -> str:
     if lang == "zh":
         with _in_lang("zh"):
             body = e.to_markdown()
-        body = body.replace("\n## ", "\n#### ").replace("\n### ", "\n##### ")
+        body = body.replace("\n## ", "\n#### ").replace("\n### ", "\n#### ")
         body = body[3:] if body.startswith("## ") else body
         html_ = ('<div class="diffexplain" lang="zh">' + _code(src.strip(), "python")
                  + _md(body) + _code(cmd + " --lang zh", "bash") + "</div>")
