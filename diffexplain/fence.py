@@ -45,10 +45,25 @@ from typing import Any
 
 from .errors import DiffexplainError
 
-__all__ = ["LANGUAGES", "OPTIONS", "FenceError", "custom_fences", "format_cli",
-           "format_derivation", "format_explain", "format_options", "format_run", "formatter",
-           "parse_body",
-           "set_context", "validator"]
+__all__ = [
+    "LANGUAGES",
+    "OPTIONS",
+    "FenceError",
+    "custom_fences",
+    "format_check",
+    "format_cli",
+    "format_derivation",
+    "format_explain",
+    "format_options",
+    "format_plot",
+    "format_run",
+    "format_swell",
+    "format_trace",
+    "formatter",
+    "parse_body",
+    "set_context",
+    "validator",
+]
 
 log = logging.getLogger("mkdocs.plugins.diffexplain")
 
@@ -60,13 +75,16 @@ OPTIONS: dict[str, str] = {
     "weights": "weights of the outputs: 1,2",
     "dtype": "float64 (default) or float32",
     "expect": "agree (default) or disagree: anything else fails the build",
-    "show": "sections, any of: graph, symbolic, adjoints, autograd, saved, check, reproduce "
-            "(default: symbolic, autograd, check, reproduce)",
+    "show": "sections, any of: graph, symbolic, adjoints, autograd, saved, extras, figure, "
+            "figure-autograd, forward, reverse, jacobian, check, reproduce "
+            "(default: symbolic, autograd, extras, check, reproduce)",
+    "lang": "en (default) or zh: the library's own prose in that language",
     "title": "a caption above the example",
     "options": "more keyword arguments for explain(): name=value, name=value",
 }
-DEFAULT_SHOW = ("symbolic", "autograd", "check", "reproduce")
-SECTIONS = ("graph", "symbolic", "adjoints", "autograd", "saved", "check", "reproduce")
+DEFAULT_SHOW = ("symbolic", "autograd", "extras", "check", "reproduce")
+SECTIONS = ("graph", "symbolic", "adjoints", "autograd", "saved", "extras", "figure",
+            "figure-autograd", "forward", "reverse", "jacobian", "check", "reproduce")
 
 #: where relative paths (``script:``) are resolved and the current page, set by the plugin
 _CONTEXT: dict[str, Any] = {"base_dir": None, "page": None}
@@ -188,6 +206,65 @@ def _code(src: str, lang: str) -> str:
     return str(md.convert(f"```{lang}\n{src}\n```"))
 
 
+_MD: list[Any] = []
+
+
+def _md(text: str) -> str:
+    """Markdown made by the library's own renderers (tables, code, $$ math) as HTML."""
+    if not _MD:
+        import markdown
+
+        _MD.append(markdown.Markdown(extensions=[
+            "tables", "pymdownx.highlight", "pymdownx.superfences",
+            "pymdownx.arithmatex"], extension_configs={"pymdownx.arithmatex": {"generic": True}}))
+    md = _MD[0]
+    md.reset()
+    return f'<div class="dx-md">{md.convert(text)}</div>'
+
+
+def _img(data: bytes | str, mime: str, alt: str, caption: str = "") -> str:
+    """A figure embedded as a data: URI (generated at build time, never committed)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    b64 = base64.b64encode(raw).decode("ascii")
+    cap = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
+    return (f'<figure class="dx-figure"><img src="data:{mime};base64,{b64}" alt="{_e(alt)}">'
+            f"{cap}</figure>")
+
+
+def _lang(opts: Mapping[str, str]) -> str | None:
+    lang = opts.get("lang")
+    if lang and lang not in ("en", "zh"):
+        raise FenceError(f"lang must be en or zh, not {lang!r}")
+    return lang
+
+
+@contextmanager
+def _in_lang(lang: str | None) -> Iterator[None]:
+    from .i18n import use_lang
+
+    with use_lang(lang or "en"):
+        yield
+
+
+def _svg(e: Any, autograd: bool = False) -> str:
+    """The graph drawing as SVG (text kept as text); in Chinese labelled in a CJK font."""
+    import io
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from .i18n import figure_rc
+    from .render.figure import figure
+
+    lang, rc = figure_rc(getattr(e, "lang", None) or "en")
+    with _in_lang(lang), matplotlib.rc_context({**rc, "svg.fonttype": "none"}):
+        fig = figure(e, autograd=autograd)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        plt.close(fig)
+    return buf.getvalue()
+
+
 def _admonition(kind: str, title: str, body: str) -> str:
     return (f'<div class="admonition {kind}"><p class="admonition-title">{_e(title)}</p>'
             f"{body}</div>")
@@ -226,12 +303,66 @@ def format_explain(source: str) -> str:
     point = parse_point(opts["at"]) if opts.get("at") else None
     weights = [float(w) for w in _split(opts.get("weights")) or []] or None
     kwargs = _passthrough(opts.get("options"))
-    e = explain(expr, point, wrt=_split(opts.get("wrt")), outputs=_split(opts.get("outputs")),
-                weights=weights, dtype=opts.get("dtype", "float64"), **kwargs)
+    lang = _lang(opts)
+    if lang:
+        kwargs["lang"] = lang
+    with _in_lang(lang):  # English unless asked: not the builder's locale
+        e = explain(expr, point, wrt=_split(opts.get("wrt")),
+                    outputs=_split(opts.get("outputs")), weights=weights,
+                    dtype=opts.get("dtype", "float64"), **kwargs)
     if e.verdict.agree != (expect == "agree"):
         raise FenceError(f"{expr!r}: expected the methods to {expect}, but the verdict is: "
                          f"{e.verdict.summary}")
+    if lang == "zh":
+        return _render_localized(e, expr, opts, show, kwargs)
     return _render_explanation(e, expr, opts, show, kwargs)
+
+
+def _figures(e: Any, show: tuple[str, ...]) -> str:
+    zh = getattr(e, "lang", "en") == "zh"
+    figs = []
+    if "figure" in show:
+        figs.append(_img(_svg(e), "image/svg+xml", "computational graph",
+                         "计算图（前向传播的值，反向传播的梯度）" if zh else
+                         "The computational graph: values (forward pass) and adjoints (backward)"))
+    if "figure-autograd" in show and e.autograd is not None:
+        figs.append(_img(_svg(e, autograd=True), "image/svg+xml", "grad_fn graph",
+                         "计算图与 torch 的 grad_fn 反向图" if zh else
+                         "The graph above torch's real grad_fn graph (saved tensors, .grad)"))
+    return f'<div class="dx-figures">{"".join(figs)}</div>' if figs else ""
+
+
+def _modes(e: Any, show: tuple[str, ...]) -> str:
+    parts = []
+    for mode in ("forward", "reverse"):
+        if mode in show:
+            with _in_lang(getattr(e, "lang", "en")):
+                parts.append(_code(e.trace(mode).to_text(), "text"))
+    if "jacobian" in show:
+        with _in_lang(getattr(e, "lang", "en")):
+            parts.append(_md(e.jacobian().to_markdown()))
+    return "".join(parts)
+
+
+def _render_localized(e: Any, expr: str, opts: Mapping[str, str], show: tuple[str, ...],
+                      kwargs: Mapping[str, Any]) -> str:
+    """Another language: the library's own Markdown in that language, the figures, the code."""
+    with _in_lang(e.lang):
+        body = e.to_markdown()
+    body = body.replace("\n## ", "\n#### ").replace("\n### ", "\n#### ")
+    body = body[3:] if body.startswith("## ") else body
+    parts = ['<div class="diffexplain" lang="zh">']
+    if opts.get("title"):
+        parts.append(f'<p class="dx-title">{_e(opts["title"])}</p>')
+    parts.append(_figures(e, show))
+    parts.append(_md(body))
+    parts.append(_modes(e, show))
+    if "reproduce" in show:
+        parts.append('<p class="dx-label">复现</p>')
+        parts.append(_code(_cli_command(e, expr, opts) + " --lang zh", "bash"))
+        parts.append(_code(_python_call(e, expr, opts, kwargs), "python"))
+    parts.append("</div>")
+    return "\n".join(parts)
 
 
 def _render_explanation(e: Any, expr: str, opts: Mapping[str, str], show: tuple[str, ...],
@@ -249,6 +380,9 @@ def _render_explanation(e: Any, expr: str, opts: Mapping[str, str], show: tuple[
         out = "L"
         values += "; L = " + " + ".join(f"{fmt_number(w)}·{o}" for o, w in zip(e.outputs, e.weights))
     parts.append(f'<p class="dx-head"><code>{_e(expr)}</code> at {_e(point)}: {_e(values)}</p>')
+    figs = _figures(e, show)
+    if figs:
+        parts.append(figs)
     if "graph" in show:
         rows = [[f"<code>{_e(n.id)}</code>", f"<code>{_e(n.expr)}</code>"
                  if n.kind == "operation" else n.kind, _e(fmt_number(n.value)),
@@ -306,6 +440,21 @@ def _render_explanation(e: Any, expr: str, opts: Mapping[str, str], show: tuple[
                      f'<div class="dx-col dx-autograd">{"".join(right)}</div></div>')
     elif left or right:  # one side only: full width
         parts.append(f'<div class="dx-single">{"".join(left or right)}</div>')
+    if "extras" in show and (e.extras.get("tensor") or e.extras.get("trace")):
+        from .tensors import summary_lines
+
+        lines = [ln.strip() for ln in summary_lines(e) if ln.strip()]
+        parts.append(f'<p class="dx-label">{_e(lines[0])}</p><ul>'
+                     + "".join(f"<li>{_e(ln)}</li>" for ln in lines[1:]) + "</ul>")
+    if "extras" in show and e.extras:
+        from .render.extras import markdown_sections
+
+        secs = markdown_sections(e)
+        if secs:
+            parts.append(_md("\n\n".join(secs).replace("### ", "#### ")))
+    modes = _modes(e, show)
+    if modes:
+        parts.append(modes)
     if "check" in show:
         rows = []
         for v, c in e.verdict.comparisons.items():
@@ -367,15 +516,19 @@ def format_derivation(source: str) -> str:
     """The ``diffexplain-derivation`` fence: a verified derivation by name."""
     from . import equations
 
-    _, opts = parse_body(source, ("derivation", "title"))
+    _, opts = parse_body(source, ("derivation", "title", "lang"))
     if not opts.get("derivation"):
         raise FenceError("give the derivation's name: derivation: log-odds")
-    d = equations.get(opts["derivation"])
+    lang = _lang(opts)
+    with _in_lang(lang):
+        d = equations.get(opts["derivation"])
     checks = "".join(f"<li>{_e(s.rule)} <em>(checked: {_e(s.check)})</em></li>" for s in d.steps)
     parts = ['<div class="diffexplain dx-derivation">',
              f'<p class="dx-label">{_e(opts.get("title") or d.title)}</p>', _math(d.to_latex()),
-             f'<details class="note"><summary>Why each line holds, and how it was checked'
-             f"</summary><ol>{checks}</ol></details>"]
+             '<details class="note"><summary>'
+             + ("每一行为什么成立、如何验证" if lang == "zh" else
+                "Why each line holds, and how it was checked")
+             + f"</summary><ol>{checks}</ol></details>"]
     if d.note:
         parts.append(f'<p class="dx-small">{_e(d.note)}</p>')
     parts.append("</div>")
@@ -468,14 +621,15 @@ def format_cli(source: str) -> str:
     from .cli import main_parser
 
     _, opts = parse_body(source, ("command",))
-    parser = main_parser()
+    with _in_lang("en"):  # the builder's locale must not pick the help's language
+        parser = main_parser()
     subs: dict[str, argparse.ArgumentParser] = {}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             subs = dict(action.choices)
     wanted = opts.get("command", "all")
     parts = ['<div class="diffexplain dx-cli">']
-    with _columns(80):
+    with _columns(80), _in_lang("en"):
         if wanted in ("all", "diffexplain"):
             parts.append(f'<h2 id="diffexplain">diffexplain</h2>'
                          f"{_code(parser.format_help().rstrip(), 'text')}")
@@ -496,6 +650,122 @@ def format_options(source: str) -> str:
     return _table(["option", "meaning"], rows)
 
 
+def _fig_png(fig: Any, lang: str | None = None) -> bytes:
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def format_trace(source: str) -> str:
+    """The ``diffexplain-trace`` fence: ``dx.trace`` of a Python function (control flow)."""
+    from .parsing import parse_point
+    from .tracing import load_function, trace
+
+    _, opts = parse_body(source, ("function", "at", "wrt", "lang", "show", "title"))
+    if not opts.get("function") or not opts.get("at"):
+        raise FenceError("give function: examples/control.py:f and at: a=10")
+    path, _, name = opts["function"].rpartition(":")
+    spec = f"{(_base_dir() / path).resolve()}:{name}"
+    lang = _lang(opts)
+    show = tuple(_split(opts.get("show")) or ("symbolic", "autograd", "extras", "check"))
+    with _in_lang(lang):
+        e = trace(load_function(spec), parse_point(opts["at"]), wrt=_split(opts.get("wrt")),
+                  lang=lang or "en")
+    if not e.verdict.agree:
+        raise FenceError(f"{opts['function']}: the methods disagree: {e.verdict.summary}")
+    src = (_base_dir() / path).read_text(encoding="utf-8")
+    cmd = f"diffexplain trace {path}:{name} --at {opts['at']}"
+    if lang == "zh":
+        with _in_lang("zh"):
+            body = e.to_markdown()
+        body = body.replace("\n## ", "\n#### ").replace("\n### ", "\n#### ")
+        body = body[3:] if body.startswith("## ") else body
+        html_ = ('<div class="diffexplain" lang="zh">' + _code(src.strip(), "python")
+                 + _md(body) + _code(cmd + " --lang zh", "bash") + "</div>")
+        return html_
+    inner = _render_explanation(e, f"{name}({', '.join(e.point)})", opts, show, {})
+    return (_code(src.strip(), "python") + inner + '<p class="dx-label">Reproduce it</p>'
+            + _code(cmd, "bash"))
+
+
+def format_plot(source: str) -> str:
+    """The ``diffexplain-plot`` fence: E9's tangent plot and difference table, drawn now."""
+    import matplotlib
+
+    from .i18n import figure_rc
+    from .plot import figure, tangent_plot
+
+    expr, opts = parse_body(source, ("at", "lang", "title"))
+    if not expr or not opts.get("at"):
+        raise FenceError("give an expression and at: x=1")
+    lang, rc = figure_rc(_lang(opts) or "en")
+    with _in_lang(lang), matplotlib.rc_context(rc):
+        t = tangent_plot(expr, opts["at"])
+        png = _fig_png(figure(t))
+    rows = [[f"{r.h:.0e}", f"{r.forward:.5f}", f"{r.forward_error:.1e}", f"{r.forward32:.5f}",
+             f"{r.forward32_error:.1e}", f"{r.central:.8f}", f"{r.central_error:.1e}"]
+            for r in t.rows]
+    zh = lang == "zh"
+    cap = (f"f(x) = {expr} 与切线 {t.tangent}；差商误差随 h 的变化（对数坐标）" if zh else
+           f"f(x) = {expr} with its tangent {t.tangent}; |quotient − f′| against h (log–log)")
+    head = (["h", "前向差分", "误差", "前向 float32", "误差", "中心差分", "误差"] if zh else
+            ["h", "forward", "error", "forward f32", "error", "central", "error"])
+    return ('<div class="diffexplain dx-plot">' + _img(png, "image/png", cap, cap)
+            + _table(head, rows)
+            + _code(f"diffexplain plot {shlex.quote(expr)} --at {opts['at']} -o tangent.png",
+                    "bash") + "</div>")
+
+
+def format_swell(source: str) -> str:
+    """The ``diffexplain-swell`` fence: the expression-swell table and plot (small budget)."""
+    from .swell import swell
+
+    _, opts = parse_body(source, ("max_n", "seconds", "lang"))
+    max_n = int(opts.get("max_n", 6))
+    if not 1 <= max_n <= 8:
+        raise FenceError("max_n must be 1 … 8 (the build must stay fast)")
+    t = swell(max_n=max_n, budget_seconds=float(opts.get("seconds", 20)))
+    png = _fig_png(t.figure())
+    zh = _lang(opts) == "zh"
+    cap = ("逻辑斯蒂映射的表达式膨胀：导数的大小随 n 增长" if zh else
+           "Expression swell of the logistic map: derivative sizes against n")
+    return ('<div class="diffexplain dx-swell">' + _md(t.to_markdown())
+            + _img(png, "image/png", cap, cap)
+            + _code(f"diffexplain swell --max-n {max_n} --plot swell.png", "bash") + "</div>")
+
+
+def format_check(source: str) -> str:
+    """The ``diffexplain-check`` fence: ``dx.check`` grades a derivation; ``expect:`` a code."""
+    from .checking import check
+
+    expr, opts = parse_body(source, ("wrt", "at", "steps", "expect", "lang"))
+    if not expr or not opts.get("steps"):
+        raise FenceError("give an expression and steps: b*1 + a*1; b")
+    lang = _lang(opts) or "en"
+    with _in_lang(lang):
+        r = check(expr, wrt=opts.get("wrt"), steps=opts["steps"], at=opts.get("at"), lang=lang)
+        text = r.to_text()
+    code = r.mistake.code if r.mistake is not None else "none"
+    if opts.get("expect") and opts["expect"] != code:
+        raise FenceError(f"{expr!r}: expected mistake {opts['expect']}, got {code}")
+    cmd = ["diffexplain", "check", expr]
+    if opts.get("wrt"):
+        cmd += ["--wrt", opts["wrt"]]
+    if opts.get("at"):
+        cmd += ["--at", opts["at"]]
+    cmd += ["--steps", opts["steps"]]
+    if lang != "en":
+        cmd += ["--lang", lang]
+    return ('<div class="diffexplain dx-check">'
+            + _code(" ".join(shlex.quote(c) for c in cmd), "bash")
+            + _code(text.rstrip(), "text") + "</div>")
+
+
 #: fence language → function of the fence's body that returns HTML
 LANGUAGES: dict[str, Callable[[str], str]] = {
     "diffexplain": format_explain,
@@ -503,6 +773,10 @@ LANGUAGES: dict[str, Callable[[str], str]] = {
     "diffexplain-derivation": format_derivation,
     "diffexplain-run": format_run,
     "diffexplain-cli": format_cli,
+    "diffexplain-trace": format_trace,
+    "diffexplain-plot": format_plot,
+    "diffexplain-swell": format_swell,
+    "diffexplain-check": format_check,
 }
 
 
@@ -516,14 +790,23 @@ def validator(language: str, inputs: Mapping[str, str], options: dict[str, Any],
     return language in LANGUAGES
 
 
+#: fences already rendered in this process: a page built once per language runs them once
+_DONE: dict[tuple[str, str], str] = {}
+
+
 def formatter(source: str, language: str, class_name: str, options: Mapping[str, Any],
               md: Any, **kwargs: Any) -> str:
     """Run the fence at build time; on failure log a warning and show a one-line error."""
+    key = (language, source)
+    if key in _DONE:  # the same fence on another language's copy of a page (i18n fallback)
+        return _DONE[key]
     try:
         if options.get("header"):
             raise FenceError(f"options go in the fence's body as 'key: value' lines, not in "
                              f"its header ({', '.join(options['header'])})")
-        return LANGUAGES[language](source)
+        out = LANGUAGES[language](source)
+        _DONE[key] = out
+        return out
     except DiffexplainError as err:
         return _error_box(language, err)
     except Exception as err:  # noqa: BLE001 - the build must report it, not crash mid-page

@@ -3,7 +3,7 @@
 Checks what a reader sees: every page loads, the math is typeset by the site's own
 KaTeX (no raw TeX left), every image has loaded, the two columns sit side by side at
 1280 px and stack at 400 px, and no request leaves localhost. Screenshots of the home
-page and the logistic-regression page are saved under ``artifacts/``.
+page, the logistic-regression page and the Chinese E1 page are saved under ``artifacts/``.
 
 Under ``CI=true`` a missing Chromium or Playwright is a failure; elsewhere a skip.
 """
@@ -11,6 +11,7 @@ Under ``CI=true`` a missing Chromium or Playwright is a failure; elsewhere a ski
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +22,9 @@ from _docs_site import EXAMPLE_PAGES, ROOT, Build, serve, shared_build, site_bas
 
 CHROMIUM = os.environ.get("DIFFEXPLAIN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
-PAGES = ["", "tutorial/", "concepts/", "examples/",
-         *[f"examples/{p}/" for p in EXAMPLE_PAGES]]
+PAGES = ["", "tutorial/", "concepts/", "examples/", "check/", "glossary/", "safety/",
+         *[f"examples/{p}/" for p in EXAMPLE_PAGES],
+         "zh/", "zh/tutorial/", "zh/glossary/", *[f"zh/examples/{p}/" for p in EXAMPLE_PAGES]]
 RAW_TEX = ("\\frac", "\\begin{", "\\partial", "\\(", "\\[", "$$")
 
 
@@ -171,6 +173,40 @@ def test_dark_mode_toggle_and_search_are_local(site: str, browser: Any) -> None:
         page.click(".md-search__input")
         page.keyboard.type("autograd", delay=10)
         page.wait_for_selector(".md-search-result__item", timeout=15000)
+        assert _outside(requests, site) == []
+    finally:
+        ctx.close()
+
+
+def test_chinese_page(site: str, browser: Any) -> None:
+    """A Chinese page: Chinese prose from the library, math typeset, the drawing labelled in
+    Chinese as text in a CJK font the browser has (so no tofu boxes)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    ctx, page, requests = _open(browser, site + "zh/examples/e01-graph/", 1280)
+    try:
+        page.screenshot(path=str(ARTIFACTS / "zh-e01-graph-1280.png"), full_page=True)
+        assert page.evaluate("document.documentElement.lang").startswith("zh")
+        text = page.inner_text("article")
+        for word in ("计算图", "叶子节点", "链式法则", "梯度"):
+            assert word in text, word
+        assert page.locator(".diffexplain .katex-display").count() >= 2
+        assert page.locator(".katex-error").count() == 0
+        svgs = page.evaluate("""async () => {
+            const out = [];
+            for (const img of document.querySelectorAll('.dx-figure img')) {
+                if (!img.src.startsWith('data:image/svg+xml')) continue;
+                out.push({w: img.naturalWidth, svg: atob(img.src.split(',')[1])});
+            }
+            return out;
+        }""")
+        assert svgs and all(s["w"] > 100 for s in svgs)
+        raw = bytes(ord(c) for c in svgs[0]["svg"]).decode("utf-8")
+        title = [line for line in raw.splitlines() if "常数" in line]  # "constant"
+        assert title, "the drawing has no Chinese label as text"
+        family = re.search(r"font-family:([^;\"]+)", title[0])[1]
+        cjk = [f.strip(" '") for f in family.split(",") if "CJK" in f or "Hei" in f]
+        assert cjk, f"the Chinese label names no CJK font: {family}"
+        assert page.evaluate("f => document.fonts.check(`12px '${f}'`, '常数')", cjk[0])
         assert _outside(requests, site) == []
     finally:
         ctx.close()
