@@ -22,7 +22,7 @@ from .i18n import _, localized
 from .limits import DEFAULT_LIMITS, Limits
 from .parsing import from_sympy, parse, parse_point
 
-__all__ = ["build_graph", "explain", "resolve_point"]
+__all__ = ["build_graph", "explain", "point_names", "resolve_point", "resolve_wrt"]
 
 DTYPES = ("float64", "float32")
 
@@ -57,6 +57,19 @@ def point_names(graph: Graph, at: Mapping[str, Any] | str | None,
         raise InputError(_("no value for {name!r}; give it with --at {example}").format(
             name=missing[0], example=",".join(f"{m}=…" for m in missing)))
     return at
+
+
+def resolve_wrt(graph: Graph, wrt: Sequence[str] | str | None) -> list[str]:
+    """The variables to differentiate by (``"w,x"`` or a list; default all), each checked."""
+    if isinstance(wrt, str):
+        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
+    wrt = list(wrt) if wrt else list(graph.variables)
+    for v in wrt:
+        if v not in graph.variables:
+            raise InputError(_("cannot differentiate with respect to {name!r}: not a variable "
+                               "of the expression ({variables})").format(
+                                   name=v, variables=", ".join(graph.variables) or _("none")))
+    return wrt
 
 
 def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
@@ -193,14 +206,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
                                autograd=autograd, numeric_check=numeric_check, limits=limits,
                                allow_nonfinite=allow_nonfinite)
     point = resolve_point(graph, at, allow_nonfinite)
-    if isinstance(wrt, str):
-        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
-    wrt = list(wrt) if wrt else list(graph.variables)
-    for v in wrt:
-        if v not in graph.variables:
-            raise InputError(_("cannot differentiate with respect to {name!r}: not a variable "
-                               "of the expression ({variables})").format(
-                                   name=v, variables=", ".join(graph.variables) or _("none")))
+    wrt = resolve_wrt(graph, wrt)
     outs = list(graph.outputs)
     if weights is not None:
         if len(weights) != len(outs):

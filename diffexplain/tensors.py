@@ -442,12 +442,9 @@ def explain_tensors(graph: Graph, at: Mapping[str, Any] | str | None, *, express
     """
     limits = limits or DEFAULT_LIMITS
     point = resolve_tensor_point(graph, at, allow_nonfinite)
-    wrt = list(wrt) if wrt else list(graph.variables)
-    for v in wrt:
-        if v not in graph.variables:
-            raise InputError(_("cannot differentiate with respect to {name!r}: not a variable "
-                               "of the expression ({variables})").format(
-                                   name=v, variables=", ".join(graph.variables) or _("none")))
+    from .api import resolve_wrt
+
+    wrt = resolve_wrt(graph, wrt)
     outs = list(graph.outputs)
     if weights is not None and len(weights) != len(outs):
         raise InputError(_("{weights} weight(s) for {outputs} output(s)").format(
