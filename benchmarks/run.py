@@ -175,6 +175,8 @@ def scaling(sizes_s: list[int], sizes_c: list[int], repeats: int, timeout: float
 
     import diffexplain as dx
 
+    # the largest inputs (S(10000) is 1.2 MB of text) are over the default --max-length
+    big = dx.Limits(max_length=20_000_000, max_nodes=2_000_000)
     dx.explain(s_text(3), at=POINT_S)  # warm up: imports, caches
     rows = []
     for kind, sizes, text_of, point, smax in (("S", sizes_s, s_text, POINT_S, sympy_s_max),
@@ -182,10 +184,11 @@ def scaling(sizes_s: list[int], sizes_c: list[int], repeats: int, timeout: float
         timed_out: float | None = None
         for n in sizes:
             text = text_of(n)
-            graph = dx.parse(text)
+            graph = dx.parse(text, big)
             nodes = len(graph.nodes)
             reps = repeats if nodes < 30_000 else max(1, repeats // 2)
-            t_dx = median_of(lambda text=text, point=point: dx.explain(text, at=point), reps)
+            t_dx = median_of(lambda text=text, point=point: dx.explain(text, at=point, limits=big),
+                             reps)
             t_torch = median_of(torch_fb(graph, point), reps)
             if timed_out is not None or n > smax:
                 t_sp: float | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 import sympy as sp
@@ -80,9 +79,8 @@ def test_deep_chain_explained_without_recursion_error():
     text = "x"
     for k in range(1000):
         text = f"sin({text} + w)" if k % 2 == 0 else f"({text})*w + 1"
-    t0 = time.perf_counter()
     e = dx.explain(text, at={"x": 0.1, "w": 0.9})
-    assert time.perf_counter() - t0 >= 0  # timing is reported by the benchmarks, not asserted
+    assert len(e.nodes) > 1000
     assert e.verdict.agree
     assert e.derivations["w"].method == "reverse accumulation"
 
