@@ -632,6 +632,27 @@ def main_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _protect_expressions(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``explain "-x**2"``: argparse would read a leading '-' as an option. An argument that
+    starts with one '-' and is no option of diffexplain gets a leading space instead, which
+    the expression tokenizer ignores (``--`` would swallow the options after it)."""
+    known = {s for a in parser._actions for s in a.option_strings}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                known |= {s for a in sub._actions for s in a.option_strings}
+    out = []
+    for arg in argv:
+        if (arg.startswith("-") and arg != "-" and not arg.startswith("--")
+                and arg.split("=", 1)[0] not in known):
+            try:
+                float(arg)
+            except ValueError:
+                arg = " " + arg
+        out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code. Only here are errors caught and printed."""
     from .i18n import normalize, use_lang
@@ -650,7 +671,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str]) -> int:
     _argparse_in_lang()
     parser = main_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_protect_expressions(parser, list(argv)))
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_INPUT

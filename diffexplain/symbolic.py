@@ -545,7 +545,8 @@ class _SympyContext:
                 join_terms([[best]], "text", self.values_text, keep_order=False),
                 join_terms([[best]], "latex", self.values_text, keep_order=False),
                 join_terms([[best]], "ascii", self.values_text, keep_order=False))
-        if not identity.close(value, float_value, 1e-9, 1e-12) and math.isfinite(float_value):
+        if (not identity.close(value, float_value, 1e-9, 1e-12) and math.isfinite(float_value)
+                and math.isfinite(value)):  # exact vs float can differ only in definedness
             # the closed form and the float reverse pass must agree wherever both are defined
             from .errors import VerificationError
 
@@ -580,7 +581,8 @@ class _SympyContext:
                       identity.check_equal(best, raw, self.point, "closed form"))]
         big = self.sp.count_ops(best) > CLOSED_FORM_OPS
         lines = list(d.lines[:-1]) + ([] if big else extra) + [d.lines[-1]]
-        if not identity.close(value, d.value, 1e-9, 1e-12) and math.isfinite(d.value):
+        if (not identity.close(value, d.value, 1e-9, 1e-12) and math.isfinite(d.value)
+                and math.isfinite(value)):
             from .errors import VerificationError
 
             raise VerificationError("internal check failed: closed form disagrees with "

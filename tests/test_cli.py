@@ -111,3 +111,17 @@ def test_no_autograd_never_imports_torch():
 def test_version(run_cli):
     r = run_cli("--version")
     assert r.returncode == 0 and r.stdout.startswith("diffexplain ")
+
+
+def test_expression_with_a_leading_minus(capsys):
+    assert main(["explain", "-x**2", "--at", "x=3", "--no-autograd", "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["gradient"]["x"]["value"] == -6.0
+    assert main(["explain", "-(x+w)*(w+1)", "--at", "w=1,x=2", "-f", "json", "--no-autograd",
+                 "--no-numeric"]) == 0
+    assert json.loads(capsys.readouterr().out)["gradient"]["w"]["value"] == -5.0
+
+
+def test_undefined_everywhere_is_a_verdict_not_an_internal_error(capsys):
+    # sympy's sin(pi) is exactly 0, so d(0**x)/dx = 0**x·log(0) is undefined
+    assert main(["explain", "-sin(pi)**x", "--at", "x=1", "--no-autograd"]) == 0
+    assert "Verdict" in capsys.readouterr().out
