@@ -240,7 +240,7 @@ def _stop_gradient(sp: Any, u: Any) -> Any:
     if "cls" not in _STOP:
         class detach(sp.Function):  # prints as the user wrote it
             @classmethod
-            def eval(cls, arg: Any) -> Any:
+            def eval(cls, arg: Any) -> Any:  # sympy's Function.eval hook, not Python's eval
                 return arg if arg.is_Number else None
 
             def fdiff(self, argindex: int = 1) -> Any:
