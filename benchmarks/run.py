@@ -354,6 +354,16 @@ def update_docs(st: dict[str, Any], sc: dict[str, Any], png: Path) -> None:
     DOCS.write_text(f"{head}{START}\n{body.replace('## ', '### ')}{END}{tail}", encoding="utf-8")
 
 
+def write_outputs(st: dict[str, Any], sc: dict[str, Any], out: Path, docs: bool) -> None:
+    """The Markdown report and the plot beside it; with ``docs``, also docs/performance.md."""
+    png = out.with_name("scaling.png")
+    make_plot(sc, png)
+    out.write_text(report(st, sc, png.name), encoding="utf-8")
+    if docs:
+        update_docs(st, sc, png)
+
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes, few repeats")
@@ -368,13 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.from_json:
         data = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
-        st, sc = data["startup"], data["scaling"]
-        out = Path(args.out)
-        png = out.with_name("scaling.png")
-        make_plot(sc, png)
-        out.write_text(report(st, sc, png.name), encoding="utf-8")
-        if not args.no_docs:
-            update_docs(st, sc, png)
+        write_outputs(data["startup"], data["scaling"], Path(args.out), not args.no_docs)
         return 0
     quick = args.quick
     repeats = args.repeats or (3 if quick else 5)
@@ -388,11 +392,7 @@ def main(argv: list[str] | None = None) -> int:
                  sympy_s_max=1000, sympy_c_max=1000)
     st["load"] = [load0, os.getloadavg()[0]]
     out = Path(args.out)
-    png = out.with_name("scaling.png")
-    make_plot(sc, png)
-    out.write_text(report(st, sc, png.name), encoding="utf-8")
-    if not args.no_docs:
-        update_docs(st, sc, png)
+    write_outputs(st, sc, out, not args.no_docs)
     (out.with_name("results.json")).write_text(json.dumps({"startup": st, "scaling": sc},
                                                           indent=1), encoding="utf-8")
     print(out.read_text(encoding="utf-8"))

@@ -30,6 +30,13 @@ __all__ = ["hessian", "higher_order"]
 _SIMPLIFY_OPS = 30
 
 
+def _check_size(graph: Graph, limits: Limits, message: str) -> None:
+    """Both sympy paths (N-th derivatives, Hessian) build closed forms: small graphs only."""
+    if len(graph.nodes) > limits.closed_form_nodes:
+        raise LimitExceeded(message.format(limit=limits.closed_form_nodes, nodes=len(graph.nodes)),
+                            _("raise it with limits=Limits(closed_form_nodes=…)"))
+
+
 def _objective_sympy(graph: Graph, seeds: Mapping[int, float]) -> Any:
     """The (weighted) output as one sympy expression in the variables."""
     import sympy as sp
@@ -90,11 +97,8 @@ def higher_order(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
     check_order(order, limits)
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
     yname = graph.nodes[graph.outputs[0]].name if len(seeds) == 1 else "L"
-    if len(graph.nodes) > limits.closed_form_nodes:
-        raise LimitExceeded(_("higher-order derivatives are built symbolically for graphs of at "
-                              "most {limit} nodes; this one has {nodes}").format(
-                                  limit=limits.closed_form_nodes, nodes=len(graph.nodes)),
-                            _("raise it with limits=Limits(closed_form_nodes=…)"))
+    _check_size(graph, limits, _("higher-order derivatives are built symbolically for graphs "
+                                 "of at most {limit} nodes; this one has {nodes}"))
     expr = _objective_sympy(graph, seeds)
     at = _point(graph, point)
     result: dict[str, Any] = {}
@@ -182,11 +186,8 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
     import sympy as sp
 
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
-    if len(graph.nodes) > limits.closed_form_nodes:
-        raise LimitExceeded(_("the symbolic Hessian is built for graphs of at most "
-                              "{limit} nodes; this one has {nodes}").format(
-                                  limit=limits.closed_form_nodes, nodes=len(graph.nodes)),
-                            _("raise it with limits=Limits(closed_form_nodes=…)"))
+    _check_size(graph, limits, _("the symbolic Hessian is built for graphs of at most "
+                                 "{limit} nodes; this one has {nodes}"))
     expr = _objective_sympy(graph, seeds)
     at = _point(graph, point)
     syms = [graph.symbol(graph[v].id) for v in wrt]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -13,21 +13,13 @@ from diffexplain.cli import main
 from diffexplain.errors import InputError
 from diffexplain.tracing import Traced, Tracer, load_function
 
-E8 = textwrap.dedent("""\
-    def f(a):
-        b = a * 2
-        while b.norm() < 1000:
-            b = b * 2
-        c = b if b.sum() > 0 else 100 * b
-        return c
-    """)
+#: E8 as shipped: the example the README and the docs trace
+E8_FILE = Path(__file__).resolve().parent.parent / "examples" / "control.py"
 
 
 @pytest.fixture(scope="module")
-def e8_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("trace") / "control.py"
-    path.write_text(E8, encoding="utf-8")
-    return path
+def e8_file():
+    return E8_FILE
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +41,14 @@ def test_e8_value_and_gradient(e8):
 
 def test_e8_explanation_names_the_branch_and_the_loop_turns(e8):
     decisions = e8.extras["trace"]["decisions"]
-    loop = [d for d in decisions if d["line"] == 3]
+    source = E8_FILE.read_text(encoding="utf-8").splitlines()
+    while_line = 1 + next(k for k, ln in enumerate(source) if "while b.norm()" in ln)
+    if_line = 1 + next(k for k, ln in enumerate(source) if "if b.sum() > 0" in ln)
+    loop = [d for d in decisions if d["line"] == while_line]
     assert [d["outcome"] for d in loop] == [True] * 6 + [False]
     assert loop[0]["lhs"] == 20.0 and loop[-1]["lhs"] == 1280.0
-    branch = [d for d in decisions if d["line"] == 5]
-    assert branch == [{"line": 5, "source": "c = b if b.sum() > 0 else 100 * b", "lhs": 1280.0,
+    branch = [d for d in decisions if d["line"] == if_line]
+    assert branch == [{"line": if_line, "source": "c = b if b.sum() > 0 else 100 * b", "lhs": 1280.0,
                        "op": ">", "rhs": 0, "outcome": True}]
     text = e8.to_text()
     assert "the loop body ran 6 times" in text
