@@ -47,7 +47,7 @@ CASES: list[tuple[str, str, Limits]] = [
 def run(text: str, limits: Limits) -> str:
     point = {v: 0.5 for v in ("x", "y", "z", "w")}
     try:
-        from diffexplain.parsing import parse
+        from diffexplain.core.parsing import parse
 
         g = parse(text, limits)
         e = explain(g, at={v: point.get(v, 0.5) for v in g.variables}, autograd=False,

@@ -129,7 +129,7 @@ def torch_fb(graph: Any, point: dict[str, float]) -> Callable[[], None]:
     """torch executing the graph's nodes (one call each) and one backward pass, float64."""
     import torch
 
-    from diffexplain.autograd import execute
+    from diffexplain.methods.autograd import execute
 
     def go() -> None:
         tens = execute(graph, point)

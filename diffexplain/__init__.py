@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import DiffexplainError, InputError, LimitExceeded, ParseError, VerificationError
-from .limits import Limits
+from diffexplain.errors import DiffexplainError, InputError, LimitExceeded, ParseError, VerificationError
+from diffexplain.limits import Limits
 
 __version__ = "0.1.0"
 
@@ -34,29 +34,29 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import explain
-    from .checking import check
-    from .parsing import parse
-    from .tracing import fn, trace
+    from diffexplain.checking import check
+    from diffexplain.core.parsing import parse
+    from diffexplain.core.tracing import fn, trace
+    from diffexplain.pipeline import explain
 
 
 def __getattr__(name: str) -> Any:
     # lazy: `diffexplain --help` must not pay for the pipeline's imports
     if name == "explain":
-        from .api import explain
+        from diffexplain.pipeline import explain
 
         return explain
     if name == "check":
-        from .checking import check
+        from diffexplain.checking import check
 
         globals()["check"] = check
         return check
     if name == "parse":
-        from .parsing import parse
+        from diffexplain.core.parsing import parse
 
         return parse
-    if name in ("trace", "fn"):  # Python control flow: diffexplain.tracing
-        from . import tracing
+    if name in ("trace", "fn"):  # Python control flow: diffexplain.core.tracing
+        from diffexplain.core import tracing
 
         return getattr(tracing, name)
     raise AttributeError(f"module 'diffexplain' has no attribute {name!r}")

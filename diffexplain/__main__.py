@@ -1,6 +1,6 @@
 """``python -m diffexplain``."""
 
-from .cli import entrypoint
+from diffexplain.cli import entrypoint
 
 if __name__ == "__main__":
     entrypoint()

@@ -13,10 +13,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .graph import Graph, op_table
-from .i18n import _
-from .numeric import Difference
-from .printing import fmt_number
+from diffexplain.core.graph import Graph, op_table
+from diffexplain.core.printing import fmt_number
+from diffexplain.i18n import _
+from diffexplain.methods.numeric import Difference
 
 __all__ = ["TOLERANCES", "Comparison", "Tolerance", "Verdict", "compare"]
 
@@ -144,7 +144,7 @@ def _step_reason(graph: Graph, values: Sequence[float], v: str, s: float, n: flo
     The round-off of (f(x+h) − f(x−h))/2h is about eps·|f|/h; when that alone exceeds the
     tolerance, the step is too small for the difference to resolve the derivative.
     """
-    from .numeric import EPS, step_for
+    from diffexplain.methods.numeric import EPS, step_for
 
     if not (math.isfinite(n) and math.isfinite(s)):
         return ""
@@ -180,7 +180,7 @@ def _step_reason(graph: Graph, values: Sequence[float], v: str, s: float, n: flo
 
 def _side_reason(graph: Graph, values: Sequence[float], v: str, h: float) -> str:
     """Finite differences step to x ± h: say where f is undefined there."""
-    from .numeric import forward
+    from diffexplain.methods.numeric import forward
 
     point = {n.name: values[n.id] for n in graph.nodes if n.op == "var"}
     for sign, label in ((-1.0, "−"), (1.0, "+")):

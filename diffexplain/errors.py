@@ -2,7 +2,7 @@
 
 ``cli.main`` is the only place that catches these; it prints ``str(error)`` and
 returns ``error.exit_code``. Disagreement between the methods is *data* (a
-:class:`~diffexplain.explanation.Verdict`), never an exception.
+:class:`~diffexplain.model.Verdict`), never an exception.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class InputError(DiffexplainError):
     def __str__(self) -> str:
         if self.line is None:
             return self.message
-        from .i18n import _
+        from diffexplain.i18n import _
 
         return _("{message} (line {line}, column {column})").format(
             message=self.message, line=self.line, column=self.column)

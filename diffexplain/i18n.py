@@ -66,7 +66,7 @@ def normalize(lang: str | None, strict: bool = True) -> str:
     An explicit language that has no catalog is an error when ``strict`` (the user asked
     for it by name); a locale's is not (English is the fallback).
     """
-    from .errors import InputError
+    from diffexplain.errors import InputError
 
     raw = (lang or "").strip()
     base = raw.split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
@@ -224,7 +224,7 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
 def rule_text(rule: str) -> str:
     """A differentiation rule's name from the function table in the current language.
 
-    The table (:mod:`diffexplain.functions`) marks its rules with :func:`N_`; the chain-rule
+    The table (:mod:`diffexplain.core.functions`) marks its rules with :func:`N_`; the chain-rule
     entries are one template with the function's derivative filled in.
     """
     head = "chain rule, d/du "

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, replace
 
-from .errors import InputError, LimitExceeded
-from .i18n import _
+from diffexplain.errors import InputError, LimitExceeded
+from diffexplain.i18n import _
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "check_order"]
 

@@ -5,9 +5,9 @@ gets a shape (:attr:`Node.shape`). Torch executes that vector graph natively, so
 every real ``grad_fn`` (``DotBackward0``, ``SumBackward0``, ``MulBackward0``, …)
 still belongs to one node. For the symbolic derivation and the finite-difference
 witness the graph is *scalarized*: each vector node becomes its components
-(``x`` → ``x_0 … x_3``, built with the same :class:`~diffexplain.graph.GraphBuilder`),
-and the existing scalar passes (:func:`~diffexplain.symbolic.derive`,
-:mod:`~diffexplain.numeric`) run on that component graph, so every component
+(``x`` → ``x_0 … x_3``, built with the same :class:`~diffexplain.core.graph.GraphBuilder`),
+and the existing scalar passes (:func:`~diffexplain.methods.symbolic.derive`,
+:mod:`~diffexplain.methods.numeric`) run on that component graph, so every component
 derivative is a checked derivation. A mapping from components back to vector
 nodes turns the results into vectors again.
 
@@ -27,13 +27,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import numeric, symbolic
-from .compare import compare
-from .errors import InputError, LimitExceeded
-from .explanation import Explanation, NodeInfo
-from .graph import Graph, GraphBuilder, op_table
-from .i18n import _
-from .limits import DEFAULT_LIMITS, Limits
+from diffexplain.compare import compare
+from diffexplain.core.graph import Graph, GraphBuilder, op_table
+from diffexplain.errors import InputError, LimitExceeded
+from diffexplain.i18n import _
+from diffexplain.limits import DEFAULT_LIMITS, Limits
+from diffexplain.methods import numeric, symbolic
+from diffexplain.model import Explanation, NodeInfo
 
 __all__ = [
     "TensorExplanation",
@@ -332,7 +332,7 @@ def run_torch(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]], wrt:
     """Real tensors for every node, one backward (``gradient=ones`` for a vector output)."""
     import torch
 
-    from .autograd import AutogradResult, _backward_graph, torch_nodes
+    from diffexplain.methods.autograd import AutogradResult, _backward_graph, torch_nodes
 
     dt = getattr(torch, dtype)
     tens: list[Any] = []
@@ -415,7 +415,7 @@ class TensorExplanation(Explanation):
 
 def resolve_tensor_point(graph: Graph, at: Mapping[str, Any] | str | None,
                          allow_nonfinite: bool = False) -> dict[str, tuple[Shape, list[float]]]:
-    from .api import point_names
+    from diffexplain.pipeline import point_names
 
     at = point_names(graph, at, allow_nonfinite)
     out = {}
@@ -434,15 +434,15 @@ def explain_tensors(graph: Graph, at: Mapping[str, Any] | str | None, *, express
                     dtype: str = "float64", autograd: bool = True, numeric_check: bool = True,
                     limits: Limits | None = None, allow_nonfinite: bool = False,
                     extras: Mapping[str, Any] | None = None) -> TensorExplanation:
-    """:func:`~diffexplain.api.explain` for graphs with vectors, matrices or ``detach``.
+    """:func:`~diffexplain.pipeline.explain` for graphs with vectors, matrices or ``detach``.
 
-    >>> from diffexplain.parsing import parse
+    >>> from diffexplain.core.parsing import parse
     >>> explain_tensors(parse("2*dot(x,x)"), {"x": [0, 1, 2, 3]}).gradient
     {'x': [0.0, 4.0, 8.0, 12.0]}
     """
     limits = limits or DEFAULT_LIMITS
     point = resolve_tensor_point(graph, at, allow_nonfinite)
-    from .api import resolve_wrt
+    from diffexplain.pipeline import resolve_wrt
 
     wrt = resolve_wrt(graph, wrt)
     outs = list(graph.outputs)
@@ -528,7 +528,7 @@ def explain_tensors(graph: Graph, at: Mapping[str, Any] | str | None, *, express
 
 def summary_lines(e: Explanation) -> list[str]:
     """Lines for the text/markdown renderers: vector gradients, the reduction, detach, trace."""
-    from .printing import fmt_number
+    from diffexplain.core.printing import fmt_number
 
     out: list[str] = []
     trace = e.extras.get("trace")

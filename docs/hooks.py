@@ -1,7 +1,7 @@
 """MkDocs hook of this site: show the Sphinx-style roles of the docstrings as code.
 
-The package's docstrings use ``:class:`~diffexplain.graph.Graph``` (readable in ``help()``
-and in an IDE); mkdocstrings renders them as ``:class:<code>~diffexplain.graph.Graph</code>``.
+The package's docstrings use ``:class:`~diffexplain.core.graph.Graph``` (readable in ``help()``
+and in an IDE); mkdocstrings renders them as ``:class:<code>~diffexplain.core.graph.Graph</code>``.
 This turns them into ``<code>Graph</code>`` (the ``~`` form keeps the last name only).
 """
 

@@ -7,7 +7,7 @@ stopping when the accuracy, checked every 20 iterations as in the notes, exceeds
 
 At step 0 the gradient autograd computes is compared with the textbook formula
 ∂L/∂w = mean((σ(z) − t)·x), ∂L/∂b = mean(σ(z) − t), and with the derivative that
-diffexplain derives symbolically (``diffexplain.equations.bce_sigmoid_gradient``),
+diffexplain derives symbolically (``diffexplain.checking.equations.bce_sigmoid_gradient``),
 evaluated on the same batch.
 
 Run it::
@@ -45,8 +45,8 @@ def make_data(seed: int, bias: float, n: int = 100) -> tuple[Any, Any]:
 
 def gradient_check(x: Any, t: Any, weight: Any, bias: Any, grad_w: Any, grad_b: Any) -> dict[str, Any]:
     """Autograd's step-0 gradient vs the textbook formula vs the library's derivation."""
-    from diffexplain.equations import bce_sigmoid_gradient
-    from diffexplain.identity import evaluate
+    from diffexplain.checking.equations import bce_sigmoid_gradient
+    from diffexplain.methods.identity import evaluate
 
     d = bce_sigmoid_gradient()
     z_sym, t_sym, dl_dz = d.objects["z"], d.objects["t"], d.objects["dL_dz"]

@@ -47,7 +47,7 @@ def _env(shim_dir: Path) -> dict[str, str]:
         (info / "METADATA").write_text("Metadata-Version: 2.1\nName: diffexplain-docs-shim\n"
                                        "Version: 0\n")
         (info / "entry_points.txt").write_text(
-            "[mkdocs.plugins]\ndiffexplain = diffexplain.mkdocs_plugin:DiffexplainPlugin\n")
+            "[mkdocs.plugins]\ndiffexplain = diffexplain.docsite.plugin:DiffexplainPlugin\n")
         paths.append(str(shim_dir))
     env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")])
     env["NO_MKDOCS_2_WARNING"] = "1"

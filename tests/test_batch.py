@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from diffexplain.batch import Progress, grade, read_homework, read_jsonl, summary_table
+from diffexplain.checking.batch import Progress, grade, read_homework, read_jsonl, summary_table
 from diffexplain.errors import InputError
 
 LINES = [

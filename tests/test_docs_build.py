@@ -58,7 +58,7 @@ def test_cli_reference_is_argparse_output(build: Build) -> None:
 
 def test_api_reference_is_rendered(build: Build) -> None:
     html = page(build, "reference/api")
-    assert 'id="diffexplain.api.explain"' in html
+    assert 'id="diffexplain.pipeline.explain"' in html
 
 
 def test_nothing_is_loaded_from_elsewhere(build: Build) -> None:

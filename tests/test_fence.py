@@ -14,7 +14,7 @@ from pathlib import Path
 import markdown
 import pytest
 
-from diffexplain import fence
+from diffexplain.docsite import fence
 
 CASES = Path(__file__).resolve().parent / "golden" / "fence"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from diffexplain import fence
+from diffexplain.docsite import fence
 
 ROOT = Path(__file__).resolve().parent.parent
 

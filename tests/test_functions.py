@@ -8,8 +8,8 @@ import pytest
 import sympy as sp
 import torch
 
-from diffexplain.functions import FUNCTIONS, OPERATORS
-from diffexplain.identity import evaluate
+from diffexplain.core.functions import FUNCTIONS, OPERATORS
+from diffexplain.methods.identity import evaluate
 
 POINTS = {"log": [0.3, 2.0], "sqrt": [0.3, 2.0], "tan": [0.3, -1.2]}
 DEFAULT = [-1.3, 0.4, 2.1]

@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diffexplain import cli, explain, sandbox
+from diffexplain import cli, explain
+from diffexplain.core.parsing import parse, parse_point
 from diffexplain.errors import (
     EXIT_DISAGREE,
     EXIT_INPUT,
@@ -32,7 +33,7 @@ from diffexplain.errors import (
     ParseError,
 )
 from diffexplain.limits import DEFAULT_LIMITS, Limits, check_order
-from diffexplain.parsing import parse, parse_point
+from diffexplain.methods import sandbox
 
 sys.path.insert(0, str(Path(__file__).parent))
 from hostile_corpus import ENV_NAME, ENV_VALUE, HOSTILE
@@ -472,12 +473,12 @@ def test_usage_error_exit_2(run_cli):
 
 
 def test_internal_error_exit_4(monkeypatch, capsys):
-    import diffexplain.api
+    import diffexplain.pipeline
 
     def broken(*a, **k):
         raise RuntimeError("something inside broke\nsecond line")
 
-    monkeypatch.setattr(diffexplain.api, "explain", broken)
+    monkeypatch.setattr(diffexplain.pipeline, "explain", broken)
     assert cli.main(["explain", "x", "--at", "x=1"]) == EXIT_INTERNAL
     out = capsys.readouterr()
     assert out.out == ""
@@ -567,7 +568,7 @@ def test_safety_page_lists_every_limit():
         row = rows[f"`{f.name}`"]
         default = getattr(DEFAULT_LIMITS, f.name)
         assert f"| {default:,} |" in row or f"| {default} |" in row, f.name
-        if f.name in cli._LIMIT_FLAGS:
+        if f.name in cli.common._LIMIT_FLAGS:
             assert f"--{f.name.replace('_', '-')}" in row
     for code in (EXIT_OK, EXIT_DISAGREE, EXIT_INPUT, EXIT_LIMIT, EXIT_INTERNAL):
         assert f"\n| {code} |" in text

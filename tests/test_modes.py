@@ -9,8 +9,8 @@ import pytest
 
 import diffexplain as dx
 from diffexplain.cli import main
-from diffexplain.modes import graph_of, jacobian, trace
-from diffexplain.parsing import parse
+from diffexplain.core.parsing import parse
+from diffexplain.lessons.modes import graph_of, jacobian, trace
 
 # the classic example of the AD literature (Baydin et al. 2018, table 2 and 3)
 CLASSIC = "log(x1) + x1*x2 - sin(x2)"
@@ -77,7 +77,7 @@ def test_tangent_rows_read_like_the_chain_rule():
     ("x*x*x - 2**x", {"x": 1.25}),
 ])
 def test_both_modes_agree_with_torch(expr, at):
-    from diffexplain.autograd import run
+    from diffexplain.methods.autograd import run
 
     g = parse(expr)
     want = run(g, at, g.variables).gradient

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diffexplain import InputError, LimitExceeded, Limits, ParseError, parse
-from diffexplain.numeric import forward
-from diffexplain.parsing import parse_point, tokenize
+from diffexplain.core.parsing import parse_point, tokenize
+from diffexplain.methods.numeric import forward
 
 
 def value(text: str, **point: float) -> float:

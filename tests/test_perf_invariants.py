@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 import diffexplain as dx
-from diffexplain import numeric
-from diffexplain.graph import op_table, point_values
-from diffexplain.numeric import EPS, Difference, step_for
+from diffexplain.core.graph import op_table, point_values
+from diffexplain.methods import numeric
+from diffexplain.methods.numeric import EPS, Difference, step_for
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("sympy", "torch", "matplotlib", "numpy", "networkx")

@@ -9,7 +9,7 @@ import pytest
 
 import diffexplain as dx
 from diffexplain.cli import main
-from diffexplain.plot import difference_table, save, tangent_plot
+from diffexplain.lessons.plot import difference_table, save, tangent_plot
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_error_falls_then_rises(e9):
 
 
 def test_difference_table_doctest_values():
-    from diffexplain.parsing import parse
+    from diffexplain.core.parsing import parse
 
     rows = difference_table(parse("x**3"), {"x": 2.0}, "x", 12.0, (0.5,))
     assert rows[0].central == pytest.approx(12.25)

@@ -10,8 +10,8 @@ import pytest
 
 import diffexplain as dx
 from diffexplain.cli import main
+from diffexplain.core.tracing import Traced, Tracer, load_function
 from diffexplain.errors import InputError
-from diffexplain.tracing import Traced, Tracer, load_function
 
 #: E8 as shipped: the example the README and the docs trace
 E8_FILE = Path(__file__).resolve().parent.parent / "examples" / "control.py"

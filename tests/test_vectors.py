@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import diffexplain as dx
 from diffexplain.cli import main
+from diffexplain.core.parsing import parse_point
 from diffexplain.errors import InputError
-from diffexplain.parsing import parse_point
 
 X = {"x": [0, 1, 2, 3]}
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import diffexplain as dx
-from diffexplain.printing import bar
+from diffexplain.core.printing import bar
 
 E1 = "(x+w)*(w+1)"
 AT = {"w": 1, "x": 2}

@@ -1,4 +1,4 @@
-"""Renderers: pure functions of an :class:`~diffexplain.explanation.Explanation`.
+"""Renderers: pure functions of an :class:`~diffexplain.model.Explanation`.
 
 ``render(explanation, "text")`` looks the format up in :data:`FORMATS` and
 imports only that renderer, so showing JSON never imports matplotlib.
@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..explanation import Explanation
+    from diffexplain.model import Explanation
 
 __all__ = ["FORMATS", "render"]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..i18n import _, ngettext, renders_in_lang
-from ..printing import fmt_number
+from diffexplain.core.printing import fmt_number
+from diffexplain.i18n import _, ngettext, renders_in_lang
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..check import CheckResult
+    from diffexplain.check import CheckResult
 
 __all__ = ["FORMATS", "latex", "markdown", "render", "text", "to_dict"]
 

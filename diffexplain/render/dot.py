@@ -3,17 +3,17 @@
 Both carry what the drawings carry (kind, definition, value and adjoint of each
 node, the local partial of each edge, the paths of the chosen ∂y/∂w), so
 people who lay graphs out with ``dot`` or render Mermaid in their docs get the
-same picture. Pure functions of an :class:`~diffexplain.explanation.Explanation`.
+same picture. Pure functions of an :class:`~diffexplain.model.Explanation`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..printing import bar, fmt_number
+from diffexplain.core.printing import bar, fmt_number
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..explanation import Explanation
+    from diffexplain.model import Explanation
 
 __all__ = ["to_dot", "to_mermaid"]
 
@@ -30,7 +30,7 @@ def _q(s: str) -> str:
 
 
 def _hot(e: Explanation, wrt: str | None) -> set[tuple[str, str]]:
-    from .figure import _on_paths, layered
+    from diffexplain.render.figure import _on_paths, layered
 
     if wrt is None and e.wrt:
         wrt = e.wrt[0]
@@ -38,13 +38,13 @@ def _hot(e: Explanation, wrt: str | None) -> set[tuple[str, str]]:
 
 
 def _label(e: Explanation, name: str, full: bool) -> str:
-    from .figure import _node_label
+    from diffexplain.render.figure import _node_label
 
     return _node_label(e, name, full)
 
 
 def _edge_label(e: Explanation, a: str, b: str) -> str:
-    from .figure import _partial
+    from diffexplain.render.figure import _partial
 
     if e.node(a).kind == "constant":
         return ""

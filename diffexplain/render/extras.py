@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..i18n import _
-from ..printing import fmt_number
+from diffexplain.core.printing import fmt_number
+from diffexplain.i18n import _
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..explanation import Explanation
+    from diffexplain.model import Explanation
 
 __all__ = ["markdown_sections", "text_sections"]
 
@@ -188,7 +188,7 @@ def _sections(e: Explanation) -> list[Section]:
 
 def text_sections(e: Explanation) -> list[str]:
     """Lines to put before the side-by-side table of the text output."""
-    from .text import table
+    from diffexplain.render.text import table
 
     out: list[str] = []
     for title, intro, tables, closing in _sections(e):
@@ -203,7 +203,7 @@ def text_sections(e: Explanation) -> list[str]:
 
 def markdown_sections(e: Explanation) -> list[str]:
     """Markdown blocks (headings, code for derivations and torch calls, pipe tables)."""
-    from .markdown import _md_table
+    from diffexplain.render.markdown import _md_table
 
     parts: list[str] = []
     for title, intro, tables, closing in _sections(e):

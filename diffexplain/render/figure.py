@@ -21,15 +21,15 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..i18n import _, in_figure_lang
-from ..printing import bar, fmt_number
+from diffexplain.core.printing import bar, fmt_number
+from diffexplain.i18n import _, in_figure_lang
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from ..explanation import Explanation
+    from diffexplain.model import Explanation
 
 __all__ = ["FORMATS", "draw", "draw_autograd", "figure", "layered", "save", "svg"]
 
@@ -124,7 +124,7 @@ def _ordered(g: nx.DiGraph) -> nx.DiGraph:
 
 def _partial(e: Explanation, out: str, inp: str) -> tuple[str, float]:
     """∂out/∂inp as text and value from the rule table (summed over repeated inputs)."""
-    from ..graph import op_table
+    from diffexplain.core.graph import op_table
 
     node = e.node(out)
     fn = op_table(node.op)
@@ -496,8 +496,8 @@ def figure(e: Explanation, wrt: str | None = None, autograd: bool = False) -> Fi
 
 def save(fig: Figure, path: str) -> None:
     """Write ``fig`` to ``path`` atomically in the format its extension names."""
-    from ..cli import write_atomic
-    from ..errors import InputError
+    from diffexplain.errors import InputError
+    from diffexplain.files import write_atomic
 
     ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if ext not in FORMATS:

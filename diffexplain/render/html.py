@@ -5,12 +5,12 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from ..i18n import _, renders_in_lang
-from ..printing import fmt_number
-from .latex import derivation_block
+from diffexplain.core.printing import fmt_number
+from diffexplain.i18n import _, renders_in_lang
+from diffexplain.render.latex import derivation_block
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..explanation import Explanation
+    from diffexplain.model import Explanation
 
 __all__ = ["render"]
 

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..explanation import Explanation
+    from diffexplain.model import Explanation
 
 __all__ = ["SCHEMA_VERSION", "render", "to_dict", "to_json"]
 
@@ -45,7 +45,7 @@ def _plain(x: Any) -> Any:
 
 def to_dict(e: Explanation) -> dict[str, Any]:
     """Top-level keys: expression, point, value, gradient, steps, graph (+ details)."""
-    from .. import __version__
+    from diffexplain import __version__
 
     gradient = {}
     for v, d in e.derivations.items():

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..i18n import _, renders_in_lang
-from ..printing import fmt_number
-from ..symbolic import latex_name
+from diffexplain.core.printing import fmt_number
+from diffexplain.i18n import _, renders_in_lang
+from diffexplain.methods.symbolic import latex_name
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..explanation import Explanation
+    from diffexplain.model import Explanation
 
 __all__ = ["adjoint_block", "derivation_block", "render", "render_display"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..i18n import _, renders_in_lang
-from ..printing import fmt_number
-from .latex import adjoint_block, derivation_block
+from diffexplain.core.printing import fmt_number
+from diffexplain.i18n import _, renders_in_lang
+from diffexplain.render.latex import adjoint_block, derivation_block
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..explanation import Explanation
+    from diffexplain.model import Explanation
 
 __all__ = ["autograd_table", "comparison_table", "nodes_table", "render"]
 
@@ -64,12 +64,12 @@ def render(e: Explanation) -> str:
             version=e.autograd.torch_version, dtype=e.autograd.dtype))
         parts.append(autograd_table(e))
     if e.extras.get("tensor") or e.extras.get("trace"):
-        from ..tensors import summary_lines
+        from diffexplain.tensors import summary_lines
 
         lines = [ln.strip() for ln in summary_lines(e) if ln.strip()]
         parts.append("\n".join(f"- {ln}" if k else f"### {ln}" for k, ln in enumerate(lines)))
     if e.extras:
-        from .extras import markdown_sections
+        from diffexplain.render.extras import markdown_sections
 
         parts.extend(markdown_sections(e))
     parts.append(_("### Side by side"))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..i18n import _, renders_in_lang
-from ..printing import bar, fmt_number
+from diffexplain.core.printing import bar, fmt_number
+from diffexplain.i18n import _, renders_in_lang
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..explanation import Explanation
+    from diffexplain.model import Explanation
 
 __all__ = ["render", "table"]
 
@@ -113,11 +113,11 @@ def render(e: Explanation) -> str:
                             "stays None)"))
         out.append("")
     if e.extras.get("tensor") or e.extras.get("trace"):
-        from ..tensors import summary_lines
+        from diffexplain.tensors import summary_lines
 
         out.extend(summary_lines(e))
     if e.extras:
-        from .extras import text_sections
+        from diffexplain.render.extras import text_sections
 
         out.extend(text_sections(e))
     out.append(_("Side by side"))

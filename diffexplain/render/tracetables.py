@@ -1,7 +1,7 @@
-"""Evaluation-trace and Jacobian tables (:mod:`diffexplain.modes`) as text, LaTeX, Markdown, JSON.
+"""Evaluation-trace and Jacobian tables (:mod:`diffexplain.lessons.modes`) as text, LaTeX, Markdown, JSON.
 
-Pure functions of a :class:`~diffexplain.modes.Trace` or
-:class:`~diffexplain.modes.Jacobian`; long tables keep their head and tail.
+Pure functions of a :class:`~diffexplain.lessons.modes.Trace` or
+:class:`~diffexplain.lessons.modes.Jacobian`; long tables keep their head and tail.
 """
 
 from __future__ import annotations
@@ -10,19 +10,19 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..i18n import _, ngettext
-from ..printing import fmt_number
-from .text import table
+from diffexplain.core.printing import fmt_number
+from diffexplain.i18n import _, ngettext
+from diffexplain.render.text import table
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..modes import Jacobian, Pass, Trace, TraceRow
+    from diffexplain.lessons.modes import Jacobian, Pass, Trace, TraceRow
 
 __all__ = ["jacobian_dict", "jacobian_latex", "jacobian_markdown", "jacobian_text", "latex",
            "markdown", "text", "to_dict"]
 
 
 def _limit(rows: Sequence[Any]) -> tuple[list[Any], int]:
-    from ..modes import MAX_ROWS
+    from diffexplain.lessons.modes import MAX_ROWS
 
     if len(rows) <= 2 * MAX_ROWS:
         return list(rows), 0
@@ -74,7 +74,7 @@ def text(t: Trace) -> str:
              _text_rows(t.primal)]
     outs = ", ".join(f"{o} = {t.names[o]}" for o in t.outputs)
     parts.append("  " + _("output: {outputs}").format(outputs=outs))
-    from ..modes import MAX_PASSES
+    from diffexplain.lessons.modes import MAX_PASSES
 
     for k, p in enumerate(t.passes):
         if k >= MAX_PASSES:
@@ -108,7 +108,7 @@ def _md_rows(rows: Sequence[TraceRow]) -> str:
 
 def markdown(t: Trace) -> str:
     """Pipe tables with ``$…$`` math, one per pass."""
-    from ..modes import MAX_PASSES
+    from diffexplain.lessons.modes import MAX_PASSES
 
     parts = ["### " + _("Primal trace at {point}").format(point=_point(t)), _md_rows(t.primal)]
     for k, p in enumerate(t.passes):
@@ -138,7 +138,7 @@ def _latex_rows(rows: Sequence[TraceRow]) -> str:
 
 def latex(t: Trace) -> str:
     """One ``aligned`` block per trace, each under a ``\\paragraph``."""
-    from ..modes import MAX_PASSES
+    from diffexplain.lessons.modes import MAX_PASSES
 
     parts = [r"\paragraph{" + _("Primal trace at {point}").format(point=f"${_point(t)}$") + "}",
              "\\[", _latex_rows(t.primal), "\\]"]

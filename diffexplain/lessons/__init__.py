@@ -13,11 +13,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import InputError
-from .graph import Graph
-from .i18n import _
-from .limits import Limits
-from .symbolic import Derivation
+from diffexplain.core.graph import Graph
+from diffexplain.errors import InputError
+from diffexplain.i18n import _
+from diffexplain.limits import Limits
+from diffexplain.methods.symbolic import Derivation
 
 __all__ = ["collect", "validate", "weighted"]
 
@@ -26,7 +26,7 @@ def _inplace(inplace: Mapping[str, float] | str | None) -> dict[str, float] | No
     if inplace is None:
         return None
     if isinstance(inplace, str):
-        from .mechanics import parse_inplace
+        from diffexplain.lessons.mechanics import parse_inplace
 
         return parse_inplace(inplace)
     out = {}
@@ -46,7 +46,7 @@ def validate(graph: Graph, *, autograd: bool, order: int, backward: int | None,
              limits: Limits, step: float | None = None,
              limit_table: bool | int = False) -> None:
     """Refuse bad or contradictory options before anything runs."""
-    from .limits import check_order
+    from diffexplain.limits import check_order
 
     check_order(order, limits)
     if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float))
@@ -80,7 +80,7 @@ def weighted(graph: Graph, point: Mapping[str, float], values: Sequence[float],
              adjoint: Mapping[str, Derivation], limits: Limits, dtype: str,
              autograd: bool) -> tuple[dict[str, Derivation], dict[str, Any]]:
     """Each output's derivation, the weighted sum per variable, and torch's cat + backward."""
-    from .outputs import torch_cat_backward, weighted_derivations
+    from diffexplain.lessons.outputs import torch_cat_backward, weighted_derivations
 
     combined, data = weighted_derivations(graph, point, values, wrt, seeds,
                                           {v: d.value for v, d in adjoint.items()}, limits)
@@ -99,30 +99,30 @@ def collect(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
     """Run the lessons asked for; each becomes one key of ``Explanation.extras``."""
     out: dict[str, Any] = {}
     if order > 1:
-        from .higher import higher_order
+        from diffexplain.lessons.higher import higher_order
 
         out["higher_order"] = {"order": order, "dtype": dtype, "variables": higher_order(
             graph, point, wrt, order, seeds, dtype, limits, autograd)}
     if hessian:
-        from .higher import hessian as hess
+        from diffexplain.lessons.higher import hessian as hess
 
         out["hessian"] = hess(graph, point, wrt, seeds, dtype, limits, autograd)
     if backward is not None:
-        from .mechanics import backward_passes
+        from diffexplain.lessons.mechanics import backward_passes
 
         out["backward"] = backward_passes(graph, point, wrt, backward, seeds, zero_grad,
                                           retain_graph, rebuild, dtype)
     if tensors:
-        from .mechanics import tensor_table
+        from diffexplain.lessons.mechanics import tensor_table
 
         out["tensors"] = tensor_table(graph, point, seeds, dtype)
     updates = _inplace(inplace)
     if updates:
-        from .mechanics import inplace_experiments
+        from diffexplain.lessons.mechanics import inplace_experiments
 
         out["inplace"] = inplace_experiments(graph, point, wrt, updates, seeds, dtype)
     if limit_table is not False:
-        from .limits_table import difference_table
+        from diffexplain.lessons.limits_table import difference_table
 
         decades = None if limit_table is True else int(limit_table)
         out["limit_table"] = [difference_table(graph, point, v, gradient[v], seeds, dtype,

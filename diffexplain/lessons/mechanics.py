@@ -1,6 +1,6 @@
 """Autograd mechanics run for real: accumulation, retain_graph, leaves, in-place, saved tensors.
 
-Each function builds the graph's tensors with :func:`~diffexplain.autograd.execute`
+Each function builds the graph's tensors with :func:`~diffexplain.methods.autograd.execute`
 (the same nodes as every other side), does what a learner would type, and records
 what torch did, including its real ``RuntimeError`` messages verbatim, with an
 explanation drawn from the evidence (which backward node saved which tensor,
@@ -14,10 +14,10 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import InputError
-from .graph import Graph
-from .i18n import _
-from .printing import fmt_number
+from diffexplain.core.graph import Graph
+from diffexplain.core.printing import fmt_number
+from diffexplain.errors import InputError
+from diffexplain.i18n import _
 
 __all__ = ["backward_passes", "inplace_experiments", "parse_inplace", "tensor_table"]
 
@@ -25,7 +25,7 @@ __all__ = ["backward_passes", "inplace_experiments", "parse_inplace", "tensor_ta
 def _build(graph: Graph, point: Mapping[str, float], dtype: str,
            leaves: Mapping[str, Any] | None = None) -> list[Any]:
     """The forward pass: one tensor per node (constants stay Python numbers)."""
-    from .autograd import execute
+    from diffexplain.methods.autograd import execute
 
     return execute(graph, point, dtype, leaves=leaves)
 
@@ -34,7 +34,7 @@ def _saved_map(graph: Graph, tens: Sequence[Any]) -> dict[str, list[tuple[str, s
     """For each graph node: the backward nodes that saved its tensor, as (owner, attribute)."""
     import torch
 
-    from .autograd import _saved
+    from diffexplain.methods.autograd import _saved
 
     ptrs = {(t.data_ptr(), tuple(t.shape)): graph.nodes[k].name for k, t in enumerate(tens)
             if isinstance(t, torch.Tensor)}
@@ -52,7 +52,7 @@ def _saved_rows(graph: Graph, tens: Sequence[Any]) -> dict[str, list[str]]:
     """For each node: what its own backward node saved, e.g. ``["self = a", "other = b"]``."""
     import torch
 
-    from .autograd import _saved
+    from diffexplain.methods.autograd import _saved
 
     ptrs = {(t.data_ptr(), tuple(t.shape)): graph.nodes[k].name for k, t in enumerate(tens)
             if isinstance(t, torch.Tensor)}
@@ -68,7 +68,7 @@ def _held(graph: Graph, tens: Sequence[Any]) -> str:
     """Which tensors each backward node saved, e.g. ``MulBackward0 of y saved self = a, other = b``."""
     import torch
 
-    from .autograd import _saved
+    from diffexplain.methods.autograd import _saved
 
     ptrs = {(t.data_ptr(), tuple(t.shape)): graph.nodes[k].name for k, t in enumerate(tens)
             if isinstance(t, torch.Tensor)}
@@ -233,7 +233,7 @@ def tensor_table(graph: Graph, point: Mapping[str, float],
 
 def parse_inplace(spec: str) -> dict[str, float]:
     """``"w+=1,a+=0.5"`` → ``{"w": 1.0, "a": 0.5}`` (``-=`` subtracts)."""
-    from .parsing import _number
+    from diffexplain.core.parsing import _number
 
     out: dict[str, float] = {}
     for part in (p.strip() for p in spec.split(",")):

@@ -18,9 +18,9 @@ import random
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import VerificationError
-from .functions import _pow, _sigmoid
-from .i18n import N_
+from diffexplain.core.functions import _pow, _sigmoid
+from diffexplain.errors import VerificationError
+from diffexplain.i18n import N_
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy

@@ -4,8 +4,8 @@ Each entry carries one form per differentiator. Every form receives its module
 (``sp`` for sympy, ``t`` for torch, ``m`` for :mod:`math`), so this table imports
 nothing and adding a function is adding one entry:
 
-* ``sympy``: the symbolic definition; :mod:`~diffexplain.symbolic` differentiates it.
-* ``torch``: the real torch call; :mod:`~diffexplain.autograd` runs it.
+* ``sympy``: the symbolic definition; :mod:`~diffexplain.methods.symbolic` differentiates it.
+* ``torch``: the real torch call; :mod:`~diffexplain.methods.autograd` runs it.
 * ``math``/``dmath``: float value and float partials, for the numeric forward pass
   and for big graphs, where building a sympy object per node would be too slow.
 * ``partial_text``/``partial_latex``: the local partials as templates over the
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .i18n import N_
+from diffexplain.i18n import N_
 
 __all__ = ["CONSTANTS", "FUNCTIONS", "OPERATORS", "Fn", "lookup"]
 

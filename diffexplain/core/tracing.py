@@ -1,7 +1,7 @@
 """Gradients through Python control flow: trace a function on concrete inputs.
 
 A :class:`Traced` value carries both a number (what ``if``/``while`` decide on)
-and a node of a :class:`~diffexplain.graph.GraphBuilder` graph, the same kind of
+and a node of a :class:`~diffexplain.core.graph.GraphBuilder` graph, the same kind of
 graph parsed text gives. Running the user's function on traced inputs records
 the path actually taken (every comparison, with its source line) and builds the
 graph of that path, which is then explained like any expression; torch runs the
@@ -30,12 +30,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InputError
-from .functions import FUNCTIONS
-from .graph import Graph, GraphBuilder
-from .i18n import _, localized, ngettext
-from .limits import DEFAULT_LIMITS, Limits
-from .tensors import Shape, TensorExplanation, explain_tensors, flatten, unflatten, vec_apply
+from diffexplain.core.functions import FUNCTIONS
+from diffexplain.core.graph import Graph, GraphBuilder
+from diffexplain.errors import InputError
+from diffexplain.i18n import _, localized, ngettext
+from diffexplain.limits import DEFAULT_LIMITS, Limits
+from diffexplain.tensors import Shape, TensorExplanation, explain_tensors, flatten, unflatten, vec_apply
 
 __all__ = ["Decision", "Traced", "Tracer", "fn", "trace"]
 
@@ -246,7 +246,7 @@ fn = _Namespace()
 
 def _summary(decisions: Sequence[Decision]) -> list[str]:
     """Group decisions by source line: a line taken many times is a loop."""
-    from .printing import fmt_number
+    from diffexplain.core.printing import fmt_number
 
     groups: list[list[Decision]] = []
     for d in decisions:
@@ -299,7 +299,7 @@ def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
     The explanation's ``extras["trace"]`` holds the decisions and what torch computed
     when running ``f`` itself on tensors.
     """
-    from .parsing import parse_point
+    from diffexplain.core.parsing import parse_point
 
     limits = limits or DEFAULT_LIMITS
     if isinstance(at, str):

@@ -7,7 +7,7 @@ and every line is checked before it is returned:
 
 * an implication ``A ⇒ B`` between equations in an unknown ``y`` is checked by
   solving both for ``y`` and comparing the solution sets;
-* an equality of expressions is checked by :func:`~diffexplain.identity.check_equal`.
+* an equality of expressions is checked by :func:`~diffexplain.methods.identity.check_equal`.
 
 A line that fails raises :class:`~diffexplain.errors.VerificationError`: it is
 never shown.
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError, VerificationError
-from .i18n import _
-from .identity import check_equal
+from diffexplain.errors import InputError, VerificationError
+from diffexplain.i18n import _
+from diffexplain.methods.identity import check_equal
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -208,7 +208,7 @@ def get(name: str) -> VerifiedDerivation:
 
 def evaluate_mean(expr: Any, symbols: Sequence[Any], rows: Sequence[Sequence[float]]) -> float:
     """The mean of ``expr`` over data rows (values in the order of ``symbols``)."""
-    from .identity import evaluate
+    from diffexplain.methods.identity import evaluate
 
     total = 0.0
     for r in rows:

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import symbolic
-from .errors import InputError
-from .graph import Graph
-from .i18n import N_, _
-from .limits import DEFAULT_LIMITS, Limits
-from .parsing import tokenize
-from .printing import fmt_number
-from .symbolic import Derivation, Line
+from diffexplain.core.graph import Graph
+from diffexplain.core.parsing import tokenize
+from diffexplain.core.printing import fmt_number
+from diffexplain.errors import InputError
+from diffexplain.i18n import N_, _
+from diffexplain.limits import DEFAULT_LIMITS, Limits
+from diffexplain.methods import symbolic
+from diffexplain.methods.symbolic import Derivation, Line
 
 __all__ = ["join_expressions", "last_statements", "torch_cat_backward", "weighted_derivations"]
 
@@ -82,7 +82,7 @@ def weighted_derivations(graph: Graph, point: Mapping[str, float], values: Seque
     ``totals`` are the reverse-accumulation values of the weighted sum; each combined
     line is checked against them (a mismatch is a bug and raises).
     """
-    from .errors import VerificationError
+    from diffexplain.errors import VerificationError
 
     per: dict[str, dict[str, Derivation]] = {}
     for o in seeds:
@@ -140,7 +140,7 @@ def torch_cat_backward(graph: Graph, point: Mapping[str, float], wrt: Sequence[s
     """``torch.cat`` the outputs (each reshaped to one entry) and ``backward(gradient=w)``."""
     import torch
 
-    from .autograd import execute
+    from diffexplain.methods.autograd import execute
 
     dt = getattr(torch, dtype)
     tens = execute(graph, point, dtype)

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError, LimitExceeded
-from .functions import CONSTANTS, FUNCTIONS, OPERATORS, Fn
-from .i18n import _
-from .limits import DEFAULT_LIMITS, Limits
+from diffexplain.core.functions import CONSTANTS, FUNCTIONS, OPERATORS, Fn
+from diffexplain.errors import InputError, LimitExceeded
+from diffexplain.i18n import _
+from diffexplain.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -34,7 +34,7 @@ _LETTERS = "abcdfghkmnpqrstuvz"
 
 
 def op_table(op: str) -> Fn:
-    """The :class:`~diffexplain.functions.Fn` behind an operation name."""
+    """The :class:`~diffexplain.core.functions.Fn` behind an operation name."""
     fn = OPERATORS.get(op) or FUNCTIONS.get(op)
     if fn is None:
         raise NotImplementedError(f"no rule for operation {op!r}")

@@ -23,15 +23,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
-from .graph import Graph, Node, op_table
-from .i18n import _, ngettext
-from .numeric import forward
-from .printing import fmt_number
-from .symbolic import latex_name
+from diffexplain.core.graph import Graph, Node, op_table
+from diffexplain.core.printing import fmt_number
+from diffexplain.errors import InputError
+from diffexplain.i18n import _, ngettext
+from diffexplain.methods.numeric import forward
+from diffexplain.methods.symbolic import latex_name
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .explanation import Explanation
+    from diffexplain.model import Explanation
 
 __all__ = ["MODES", "Jacobian", "Pass", "Trace", "TraceRow", "graph_of", "jacobian", "trace"]
 
@@ -118,22 +118,22 @@ class Trace:
                      m=m, n=n, other=passes(n))
 
     def to_text(self) -> str:
-        from .render.tracetables import text
+        from diffexplain.render.tracetables import text
 
         return text(self)
 
     def to_latex(self) -> str:
-        from .render.tracetables import latex
+        from diffexplain.render.tracetables import latex
 
         return latex(self)
 
     def to_markdown(self) -> str:
-        from .render.tracetables import markdown
+        from diffexplain.render.tracetables import markdown
 
         return markdown(self)
 
     def to_dict(self) -> dict[str, Any]:
-        from .render.tracetables import to_dict
+        from diffexplain.render.tracetables import to_dict
 
         return to_dict(self)
 
@@ -353,7 +353,7 @@ def trace(graph: Graph, point: Mapping[str, float], mode: str = "reverse",
         mode: ``"forward"`` (one pass per input) or ``"reverse"`` (one pass per output).
         wrt: the inputs, in order (default: every variable of the graph).
 
-    >>> from diffexplain.parsing import parse
+    >>> from diffexplain.core.parsing import parse
     >>> t = trace(parse("(x+w)*(w+1)"), {"w": 1, "x": 2}, "forward")
     >>> t.pass_count, [p.result["y"] for p in t.passes]
     (2, [5.0, 2.0])
@@ -408,22 +408,22 @@ class Jacobian:
                    for m in mats for ra, rb in zip(self.forward, m) for a, b in zip(ra, rb))
 
     def to_text(self) -> str:
-        from .render.tracetables import jacobian_text
+        from diffexplain.render.tracetables import jacobian_text
 
         return jacobian_text(self)
 
     def to_latex(self) -> str:
-        from .render.tracetables import jacobian_latex
+        from diffexplain.render.tracetables import jacobian_latex
 
         return jacobian_latex(self)
 
     def to_markdown(self) -> str:
-        from .render.tracetables import jacobian_markdown
+        from diffexplain.render.tracetables import jacobian_markdown
 
         return jacobian_markdown(self)
 
     def to_dict(self) -> dict[str, Any]:
-        from .render.tracetables import jacobian_dict
+        from diffexplain.render.tracetables import jacobian_dict
 
         return jacobian_dict(self)
 
@@ -463,7 +463,7 @@ def jacobian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str] | None
     Witnesses: the symbolic Jacobian (sympy, graphs up to ``symbolic_nodes`` nodes) and
     ``torch.autograd.functional.jacobian`` over the same nodes.
 
-    >>> from diffexplain.parsing import parse
+    >>> from diffexplain.core.parsing import parse
     >>> g = parse("y0 = (x+w)*(w+1); y1 = (x+w)+(w+1)", outputs=["y0", "y1"])
     >>> jacobian(g, {"w": 1, "x": 2}, use_torch=False).reverse
     ((5.0, 2.0), (2.0, 1.0))
@@ -477,7 +477,7 @@ def jacobian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str] | None
     if len(graph.nodes) <= symbolic_nodes:
         import sympy as sp
 
-        from .printing import text as p_text
+        from diffexplain.core.printing import text as p_text
 
         full: list[Any] = []
         for n in graph.nodes:

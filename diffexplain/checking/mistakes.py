@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .graph import Graph, Node, op_table
-from .i18n import N_, _
-from .printing import text as p_text
+from diffexplain.core.graph import Graph, Node, op_table
+from diffexplain.core.printing import text as p_text
+from diffexplain.i18n import N_, _
 
 __all__ = ["CODES", "Model", "Slip", "catalogue"]
 
@@ -141,7 +141,7 @@ def _d(out: str, inp: str) -> str:
 def catalogue(m: Model, max_paths: int = 12) -> list[Slip]:
     """Every slip of the catalogue that applies to this graph and variable, in priority order.
 
-    >>> from diffexplain.parsing import parse
+    >>> from diffexplain.core.parsing import parse
     >>> slips = catalogue(Model(parse("(x+w)*(w+1)"), "w"))
     >>> [s.code for s in slips][:3]
     ['missing-path', 'missing-path', 'product-rule']
@@ -181,7 +181,7 @@ def _downstream(m: Model) -> list[bool]:
 
 # --- chain-rule paths ----------------------------------------------------------------------
 def _missing_paths(m: Model, max_paths: int) -> list[Slip]:
-    from .symbolic import _count_paths, _paths
+    from diffexplain.methods.symbolic import _count_paths, _paths
 
     if _count_paths(m.g, m.v, m.out) > max_paths:
         return []

@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
-from .i18n import _, in_figure_lang
+from diffexplain.errors import InputError
+from diffexplain.i18n import _, in_figure_lang
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -56,8 +56,8 @@ class SwellTable:
     max_size: int
 
     def to_text(self) -> str:
-        from .printing import fmt_number
-        from .render.text import table
+        from diffexplain.core.printing import fmt_number
+        from diffexplain.render.text import table
 
         def c(v: int | None) -> str:
             return "—" if v is None else str(v)
@@ -101,7 +101,7 @@ class SwellTable:
     @in_figure_lang
     def figure(self) -> Figure:
         """Sizes against n on a log axis."""
-        from .render.figure import _agg
+        from diffexplain.render.figure import _agg
 
         plt = _agg()
 
@@ -130,7 +130,7 @@ class SwellTable:
         return fig
 
     def save_plot(self, path: str) -> None:
-        from .cli import write_atomic
+        from diffexplain.files import write_atomic
 
         ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
         if ext not in ("png", "svg", "pdf"):
@@ -181,8 +181,8 @@ def _graph_sizes(n: int) -> tuple[int, int, float]:
     """Nodes of diffexplain's graph of lₙ and of torch's backward graph (and its seconds)."""
     import torch
 
-    from .autograd import _backward_graph
-    from .parsing import parse
+    from diffexplain.core.parsing import parse
+    from diffexplain.methods.autograd import _backward_graph
 
     program = "; ".join(["l1 = x"] + [f"l{k + 1} = 4*l{k}*(1 - l{k})" for k in range(1, n)])
     graph = parse(program) if n > 1 else parse("x")

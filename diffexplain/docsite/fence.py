@@ -20,7 +20,7 @@ Languages:
   :data:`OPTIONS`: the derivation and the autograd run side by side, the numeric check
   and the verdict, the commands that reproduce it.
 * ``diffexplain-derivation``: ``derivation: NAME``, a verified derivation from
-  :mod:`diffexplain.equations`.
+  :mod:`diffexplain.checking.equations`.
 * ``diffexplain-run``: ``script: PATH`` (relative to the docs' project directory), a
   script run at build time with ``--out DIR``; its ``summary.json`` and figures are shown.
 * ``diffexplain-cli``: the ``--help`` of the CLI and of each subcommand, from argparse.
@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import DiffexplainError
+from diffexplain.errors import DiffexplainError
 
 __all__ = [
     "LANGUAGES",
@@ -240,7 +240,7 @@ def _lang(opts: Mapping[str, str]) -> str | None:
 
 @contextmanager
 def _in_lang(lang: str | None) -> Iterator[None]:
-    from .i18n import use_lang
+    from diffexplain.i18n import use_lang
 
     with use_lang(lang or "en"):
         yield
@@ -253,8 +253,8 @@ def _svg(e: Any, autograd: bool = False) -> str:
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from .i18n import figure_rc
-    from .render.figure import figure
+    from diffexplain.i18n import figure_rc
+    from diffexplain.render.figure import figure
 
     lang, rc = figure_rc(getattr(e, "lang", None) or "en")
     with _in_lang(lang), matplotlib.rc_context({**rc, "svg.fonttype": "none"}):
@@ -280,15 +280,15 @@ def _error_box(language: str, err: BaseException) -> str:
 # --- the diffexplain fence --------------------------------------------------------------
 
 def _num(x: float | None) -> str:
-    from .printing import fmt_number
+    from diffexplain.core.printing import fmt_number
 
     return fmt_number(x, 10) if x is not None else "—"
 
 
 def format_explain(source: str) -> str:
     """The ``diffexplain`` fence: explain() at build time, rendered side by side."""
-    from .api import explain
-    from .parsing import parse_point
+    from diffexplain.core.parsing import parse_point
+    from diffexplain.pipeline import explain
 
     expr, opts = parse_body(source, OPTIONS)
     if not expr:
@@ -367,8 +367,8 @@ def _render_localized(e: Any, expr: str, opts: Mapping[str, str], show: tuple[st
 
 def _render_explanation(e: Any, expr: str, opts: Mapping[str, str], show: tuple[str, ...],
                         kwargs: Mapping[str, Any]) -> str:
-    from .printing import fmt_number
-    from .render.latex import adjoint_block, derivation_block
+    from diffexplain.core.printing import fmt_number
+    from diffexplain.render.latex import adjoint_block, derivation_block
 
     point = ", ".join(f"{k} = {fmt_number(v)}" for k, v in e.point.items())
     parts = ['<div class="diffexplain">']
@@ -441,13 +441,13 @@ def _render_explanation(e: Any, expr: str, opts: Mapping[str, str], show: tuple[
     elif left or right:  # one side only: full width
         parts.append(f'<div class="dx-single">{"".join(left or right)}</div>')
     if "extras" in show and (e.extras.get("tensor") or e.extras.get("trace")):
-        from .tensors import summary_lines
+        from diffexplain.tensors import summary_lines
 
         lines = [ln.strip() for ln in summary_lines(e) if ln.strip()]
         parts.append(f'<p class="dx-label">{_e(lines[0])}</p><ul>'
                      + "".join(f"<li>{_e(ln)}</li>" for ln in lines[1:]) + "</ul>")
     if "extras" in show and e.extras:
-        from .render.extras import markdown_sections
+        from diffexplain.render.extras import markdown_sections
 
         secs = markdown_sections(e)
         if secs:
@@ -480,7 +480,7 @@ def _render_explanation(e: Any, expr: str, opts: Mapping[str, str], show: tuple[
 
 
 def _cli_command(e: Any, expr: str, opts: Mapping[str, str]) -> str:
-    from .printing import fmt_number
+    from diffexplain.core.printing import fmt_number
 
     cmd = ["diffexplain", "explain", " ".join(expr.split("\n")) if "\n" in expr else expr]
     if e.point:
@@ -514,7 +514,7 @@ def _python_call(e: Any, expr: str, opts: Mapping[str, str], kwargs: Mapping[str
 
 def format_derivation(source: str) -> str:
     """The ``diffexplain-derivation`` fence: a verified derivation by name."""
-    from . import equations
+    from diffexplain.checking import equations
 
     _, opts = parse_body(source, ("derivation", "title", "lang"))
     if not opts.get("derivation"):
@@ -618,7 +618,7 @@ def format_cli(source: str) -> str:
     """The ``diffexplain-cli`` fence: ``--help`` of the CLI and each subcommand, from argparse."""
     import argparse
 
-    from .cli import main_parser
+    from diffexplain.cli import main_parser
 
     _, opts = parse_body(source, ("command",))
     with _in_lang("en"):  # the builder's locale must not pick the help's language
@@ -663,8 +663,8 @@ def _fig_png(fig: Any, lang: str | None = None) -> bytes:
 
 def format_trace(source: str) -> str:
     """The ``diffexplain-trace`` fence: ``dx.trace`` of a Python function (control flow)."""
-    from .parsing import parse_point
-    from .tracing import load_function, trace
+    from diffexplain.core.parsing import parse_point
+    from diffexplain.core.tracing import load_function, trace
 
     _, opts = parse_body(source, ("function", "at", "wrt", "lang", "show", "title"))
     if not opts.get("function") or not opts.get("at"):
@@ -697,8 +697,8 @@ def format_plot(source: str) -> str:
     """The ``diffexplain-plot`` fence: E9's tangent plot and difference table, drawn now."""
     import matplotlib
 
-    from .i18n import figure_rc
-    from .plot import figure, tangent_plot
+    from diffexplain.i18n import figure_rc
+    from diffexplain.lessons.plot import figure, tangent_plot
 
     expr, opts = parse_body(source, ("at", "lang", "title"))
     if not expr or not opts.get("at"):
@@ -723,7 +723,7 @@ def format_plot(source: str) -> str:
 
 def format_swell(source: str) -> str:
     """The ``diffexplain-swell`` fence: the expression-swell table and plot (small budget)."""
-    from .swell import swell
+    from diffexplain.lessons.swell import swell
 
     _, opts = parse_body(source, ("max_n", "seconds", "lang"))
     max_n = int(opts.get("max_n", 6))
@@ -741,7 +741,7 @@ def format_swell(source: str) -> str:
 
 def format_check(source: str) -> str:
     """The ``diffexplain-check`` fence: ``dx.check`` grades a derivation; ``expect:`` a code."""
-    from .checking import check
+    from diffexplain.checking import check
 
     expr, opts = parse_body(source, ("wrt", "at", "steps", "expect", "lang"))
     if not expr or not opts.get("steps"):

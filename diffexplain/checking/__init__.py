@@ -14,7 +14,7 @@ Equality is decided numerically at the point and at random points near it, and
 confirmed symbolically (``expand`` of the difference) when sympy can do it
 cheaply; the step records which (``sympy``, ``numeric`` or ``value`` for a
 number compared at the point). The first wrong step is matched against the
-:mod:`~diffexplain.mistakes` catalogue.
+:mod:`~diffexplain.checking.mistakes` catalogue.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import identity
-from .errors import InputError, LimitExceeded
-from .graph import Graph, constant_sympy, op_table
-from .i18n import N_, _, get_lang, localized, ngettext
-from .limits import DEFAULT_LIMITS, Limits
-from .printing import fmt_number
-from .printing import text as p_text
+from diffexplain.core.graph import Graph, constant_sympy, op_table
+from diffexplain.core.printing import fmt_number
+from diffexplain.core.printing import text as p_text
+from diffexplain.errors import InputError, LimitExceeded
+from diffexplain.i18n import N_, _, get_lang, localized, ngettext
+from diffexplain.limits import DEFAULT_LIMITS, Limits
+from diffexplain.methods import identity
 
 __all__ = ["CheckResult", "Mistake", "StepResult", "check", "split_steps"]
 
@@ -101,7 +101,7 @@ class CheckResult:
         return f"∂{self.output}/∂{self.wrt}"
 
     def to_dict(self) -> dict[str, Any]:
-        from .render.check_formats import to_dict
+        from diffexplain.render.check_formats import to_dict
 
         return to_dict(self)
 
@@ -111,17 +111,17 @@ class CheckResult:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     def to_text(self) -> str:
-        from .render.check_formats import text
+        from diffexplain.render.check_formats import text
 
         return text(self)
 
     def to_markdown(self) -> str:
-        from .render.check_formats import markdown
+        from diffexplain.render.check_formats import markdown
 
         return markdown(self)
 
     def to_latex(self) -> str:
-        from .render.check_formats import latex
+        from diffexplain.render.check_formats import latex
 
         return latex(self)
 
@@ -135,8 +135,8 @@ class CheckResult:
 # --- the exercise: graph, true derivative, points, built once per (expression, wrt, point) ---
 class _Exercise:
     def __init__(self, graph: Graph, wrt: str, point: dict[str, float], limits: Limits) -> None:
-        from . import numeric
-        from .mistakes import Model
+        from diffexplain.checking.mistakes import Model
+        from diffexplain.methods import numeric
 
         self.g = graph
         self.wrt = wrt
@@ -165,7 +165,7 @@ class _Exercise:
     @property
     def slips(self) -> list[Any]:
         if self._slips is None:
-            from .mistakes import catalogue
+            from diffexplain.checking.mistakes import catalogue
 
             self._slips = catalogue(self.model, self.limits.path_sum_paths)
         return self._slips
@@ -179,7 +179,7 @@ class _Exercise:
     @property
     def correct(self) -> Any:
         if self._correct is None:
-            from .api import explain
+            from diffexplain.pipeline import explain
 
             e = explain(self.g, at=self.point, wrt=[self.wrt], autograd=False,
                         numeric_check=False, limits=self.limits)
@@ -194,7 +194,7 @@ class _Exercise:
 def _exercise(text: str, wrt: str, point: tuple[tuple[str, float], ...],
               limits: Limits, lang: str = "en") -> _Exercise:
     # ``lang`` keys the cache: an exercise keeps its steps' reasons and slips as sentences
-    from .api import build_graph
+    from diffexplain.pipeline import build_graph
 
     return _Exercise(build_graph(text, None, limits), wrt, dict(point), limits)
 
@@ -284,7 +284,7 @@ class _Reader:
 
     def read(self, raw: str) -> tuple[Any, Any, list[str], str | None]:
         """(expression in the leaves, expression as written, unknown names, bare literal)."""
-        from .parsing import parse
+        from diffexplain.core.parsing import parse
 
         sp, g = self.sp, self.g
         text = self.normalize(raw)
@@ -445,7 +445,7 @@ def check(expr: Any, wrt: str | None = None, steps: str | Sequence[str] = (),
     >>> r.first_error, r.mistake.code
     (2, 'constant')
     """
-    from .api import build_graph, resolve_point
+    from diffexplain.pipeline import build_graph, resolve_point
 
     limits = limits or DEFAULT_LIMITS
     text = expr if isinstance(expr, str) else None
@@ -600,14 +600,14 @@ def _step_latex(expr: Any, names: Mapping[Any, str]) -> str:
     """The step as written, with explicit ``\\cdot`` so ``b·1`` does not print as ``b 1``."""
     from sympy.printing.latex import LatexPrinter
 
-    from .printing import _with_values
+    from diffexplain.core.printing import _with_values
 
     printer = _with_values(LatexPrinter, names, r"\left({}\right)")
     return str(printer({"order": "none", "mul_symbol": "dot"}).doprint(expr))
 
 
 def _latex_partial(label: str) -> str:
-    from .symbolic import latex_name
+    from diffexplain.methods.symbolic import latex_name
 
     if label.startswith("∂"):
         p, q = label[1:].split("/∂")

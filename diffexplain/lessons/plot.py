@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
-from .i18n import _, in_figure_lang
-from .printing import fmt_number
+from diffexplain.core.printing import fmt_number
+from diffexplain.errors import InputError
+from diffexplain.i18n import _, in_figure_lang
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -68,7 +68,7 @@ class TangentPlot:
         return f"y = {lead}" + (f" {sign} {fmt_number(abs(b))}" if b else "")
 
     def to_text(self) -> str:
-        from .render.text import table
+        from diffexplain.render.text import table
 
         x0 = self.point[self.var]
         head = (f"f({self.var}) = {self.expression}; f({fmt_number(x0)}) = "
@@ -84,7 +84,7 @@ class TangentPlot:
 
 
 def _f(graph: Any, point: Mapping[str, float], var: str, dtype: str = "float64") -> Any:
-    from .numeric import forward
+    from diffexplain.methods.numeric import forward
 
     out = graph.outputs[0]
 
@@ -100,12 +100,12 @@ def difference_table(graph: Any, point: Mapping[str, float], var: str, exact: fl
                      steps: tuple[float, ...] = STEPS) -> tuple[DifferenceRow, ...]:
     """(f(x+h) − f(x))/h and (f(x+h) − f(x−h))/2h for each h, in float64 and float32.
 
-    >>> from diffexplain.parsing import parse
+    >>> from diffexplain.core.parsing import parse
     >>> rows = difference_table(parse("3*x**2 - 4*x"), {"x": 1.0}, "x", 2.0, (0.1, 0.01))
     >>> [round(r.forward, 5) for r in rows]
     [2.3, 2.03]
     """
-    from .numeric import _round32
+    from diffexplain.methods.numeric import _round32
 
     f64, f32 = _f(graph, point, var), _f(graph, point, var, "float32")
     x = float(point[var])
@@ -129,8 +129,8 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
     >>> t.tangent
     'y = 2x - 3'
     """
-    from .api import build_graph, explain, resolve_point
-    from .limits import DEFAULT_LIMITS
+    from diffexplain.limits import DEFAULT_LIMITS
+    from diffexplain.pipeline import build_graph, explain, resolve_point
 
     graph = build_graph(expr, limits=limits or DEFAULT_LIMITS)
     point = resolve_point(graph, at)
@@ -157,7 +157,7 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
 @in_figure_lang
 def figure(t: TangentPlot) -> Figure:
     """Two panels: f with its tangent line; |error| of the quotients against h (log–log)."""
-    from .render.figure import _agg
+    from diffexplain.render.figure import _agg
 
     plt = _agg()
 
@@ -208,7 +208,7 @@ def figure(t: TangentPlot) -> Figure:
 
 def save(t: TangentPlot, path: str) -> None:
     """Write the E9 figure atomically (.png, .svg or .pdf by extension)."""
-    from .cli import write_atomic
+    from diffexplain.files import write_atomic
 
     ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if ext not in ("png", "svg", "pdf"):

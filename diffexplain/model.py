@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .autograd import AutogradResult
-from .compare import Verdict
-from .symbolic import AdjointRow, Derivation
+from diffexplain.compare import Verdict
+from diffexplain.methods.autograd import AutogradResult
+from diffexplain.methods.symbolic import AdjointRow, Derivation
 
 __all__ = ["Explanation", "NodeInfo"]
 
@@ -83,27 +83,27 @@ class Explanation:
 
     # --- renderers ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        from .render.jsonable import to_dict
+        from diffexplain.render.jsonable import to_dict
 
         return to_dict(self)
 
     def to_json(self, indent: int | None = 2) -> str:
-        from .render.jsonable import to_json
+        from diffexplain.render.jsonable import to_json
 
         return to_json(self, indent=indent)
 
     def to_text(self) -> str:
-        from .render.text import render
+        from diffexplain.render.text import render
 
         return render(self)
 
     def to_latex(self) -> str:
-        from .render.latex import render
+        from diffexplain.render.latex import render
 
         return render(self)
 
     def to_markdown(self) -> str:
-        from .render.markdown import render
+        from diffexplain.render.markdown import render
 
         return render(self)
 
@@ -111,7 +111,7 @@ class Explanation:
         return self.to_text()
 
     def _repr_latex_(self) -> str:
-        from .render.latex import render_display
+        from diffexplain.render.latex import render_display
 
         return render_display(self)
 
@@ -119,11 +119,11 @@ class Explanation:
         return self.to_markdown()
 
     def _repr_html_(self) -> str:
-        from .render.html import render
+        from diffexplain.render.html import render
 
         html = render(self)
         if len(self.nodes) <= INLINE_SVG_NODES:
-            from .render.figure import svg
+            from diffexplain.render.figure import svg
 
             html += "<div class='diffexplain-graph'>" + svg(self) + "</div>"
         return html
@@ -131,24 +131,24 @@ class Explanation:
     # --- pictures and traces (render/figure.py, trace.py) --------------------------------
     def draw(self, ax: Any = None, wrt: str | None = None) -> Any:
         """Draw the computational graph on matplotlib axes (a new figure if None)."""
-        from .render.figure import draw
+        from diffexplain.render.figure import draw
 
         return draw(self, ax, wrt=wrt)
 
     def draw_autograd(self, ax: Any = None) -> Any:
         """Draw torch's grad_fn graph, each backward node named after its graph node."""
-        from .render.figure import draw_autograd
+        from diffexplain.render.figure import draw_autograd
 
         return draw_autograd(self, ax)
 
     def trace(self, mode: str = "reverse") -> Any:
-        """The evaluation trace of forward or reverse mode (:func:`diffexplain.modes.trace`)."""
-        from .modes import graph_of, trace
+        """The evaluation trace of forward or reverse mode (:func:`diffexplain.lessons.modes.trace`)."""
+        from diffexplain.lessons.modes import graph_of, trace
 
         return trace(graph_of(self), self.point, mode, self.wrt)
 
     def jacobian(self, use_torch: bool = True) -> Any:
-        """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.modes`)."""
-        from .modes import graph_of, jacobian
+        """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.lessons.modes`)."""
+        from diffexplain.lessons.modes import graph_of, jacobian
 
         return jacobian(graph_of(self), self.point, self.wrt, use_torch=use_torch)

@@ -9,7 +9,7 @@ paths of products of local partials::
 Large graphs get reverse accumulation, one adjoint line per node
 (v̄ = Σ ū·∂u/∂v), rendered from each operation's rule templates, so the cost
 grows with the graph and not with the closed form, which is built only when
-the graph is small. Every line is checked by :mod:`~diffexplain.identity`
+the graph is small. Every line is checked by :mod:`~diffexplain.methods.identity`
 before it is kept; a failed check raises, it is never shown.
 """
 
@@ -20,14 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from . import identity
-from .graph import Graph, Node, op_table
-from .i18n import N_, _, rule_text
-from .limits import DEFAULT_LIMITS, Limits
-from .numeric import reverse
-from .printing import bar, fmt_number, join_terms
-from .printing import latex as p_latex
-from .printing import text as p_text
+from diffexplain.core.graph import Graph, Node, op_table
+from diffexplain.core.printing import bar, fmt_number, join_terms
+from diffexplain.core.printing import latex as p_latex
+from diffexplain.core.printing import text as p_text
+from diffexplain.i18n import N_, _, rule_text
+from diffexplain.limits import DEFAULT_LIMITS, Limits
+from diffexplain.methods import identity
+from diffexplain.methods.numeric import reverse
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -157,7 +157,7 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
         # E1-sized: in-process, no fork
         out = _closed_forms(graph, point, values, wrt, seeds, grads, limits)
     elif small:
-        from .sandbox import Timeout, WorkerCrashed, run_with_budget
+        from diffexplain.methods.sandbox import Timeout, WorkerCrashed, run_with_budget
 
         try:
             out = run_with_budget(_closed_forms, (graph, dict(point), list(values), list(wrt),
@@ -548,7 +548,7 @@ class _SympyContext:
         if (not identity.close(value, float_value, 1e-9, 1e-12) and math.isfinite(float_value)
                 and math.isfinite(value)):  # exact vs float can differ only in definedness
             # the closed form and the float reverse pass must agree wherever both are defined
-            from .errors import VerificationError
+            from diffexplain.errors import VerificationError
 
             raise VerificationError(f"internal check failed: closed form {value!r} ≠ reverse "
                                     f"accumulation {float_value!r} for ∂{y.name}/∂{v.name}")
@@ -583,7 +583,7 @@ class _SympyContext:
         lines = list(d.lines[:-1]) + ([] if big else extra) + [d.lines[-1]]
         if (not identity.close(value, d.value, 1e-9, 1e-12) and math.isfinite(d.value)
                 and math.isfinite(value)):
-            from .errors import VerificationError
+            from diffexplain.errors import VerificationError
 
             raise VerificationError("internal check failed: closed form disagrees with "
                                     "reverse accumulation")
@@ -593,6 +593,6 @@ class _SympyContext:
 
 
 def identity_str(expr: sympy.Expr) -> str:
-    from .printing import ascii as p_ascii
+    from diffexplain.core.printing import ascii as p_ascii
 
     return p_ascii(expr)

@@ -6,7 +6,7 @@ round-off (≈ eps·|f|/h): the error turns and grows again. The central quotien
 (f(x+h) − f(x−h))/2h truncates at O(h²), so it is better sooner and ruined sooner.
 
 float64 runs in Python floats over the graph's nodes; float32 runs in real float32
-(torch tensors built node by node by :func:`~diffexplain.autograd.execute`, with x ± h
+(torch tensors built node by node by :func:`~diffexplain.methods.autograd.execute`, with x ± h
 rounded to float32 first, as a learner's float32 tensor would be).
 """
 
@@ -16,11 +16,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import InputError
-from .graph import Graph
-from .i18n import _
-from .numeric import EPS, forward
-from .printing import fmt_number
+from diffexplain.core.graph import Graph
+from diffexplain.core.printing import fmt_number
+from diffexplain.errors import InputError
+from diffexplain.i18n import _
+from diffexplain.methods.numeric import EPS, forward
 
 __all__ = ["DEFAULT_DECADES", "difference_table"]
 
@@ -41,7 +41,7 @@ def _evaluator(graph: Graph, point: Mapping[str, float], var: str,
         return f64, (lambda a, b: a + b), (lambda a, b: a - b)
     import torch
 
-    from .autograd import execute
+    from diffexplain.methods.autograd import execute
 
     def f32(x: Any) -> Any:
         p = dict(point)

@@ -35,9 +35,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .errors import DiffexplainError, InputError
-from .i18n import _, ngettext
-from .limits import DEFAULT_LIMITS, Limits
+from diffexplain.errors import DiffexplainError, InputError
+from diffexplain.i18n import _, ngettext
+from diffexplain.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Progress", "Report", "grade", "grade_one", "read_homework", "read_jsonl",
            "summary_table", "write_report"]
@@ -113,7 +113,7 @@ def read_jsonl(lines: Iterable[str]) -> list[dict[str, Any]]:
 
 def grade_one(sub: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     """One report row; never raises (bad input and internal errors become ``status: error``)."""
-    from .checking import check
+    from diffexplain.checking import check
 
     sid = sub.get("id")
     row: dict[str, Any] = {"id": sid if isinstance(sid, (str, int, float)) else str(sid)}
@@ -322,7 +322,7 @@ def to_csv(report: Report) -> str:
 
 def write_report(report: Report, path: str | None) -> str:
     """The report as JSON or CSV (chosen by the extension of ``path``); written atomically."""
-    from .cli import write_atomic
+    from diffexplain.files import write_atomic
 
     csv_out = bool(path) and os.path.splitext(str(path))[1].lower() == ".csv"
     data = to_csv(report) if csv_out else json.dumps(report.to_dict(), indent=2,

@@ -15,14 +15,14 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import identity
-from .errors import LimitExceeded
-from .graph import Graph, op_table
-from .i18n import _
-from .limits import DEFAULT_LIMITS, Limits, check_order
-from .printing import fmt_number
-from .printing import latex as p_latex
-from .printing import text as p_text
+from diffexplain.core.graph import Graph, op_table
+from diffexplain.core.printing import fmt_number
+from diffexplain.core.printing import latex as p_latex
+from diffexplain.core.printing import text as p_text
+from diffexplain.errors import LimitExceeded
+from diffexplain.i18n import _
+from diffexplain.limits import DEFAULT_LIMITS, Limits, check_order
+from diffexplain.methods import identity
 
 __all__ = ["hessian", "higher_order"]
 
@@ -133,7 +133,7 @@ def _torch_chain(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
                  seeds: Mapping[int, float], dtype: str, result: dict[str, Any]) -> None:
     import torch
 
-    from .autograd import execute
+    from diffexplain.methods.autograd import execute
 
     yname = graph.nodes[next(iter(seeds))].name if len(seeds) == 1 else "L"
     for v in wrt:
@@ -202,7 +202,7 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
     if autograd:
         import torch
 
-        from .autograd import execute
+        from diffexplain.methods.autograd import execute
 
         dt = getattr(torch, dtype)
         inputs = tuple(torch.tensor(float(point[v]), dtype=dt) for v in wrt)

@@ -1,8 +1,8 @@
 """``explain()``: the one function that runs every stage, in order, once.
 
-text → :func:`~diffexplain.parsing.parse` → graph → symbolic / autograd / numeric
+text → :func:`~diffexplain.core.parsing.parse` → graph → symbolic / autograd / numeric
 (each one loop over the same nodes) → :func:`~diffexplain.compare.compare` →
-:class:`~diffexplain.explanation.Explanation`. Nothing after parsing reads the text.
+:class:`~diffexplain.model.Explanation`. Nothing after parsing reads the text.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from . import numeric, symbolic
-from .compare import compare
-from .errors import InputError
-from .explanation import Explanation, NodeInfo
-from .graph import Graph
-from .i18n import _, localized
-from .limits import DEFAULT_LIMITS, Limits
-from .parsing import from_sympy, parse, parse_point
+from diffexplain.compare import compare
+from diffexplain.core.graph import Graph
+from diffexplain.core.parsing import from_sympy, parse, parse_point
+from diffexplain.errors import InputError
+from diffexplain.i18n import _, localized
+from diffexplain.limits import DEFAULT_LIMITS, Limits
+from diffexplain.methods import numeric, symbolic
+from diffexplain.model import Explanation, NodeInfo
 
 __all__ = ["build_graph", "explain", "point_names", "resolve_point", "resolve_wrt"]
 
@@ -83,7 +83,7 @@ def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
         if isinstance(v, bool):
             raise InputError(_("the value of {name!r} is a bool, not a number").format(name=k))
         if isinstance(v, str):  # the same strict rule as --at: no '1_0', no '١', no 'infinity'
-            from .parsing import _value
+            from diffexplain.core.parsing import _value
 
             v = _value(v.strip(), v, 0, allow_nonfinite)
         if isinstance(v, bool) or not isinstance(v, float):
@@ -144,7 +144,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
 
     Args:
         expr: text (``"(x+w)*(w+1)"`` or ``"a = x + w; b = w + 1; y = a*b"``), a sympy
-            expression, or a :class:`~diffexplain.graph.Graph`.
+            expression, or a :class:`~diffexplain.core.graph.Graph`.
         at: the point, ``{"w": 1, "x": 2}`` or ``"w=1,x=2"``.
         wrt: variables to differentiate by (default: every variable).
         outputs: names of several outputs of a program, differentiated as their
@@ -167,7 +167,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     outputs, weighted by ``weights``.
 
     Returns:
-        An :class:`~diffexplain.explanation.Explanation`.
+        An :class:`~diffexplain.model.Explanation`.
 
     Raises:
         InputError: bad text or values (exit code 2 in the CLI).
@@ -184,21 +184,21 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     if dtype not in DTYPES:
         raise InputError(_("unknown dtype {dtype!r}; choose float64 or float32").format(dtype=dtype))
     if isinstance(expr, (list, tuple)):
-        from .outputs import join_expressions
+        from diffexplain.lessons.outputs import join_expressions
 
         expr, outputs = join_expressions(expr, limits)
     elif (isinstance(expr, str) and outputs is None and weights is not None
           and len(weights) > 1):
-        from .outputs import last_statements
+        from diffexplain.lessons.outputs import last_statements
 
         outputs = last_statements(expr, len(weights), limits)
     graph = build_graph(expr, outputs, limits)
     if isinstance(at, str):
         at = parse_point(at, allow_nonfinite=allow_nonfinite, limits=limits)
-    from .tensors import needs_tensors
+    from diffexplain.tensors import needs_tensors
 
     if needs_tensors(graph, at):  # vectors, matrices, dot/sum/@/detach: diffexplain.tensors
-        from .tensors import explain_tensors
+        from diffexplain.tensors import explain_tensors
 
         return explain_tensors(graph, at, expression=expr if isinstance(expr, str) else "",
                                wrt=[w.strip() for w in wrt.split(",") if w.strip()]
@@ -216,7 +216,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     else:
         seeds = {o: 1.0 for o in outs}
 
-    from . import lessons
+    from diffexplain import lessons
 
     lessons.validate(graph, autograd=autograd, order=order, backward=backward,
                      inplace=inplace, tensors=tensors, hessian=hessian, limits=limits,
@@ -235,7 +235,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
 
     auto = None
     if autograd:
-        from . import autograd as ag
+        from diffexplain.methods import autograd as ag
 
         auto = ag.run(graph, point, wrt, seeds, dtype)
     diffs = None

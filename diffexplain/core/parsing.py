@@ -1,4 +1,4 @@
-"""Text to :class:`~diffexplain.graph.Graph`: a tokenizer and an operator-precedence parser.
+"""Text to :class:`~diffexplain.core.graph.Graph`: a tokenizer and an operator-precedence parser.
 
 The parser is shunting-yard with explicit stacks, not recursive descent, so a
 1,000-deep expression costs no Python stack and depth is bounded only by
@@ -30,11 +30,11 @@ import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from .errors import InputError, LimitExceeded, ParseError
-from .functions import CONSTANTS, FUNCTIONS, OPERATORS, lookup
-from .graph import Graph, GraphBuilder
-from .i18n import N_, _
-from .limits import DEFAULT_LIMITS, Limits
+from diffexplain.core.functions import CONSTANTS, FUNCTIONS, OPERATORS, lookup
+from diffexplain.core.graph import Graph, GraphBuilder
+from diffexplain.errors import InputError, LimitExceeded, ParseError
+from diffexplain.i18n import N_, _
+from diffexplain.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Token", "parse", "tokenize"]
 

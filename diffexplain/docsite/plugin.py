@@ -11,7 +11,7 @@ Enable it in ``mkdocs.yml`` (``pymdownx.superfences`` must be enabled too)::
       - diffexplain:
           katex_dir: assets/katex   # KaTeX's dist files inside docs/, or false
 
-``on_config`` adds the fences of :mod:`diffexplain.fence` to superfences'
+``on_config`` adds the fences of :mod:`diffexplain.docsite.fence` to superfences'
 ``custom_fences`` (a :class:`~mkdocs.exceptions.PluginError` if superfences is not
 enabled) and links KaTeX's CSS and JavaScript, the renderer for arithmatex's
 output, and the fences' stylesheet, all served by the site itself: no CDN.
@@ -28,7 +28,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from . import fence
+from diffexplain.docsite import fence
 
 __all__ = ["DiffexplainPlugin"]
 

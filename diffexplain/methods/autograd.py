@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .graph import Graph, op_table
+from diffexplain.core.graph import Graph, op_table
 
 __all__ = ["AutogradResult", "BackwardNode", "TorchNode", "execute", "run"]
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .graph import Graph, op_table, point_values
+from diffexplain.core.graph import Graph, op_table, point_values
 
 __all__ = [
     "EPS",

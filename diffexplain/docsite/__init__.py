@@ -1,0 +1,1 @@
+"""The MkDocs side: the ``diffexplain`` fence and the plugin that wires it."""

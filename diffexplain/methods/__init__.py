@@ -1,0 +1,1 @@
+"""The three differentiators over one graph: symbolic (sympy), autograd (torch), numeric (floats)."""
