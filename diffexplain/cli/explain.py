@@ -12,11 +12,10 @@ from diffexplain.cli.common import (
     _read_expression,
     _split,
     _weights,
-    emit,
     limits_from,
 )
 from diffexplain.errors import EXIT_DISAGREE, EXIT_OK
-from diffexplain.files import write_atomic
+from diffexplain.files import check_target, write_all
 from diffexplain.i18n import N_, _
 
 _EXPLAIN_EXAMPLES = N_("""\
@@ -134,8 +133,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                 **_lesson_kwargs(args))
     from diffexplain.render import render
 
-    emit(_with_traces(e, args, render(e, args.format)), args.output)
-    _write_graphs(e, args)
+    # render every output first, then write them together: an error leaves nothing half-done
+    write_all([(args.output, _with_traces(e, args, render(e, args.format))),
+               *_render_graphs(e, args)])
     return EXIT_DISAGREE if args.check and not e.verdict.agree else EXIT_OK
 
 
@@ -155,6 +155,9 @@ def _check_graph_paths(args: argparse.Namespace) -> None:
                                    path=path, extensions=", ".join("." + x for x in exts)))
     if args.graph_autograd and args.no_autograd:
         raise InputError(_("--graph-autograd needs torch: drop --no-autograd"))
+    for path in (args.output, args.graph, args.graph_autograd):
+        if path is not None:
+            check_target(path)
 
 
 def _with_traces(e: Any, args: argparse.Namespace, text: str) -> str:
@@ -182,8 +185,10 @@ def _with_traces(e: Any, args: argparse.Namespace, text: str) -> str:
                                                  for x in parts)
 
 
-def _write_graphs(e: Any, args: argparse.Namespace) -> None:
+def _render_graphs(e: Any, args: argparse.Namespace) -> list[tuple[str, str | bytes]]:
+    """The --graph and --graph-autograd files as (path, contents), nothing written yet."""
     wrt = (_split(args.wrt) or [None])[0]
+    out: list[tuple[str, str | bytes]] = []
     for key, combined in (("graph", False), ("graph_autograd", True)):
         path = getattr(args, key, None)
         if not path:
@@ -192,9 +197,15 @@ def _write_graphs(e: Any, args: argparse.Namespace) -> None:
         if ext in ("dot", "mmd"):
             from diffexplain.render.dot import to_dot, to_mermaid
 
-            write_atomic(path, to_dot(e, wrt, combined) if ext == "dot" else
-                         to_mermaid(e, wrt))
+            out.append((path, to_dot(e, wrt, combined) if ext == "dot" else to_mermaid(e, wrt)))
             continue
-        from diffexplain.render.figure import figure, save
+        import matplotlib.pyplot as plt
 
-        save(figure(e, wrt=wrt, autograd=combined), path)
+        from diffexplain.render.figure import encode, figure
+
+        fig = figure(e, wrt=wrt, autograd=combined)
+        try:
+            out.append((path, encode(fig, path)))
+        finally:
+            plt.close(fig)
+    return out

@@ -15,7 +15,7 @@ from typing import Any
 
 from diffexplain.core.graph import Graph, op_table
 
-__all__ = ["AutogradResult", "BackwardNode", "TorchNode", "execute", "run"]
+__all__ = ["AutogradResult", "BackwardNode", "TorchNode", "execute", "release", "run"]
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,35 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
         if gradient[v] is None and nodes[graph[v].id].requires_grad:
             gradient[v] = 0.0  # torch leaves .grad None when the output does not depend on v
     back = _backward_graph(tens, list(seeds), names)
-    return AutogradResult(dtype, torch.__version__, gradient, tuple(nodes), back,
-                          _scalar(tens[graph.outputs[0]]))
+    value = _scalar(tens[graph.outputs[0]])
+    release(tens)
+    return AutogradResult(dtype, torch.__version__, gradient, tuple(nodes), back, value)
+
+
+def release(values: list[Any]) -> None:
+    """Free an autograd graph one node at a time, from the outputs towards the leaves.
+
+    Once Python has seen a ``grad_fn`` (its name, ``next_functions``, saved tensors), torch
+    frees that node through its Python wrapper, recursively: a chain of tens of thousands
+    of nodes dropped from its output end (by the garbage collector, in any order) overflows
+    the C stack and the process dies with a segfault. ``values`` holds a graph's tensors in
+    graph order (inputs before the nodes that use them); detaching them from the last to the
+    first frees each node while the nodes below it are still held, so no free is deeper than
+    one node, and whoever still holds a tensor afterwards holds no graph. ``values`` is
+    emptied.
+    """
+    import torch
+
+    for k in range(len(values) - 1, -1, -1):
+        t = values[k]
+        values[k] = None
+        if isinstance(t, torch.Tensor) and t.requires_grad and not t.is_leaf:
+            try:
+                t.detach_()
+            except RuntimeError:  # a view cannot be detached in place: dropped as it is
+                pass
+        del t
+    values.clear()
 
 
 Saved = tuple[tuple[str, str | None, float], ...]
