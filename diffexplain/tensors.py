@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from diffexplain.compare import compare
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, GraphBuilder, op_table
 from diffexplain.errors import InputError, LimitExceeded
 from diffexplain.i18n import _
@@ -154,19 +155,19 @@ def vec_apply(op: str, args: Sequence[tuple[Shape, list[float]]]) -> tuple[Shape
         n = _size(shape)
         return shape, [fn.math(math, *(v[_pick(s, k)] for s, v in args)) for k in range(n)]
     if kind == "sum":
-        return (), [math.fsum(args[0][1])]
+        return (), [fsum(args[0][1])]
     if kind == "dot":
-        return (), [math.fsum(a * b for a, b in zip(args[0][1], args[1][1]))]
+        return (), [fsum(a * b for a, b in zip(args[0][1], args[1][1]))]
     if kind == "bce":
         (sz, z), (sy, y) = args
         n = max(len(z), len(y))
-        return (), [math.fsum(fn.math(math, z[_pick(sz, k)], y[_pick(sy, k)])
+        return (), [fsum(fn.math(math, z[_pick(sz, k)], y[_pick(sy, k)])
                               for k in range(n)) / n]
     (sa, a), (sb, b) = args
     if not sa or not sb:
         return vec_apply("mul", args)
     rows, inner, cols, ia, ib = _matmul_index(sa, sb)
-    return shape, [math.fsum(a[ia(r, i)] * b[ib(i, c)] for i in range(inner))
+    return shape, [fsum(a[ia(r, i)] * b[ib(i, c)] for i in range(inner))
                    for r in range(rows) for c in range(cols)]
 
 

@@ -27,7 +27,7 @@ def _build(graph: Graph, point: Mapping[str, float], dtype: str,
     """The forward pass: one tensor per node (constants stay Python numbers)."""
     from diffexplain.methods.autograd import execute
 
-    return execute(graph, point, dtype, leaves=leaves)
+    return execute(graph, point, dtype, leaves=leaves, owned=True)  # freed output-first
 
 
 def _saved_map(graph: Graph, tens: Sequence[Any]) -> dict[str, list[tuple[str, str]]]:

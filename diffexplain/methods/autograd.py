@@ -15,7 +15,7 @@ from typing import Any
 
 from diffexplain.core.graph import Graph, op_table
 
-__all__ = ["AutogradResult", "BackwardNode", "TorchNode", "execute", "release", "run"]
+__all__ = ["AutogradResult", "BackwardNode", "GraphTensors", "TorchNode", "execute", "release", "run"]
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,15 @@ def _scalar(t: Any) -> float:
 
 
 def execute(graph: Graph, point: Mapping[str, float], dtype: str = "float64",
-            requires_grad: bool = True, leaves: Mapping[str, Any] | None = None) -> list[Any]:
+            requires_grad: bool = True, leaves: Mapping[str, Any] | None = None,
+            owned: bool = False) -> list[Any]:
     """Build one tensor (or Python number, for constants) per node, in graph order.
 
     ``leaves`` supplies existing tensors for some variables, so a forward pass can be
     rebuilt on the same leaves (gradient accumulation) or run inside
-    ``torch.autograd.functional`` (Hessians).
+    ``torch.autograd.functional`` (Hessians). ``owned=True`` returns a :class:`GraphTensors`
+    list, which frees its graph safely when it goes: for callers that read ``grad_fn`` and
+    return no tensor.
     """
     import torch
 
@@ -89,7 +92,7 @@ def execute(graph: Graph, point: Mapping[str, float], dtype: str = "float64",
                 args = [a if isinstance(a, tensor) or (n.op == "pow" and k == 1)
                         else torch.tensor(a, dtype=dt) for k, a in enumerate(args)]
             vals.append(fn.torch(torch, *args))
-    return vals
+    return GraphTensors(vals) if owned else vals
 
 
 def run(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
@@ -147,6 +150,20 @@ def release(values: list[Any]) -> None:
                 pass
         del t
     values.clear()
+
+
+class GraphTensors(list):  # type: ignore[type-arg]
+    """One graph's tensors, in graph order, that :func:`release` their graph when dropped.
+
+    The list goes before the loop variables and the output tensors a function still holds,
+    so releasing here (in place: the tensors are detached) makes their later free shallow.
+    """
+
+    def __del__(self) -> None:
+        try:
+            release(self)
+        except Exception:  # noqa: BLE001 - interpreter shutdown: torch may be half gone
+            pass
 
 
 Saved = tuple[tuple[str, str | None, float], ...]

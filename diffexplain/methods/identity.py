@@ -18,6 +18,7 @@ import random
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.functions import _pow, _sigmoid
 from diffexplain.errors import VerificationError
 from diffexplain.i18n import N_
@@ -84,7 +85,7 @@ def _apply(e: Any, args: list[float]) -> float:
     name = type(e).__name__
     try:
         if name == "Add":
-            return math.fsum(args)
+            return fsum(args)
         if name == "Mul":
             out = 1.0
             for a in args:

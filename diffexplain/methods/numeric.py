@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, op_table, point_values
 
 __all__ = [
@@ -155,7 +156,7 @@ class Difference:
 def _objective(graph: Graph, point: Mapping[str, float], seeds: Mapping[int, float],
                dtype: str) -> float:
     vals = forward(graph, point, dtype)
-    return math.fsum(w * vals[o] for o, w in seeds.items())
+    return fsum(w * vals[o] for o, w in seeds.items())
 
 
 def central_difference(graph: Graph, point: Mapping[str, float], var: str,
@@ -181,11 +182,11 @@ def central_difference(graph: Graph, point: Mapping[str, float], var: str,
         vals = list(base)
         vals[vid] = _round32(float(v)) if r32 else float(v)
         _run(sub, vals, r32)
-        return math.fsum(w * vals[o] for o, w in seeds.items())
+        return fsum(w * vals[o] for o, w in seeds.items())
 
     d1 = (f_at(x + h) - f_at(x - h)) / (2 * h)
     d2 = (f_at(x + 2 * h) - f_at(x - 2 * h)) / (4 * h)
-    f0 = abs(math.fsum(w * base[o] for o, w in seeds.items()))
+    f0 = abs(fsum(w * base[o] for o, w in seeds.items()))
     err = abs(d1 - d2) / 3.0 + EPS[dtype] * max(f0, 1.0) / h
     if not math.isfinite(err):
         err = math.inf

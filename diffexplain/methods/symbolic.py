@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, Node, op_table
 from diffexplain.core.printing import bar, fmt_number, join_terms
 from diffexplain.core.printing import latex as p_latex
@@ -279,7 +280,7 @@ def _local_partial_text(graph: Graph, user: Node, inp: int, fmt: str,
 def _local_partial_value(user: Node, inp: int, values: Sequence[float]) -> float:
     fn = op_table(user.op)
     args = [values[i] for i in user.inputs]
-    return math.fsum(fn.dmath[k](math, *args) for k, i in enumerate(user.inputs) if i == inp)
+    return fsum(fn.dmath[k](math, *args) for k, i in enumerate(user.inputs) if i == inp)
 
 
 def _wrap(s: str) -> str:

@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.printing import bar, fmt_number
 from diffexplain.i18n import _, in_figure_lang
 
@@ -130,7 +131,7 @@ def _partial(e: Explanation, out: str, inp: str) -> tuple[str, float]:
     fn = op_table(node.op)
     vals = [e.node(i).value for i in node.inputs]
     slots = [k for k, i in enumerate(node.inputs) if i == inp]
-    value = math.fsum(fn.dmath[k](math, *vals) for k in slots)
+    value = fsum(fn.dmath[k](math, *vals) for k in slots)
     texts = [fn.partial_text[k].format(*node.inputs) for k in slots]
     if node.op == "pow" and slots == [0] and e.node(node.inputs[1]).kind == "constant":
         k = e.node(node.inputs[1]).value
