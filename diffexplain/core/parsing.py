@@ -624,6 +624,9 @@ def _value(s: str, text: str, pos: int, allow_nonfinite: bool,
         if not allow_nonfinite:
             raise InputError(_("{value!r} overflows to {result}").format(value=s, result=v), text,
                              pos, len(s))
+    if v == 0 and any(c in "123456789" for c in low.split("e")[0]):
+        raise InputError(_("{value!r} underflows to 0 (the smallest float is about 5e-324); "
+                           "write 0 if you mean zero").format(value=s), text, pos, len(s))
     return v
 
 

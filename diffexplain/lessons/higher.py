@@ -199,7 +199,7 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
         "symbolic_values": [[identity.evaluate(e, at) for e in row] for row in entries],
         "autograd": None, "agree": None,
     }
-    if autograd:
+    if autograd and wrt:  # no variable: a 0×0 Hessian, which torch.autograd.functional refuses
         import torch
 
         from diffexplain.methods.autograd import execute

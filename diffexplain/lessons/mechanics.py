@@ -85,6 +85,8 @@ def _held(graph: Graph, tens: Sequence[Any]) -> str:
 def _seeded_backward(torch: Any, tens: Sequence[Any], seeds: Mapping[int, float], dtype: str,
                      retain_graph: bool = False) -> None:
     dt = getattr(torch, dtype)
+    if not all(isinstance(tens[o], torch.Tensor) and tens[o].requires_grad for o in seeds):
+        return  # a constant output (no variable): there is nothing to differentiate
     torch.autograd.backward([tens[o] for o in seeds],
                             grad_tensors=[torch.tensor(w, dtype=dt) for w in seeds.values()],
                             retain_graph=retain_graph)

@@ -147,6 +147,10 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
     slope, value = e.gradient[var], e.value
     x0 = point[var]
     span = span if span is not None else max(2.0, abs(x0))
+    if not (isinstance(span, (int, float)) and 0 < span and math.isfinite(x0 + 2 * span)
+            and math.isfinite(x0 - 2 * span)):
+        raise InputError(_("the span must be a positive number, small enough that x ± 2·span "
+                           "is a float, not {value!r}").format(value=span))
     f = _f(graph, point, var)
     xs = tuple(x0 - span + 2 * span * k / (points - 1) for k in range(points))
     ys = tuple(f(x) for x in xs)

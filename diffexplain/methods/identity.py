@@ -147,8 +147,12 @@ def check_equal(lhs: sympy.Expr, rhs: sympy.Expr, near: Mapping[Any, float],
     agree, tried = 0, 0
     try:
         envs = [dict(near)]
+        # around a non-finite point (--allow-nonfinite) the identity is checked at finite
+        # points on the same side: ±100 for ±inf, 0.5 for nan
+        mid = {s: v if math.isfinite(v) else 0.5 if math.isnan(v) else math.copysign(100.0, v)
+               for s, v in near.items()}
         for _ in range(points * 3):
-            envs.append({s: near.get(s, 0.5) + rng.uniform(-0.5, 0.5) * max(1.0, abs(near.get(s, 0.5)))
+            envs.append({s: mid.get(s, 0.5) + rng.uniform(-0.5, 0.5) * max(1.0, abs(mid.get(s, 0.5)))
                          for s in symbols})
         for env in envs:
             a, b = evaluate(lhs, env), evaluate(rhs, env)
