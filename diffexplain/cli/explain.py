@@ -125,7 +125,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     limits = limits_from(args)
     point = _point(args, limits, args.allow_nonfinite)
     _check_graph_paths(args)
-    e = explain(_read_expression(args.expression, limits.max_length), point,
+    text = _read_expression(args.expression, limits.max_length)
+    _check_trace_work(args, text, limits)
+    e = explain(text, point,
                 wrt=_split(args.wrt), outputs=_split(args.outputs),
                 weights=_weights(args.weights), dtype=args.dtype,
                 autograd=not args.no_autograd, numeric_check=not args.no_numeric,
@@ -158,6 +160,25 @@ def _check_graph_paths(args: argparse.Namespace) -> None:
     for path in (args.output, args.graph, args.graph_autograd):
         if path is not None:
             check_target(path)
+
+
+def _check_trace_work(args: argparse.Namespace, text: str, limits: Any) -> None:
+    """--mode and --jacobian repeat a pass per input or output: refuse too many before any work."""
+    if not args.mode and not args.jacobian:
+        return
+    from diffexplain.limits import check_work
+    from diffexplain.pipeline import build_graph
+
+    graph = build_graph(text, _split(args.outputs), limits)  # a bad text fails here, as later
+    inputs = len(_split(args.wrt) or graph.variables)
+    outputs = len(graph.outputs)
+    if args.mode:
+        check_work(inputs if args.mode == "forward" else outputs, len(graph.nodes),
+                   N_("one trace pass per input") if args.mode == "forward" else
+                   N_("one trace pass per output"), "--mode " + args.mode, limits)
+    if args.jacobian:
+        check_work(2 * (inputs + outputs), len(graph.nodes),
+                   N_("forward and reverse passes, and torch's"), "--jacobian", limits)
 
 
 def _with_traces(e: Any, args: argparse.Namespace, text: str) -> str:

@@ -158,12 +158,18 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
         # E1-sized: in-process, no fork
         out = _closed_forms(graph, point, values, wrt, seeds, grads, limits)
     elif small:
-        from diffexplain.methods.sandbox import Timeout, WorkerCrashed, run_with_budget
+        from diffexplain.methods.sandbox import MemoryLimit, Timeout, WorkerCrashed, run_with_budget
 
         try:
             out = run_with_budget(_closed_forms, (graph, dict(point), list(values), list(wrt),
                                                   seeds, tuple(grads), limits),
-                                  limits.symbolic_seconds)
+                                  limits.symbolic_seconds, limits.symbolic_memory_mb)
+        except MemoryLimit:
+            from diffexplain.errors import LimitExceeded
+
+            raise LimitExceeded(_("the symbolic side needed more than {mb} MiB of memory").format(
+                mb=limits.symbolic_memory_mb), _("raise it with --symbolic-memory-mb (API: "
+                "limits=Limits(symbolic_memory_mb=…); 0 for no limit)")) from None
         except (Timeout, WorkerCrashed) as err:
             # degrade, never hang: the float-only derivation below costs one pass over the graph
             why = (_("the closed form did not finish within {seconds} s").format(
