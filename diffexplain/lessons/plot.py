@@ -146,7 +146,8 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
     e = explain(graph, point, wrt=[var], autograd=False, numeric_check=False)
     slope, value = e.gradient[var], e.value
     x0 = point[var]
-    span = span if span is not None else max(2.0, abs(x0))
+    if span is None:  # near the float limit, a quarter of |x| keeps x ± 2·span finite
+        span = max(2.0, abs(x0)) if math.isfinite(x0 + 4 * x0) else abs(x0) / 4
     if not (isinstance(span, (int, float)) and 0 < span and math.isfinite(x0 + 2 * span)
             and math.isfinite(x0 - 2 * span)):
         raise InputError(_("the span must be a positive number, small enough that x ± 2·span "

@@ -67,10 +67,11 @@ def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], memory_mb: 
     try:
         _limit_memory(memory_mb)
         result: tuple[str, Any] = ("ok", fn(*args))
-    except MemoryError:
-        result = ("mem", None)  # what was allocated is freed by now: the reply fits
     except BaseException as err:  # noqa: BLE001 - everything goes back to the parent
-        result = ("err", err)
+        # out of memory, even when a library turned it into another error (an ImportError)
+        # (an import that fails under the ceiling is one: everything else is imported already)
+        mem = _from_memory(err) or (memory_mb > 0 and isinstance(err, ImportError))
+        result = ("mem", None) if mem else ("err", err)
     try:
         conn.send(result)
     except Exception as err:  # noqa: BLE001 - the result or the error did not pickle
@@ -78,6 +79,16 @@ def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], memory_mb: 
                                        f"{err}")))
     finally:
         conn.close()
+
+
+def _from_memory(err: BaseException | None) -> bool:
+    seen = 0
+    while err is not None and seen < 50:
+        if isinstance(err, MemoryError):
+            return True
+        err = err.__cause__ or err.__context__
+        seen += 1
+    return False
 
 
 def run_with_budget(fn: Callable[..., Any], args: tuple[Any, ...], seconds: float,

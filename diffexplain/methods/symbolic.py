@@ -158,6 +158,8 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
         # E1-sized: in-process, no fork
         out = _closed_forms(graph, point, values, wrt, seeds, grads, limits)
     elif small:
+        import sympy  # noqa: F401 - imported before the fork, so the worker inherits it
+
         from diffexplain.methods.sandbox import MemoryLimit, Timeout, WorkerCrashed, run_with_budget
 
         try:
