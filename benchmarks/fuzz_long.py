@@ -31,9 +31,9 @@ def main() -> int:
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(2**32)
 
-    from hypothesis import HealthCheck, given, seed as hseed, settings
-
     from fuzz_grammar import check_one, points, programs
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hseed
 
     totals: Counter[str] = Counter()
 

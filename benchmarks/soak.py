@@ -40,9 +40,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=19)
     args = ap.parse_args()
 
+    from fuzz_grammar import VARIABLES, random_program
+
     import diffexplain as dx
     from diffexplain.errors import DiffexplainError
-    from fuzz_grammar import VARIABLES, random_program
 
     rng = random.Random(args.seed)
     counts: Counter[str] = Counter()

@@ -94,7 +94,7 @@ def check_one(text: str, point: dict[str, float], allow_nonfinite: bool) -> Coun
                        limits=Limits(symbolic_seconds=10.0))
     except DiffexplainError as err:
         if err.exit_code not in (EXIT_INPUT, EXIT_LIMIT):
-            raise AssertionError(f"exit code {err.exit_code} on {text!r} at {point}: {err}")
+            raise AssertionError(f"exit code {err.exit_code} on {text!r} at {point}: {err}") from err
         reached[f"exit {err.exit_code}"] += 1
         return reached
     reached["explained"] += 1

@@ -282,6 +282,13 @@ class GraphBuilder:
             value = fn.math(math, *cvals)
             if op == "pow":
                 self._check_constant_power(cvals[0], cvals[1], value, pos)
+            if not math.isfinite(value) and all(math.isfinite(c) for c in cvals):
+                # 1/0, 0**-2, log(0): undefined whatever the point, and exact arithmetic
+                # would cancel the infinities the float passes cannot (inf - inf)
+                raise InputError(_("the constant part {op}({args}) has no finite value ({value}): "
+                                   "the expression is undefined at every point").format(
+                                       op=op, args=", ".join(_literal(c) for c in cvals),
+                                       value=value), self.source, pos)
         return self._add(Node(len(self.nodes), "", op, ins), key, value, pos)
 
     def _check_exponent(self, value: float, pos: int | None) -> None:
