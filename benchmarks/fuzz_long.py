@@ -29,6 +29,9 @@ def main() -> int:
     ap.add_argument("--examples", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args()
+    import resource  # a runaway input fails this run with MemoryError, not the machine
+
+    resource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, resource.RLIM_INFINITY))
     seed = args.seed if args.seed is not None else random.randrange(2**32)
 
     from fuzz_grammar import check_one, points, programs

@@ -39,6 +39,9 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--seed", type=int, default=19)
     args = ap.parse_args()
+    import resource  # a runaway input fails this run with MemoryError, not the machine
+
+    resource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, resource.RLIM_INFINITY))
 
     from fuzz_grammar import VARIABLES, random_program
 
@@ -69,7 +72,7 @@ def main() -> int:
                 return 1
             counts[f"exit {err.exit_code}"] += 1
         done = k + 1 - args.warmup
-        if done > 0 and done % 1000 == 0:
+        if done > 0 and done % 250 == 0:
             print(f"{done} explanations, rss {rss_mb():.1f} MiB, "
                   f"{time.perf_counter() - start:.0f} s", flush=True)
     gc.collect()
