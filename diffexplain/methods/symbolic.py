@@ -219,6 +219,34 @@ def _trivial(graph: Graph) -> bool:
                for n in graph.nodes)
 
 
+def _floats_where_undefined(fn: Any) -> Any:
+    """Where a node is undefined at the point (nan, inf), exact and float arithmetic can
+    part ways (sympy takes (-1)**0.5 = i): a line that fails its check there is not a bug,
+    so the derivative falls back to reverse accumulation with a note instead."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(graph: Graph, point: Mapping[str, float], values: Sequence[float],
+                wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
+                limits: Limits) -> dict[str, Derivation]:
+        from diffexplain.errors import VerificationError
+
+        try:
+            return fn(graph, point, values, wrt, seeds, grads, limits)  # type: ignore[no-any-return]
+        except VerificationError:
+            bad = next((n for n in graph.nodes if not math.isfinite(values[n.id])), None)
+            if bad is None:
+                raise
+            note = _("not written as a closed form: {node} is undefined at this point, where "
+                     "exact and float arithmetic can disagree; showing reverse accumulation "
+                     "instead").format(node=graph.describe(bad))
+            return {v: replace(_adjoint_derivation(graph, graph[v].id, values, grads), note=note)
+                    for v in wrt}
+
+    return wrapper
+
+
+@_floats_where_undefined
 def _closed_forms(graph: Graph, point: Mapping[str, float], values: Sequence[float],
                   wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
                   limits: Limits) -> dict[str, Derivation]:
