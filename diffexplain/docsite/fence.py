@@ -441,7 +441,7 @@ def _render_explanation(e: Any, expr: str, opts: Mapping[str, str], show: tuple[
     elif left or right:  # one side only: full width
         parts.append(f'<div class="dx-single">{"".join(left or right)}</div>')
     if "extras" in show and (e.extras.get("tensor") or e.extras.get("trace")):
-        from diffexplain.tensors import summary_lines
+        from diffexplain.render.vectors import summary_lines
 
         lines = [ln.strip() for ln in summary_lines(e) if ln.strip()]
         parts.append(f'<p class="dx-label">{_e(lines[0])}</p><ul>'
@@ -664,7 +664,8 @@ def _fig_png(fig: Any, lang: str | None = None) -> bytes:
 def format_trace(source: str) -> str:
     """The ``diffexplain-trace`` fence: ``dx.trace`` of a Python function (control flow)."""
     from diffexplain.core.parsing import parse_point
-    from diffexplain.core.tracing import load_function, trace
+    from diffexplain.core.tracing import load_function
+    from diffexplain.pipeline import trace
 
     _, opts = parse_body(source, ("function", "at", "wrt", "lang", "show", "title"))
     if not opts.get("function") or not opts.get("at"):

@@ -6,6 +6,7 @@ import html
 from typing import TYPE_CHECKING
 
 from diffexplain.core.printing import fmt_number
+from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, renders_in_lang
 from diffexplain.render.latex import derivation_block
 
@@ -20,6 +21,19 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
                    for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _grouped(lines: list[str]) -> list[tuple[str, list[str]]]:
+    """summary_lines' sections: a title line, then its items (the indented lines)."""
+    out: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        if line.startswith(" ") and out:
+            out[-1][1].append(line.strip())
+        else:
+            out.append((line.strip(), []))
+    return out
 
 
 @renders_in_lang
@@ -37,7 +51,13 @@ def render(e: Explanation) -> str:
     if e.autograd is not None:
         parts.append(_table([_("tensor"), "grad_fn", "is_leaf", "requires_grad", ".grad"],
                             [[n.id, n.grad_fn or "—", str(n.is_leaf), str(n.requires_grad),
-                              fmt_number(n.autograd_grad) if n.autograd_grad is not None
+                              fmt_value(n.autograd_grad) if n.autograd_grad is not None
                               else "None"] for n in e.nodes if n.kind != "constant"]))
+    if e.extras.get("tensor") or e.extras.get("trace"):  # vectors: shapes, Jacobians, VJP
+        from diffexplain.render.vectors import summary_lines
+
+        for title, items in _grouped(summary_lines(e)):
+            parts.append(f"<p>{html.escape(title)}</p><ul>"
+                         + "".join(f"<li>{html.escape(x)}</li>" for x in items) + "</ul>")
     parts.append(f"<p>{'✓' if e.verdict.agree else '✗'} {html.escape(e.verdict.summary)}</p>")
     return "".join(parts) + "</div>"
