@@ -139,7 +139,8 @@ def _fig_png(fig: Any, lang: str | None = None) -> bytes:
 def format_trace(source: str) -> str:
     """The ``diffexplain-trace`` fence: ``dx.trace`` of a Python function (control flow)."""
     from diffexplain.core.parsing import parse_point
-    from diffexplain.core.tracing import load_function, trace
+    from diffexplain.core.tracing import load_function
+    from diffexplain.pipeline import trace
 
     _, opts = parse_body(source, ("function", "at", "wrt", "lang", "show", "title"))
     if not opts.get("function") or not opts.get("at"):
