@@ -33,10 +33,6 @@ from diffexplain.methods.symbolic import latex_name
 __all__ = ["MODES", "Jacobian", "Pass", "Trace", "TraceRow", "jacobian", "trace"]
 
 MODES = ("forward", "reverse")
-#: rows of one table shown before it is shortened (head and tail are kept)
-MAX_ROWS = 40
-#: passes written out in full; the rest are summarized by their results
-MAX_PASSES = 4
 
 _SUB = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
 
