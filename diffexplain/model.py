@@ -183,7 +183,7 @@ class Explanation:
         For a vector output ``y`` it is the Jacobian of ``y`` itself (a row per component,
         e.g. diag(2x) for ``x*x``), not of the reduction ``L = sum(y)``.
         """
-        from diffexplain.methods.modes import jacobian
+        from diffexplain.methods.jacobian import jacobian
 
         graph, point, wrt = self.scalar_graph()
         if self.components is not None and self.components.reduced and self.graph is not None:

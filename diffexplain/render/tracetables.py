@@ -1,7 +1,7 @@
 """Evaluation-trace and Jacobian tables (:mod:`diffexplain.methods.modes`) as text, LaTeX, Markdown, JSON.
 
 Pure functions of a :class:`~diffexplain.methods.modes.Trace` or
-:class:`~diffexplain.methods.modes.Jacobian`; long tables keep their head and tail.
+:class:`~diffexplain.methods.jacobian.Jacobian`; long tables keep their head and tail.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from diffexplain.i18n import _, ngettext
 from diffexplain.render.tables import md_table, table
 
 if TYPE_CHECKING:  # pragma: no cover
-    from diffexplain.methods.modes import Jacobian, Pass, Trace, TraceRow
+    from diffexplain.methods.jacobian import Jacobian
+    from diffexplain.methods.modes import Pass, Trace, TraceRow
 
 __all__ = ["jacobian_dict", "jacobian_latex", "jacobian_markdown", "jacobian_text", "latex",
            "markdown", "text", "to_dict"]
