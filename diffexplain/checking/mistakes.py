@@ -26,7 +26,7 @@ from diffexplain.i18n import N_, _
 __all__ = ["CODES", "Model", "Slip", "catalogue"]
 
 #: every mistake code, in the order slips are tried
-CODES = ("missing-path", "product-rule", "quotient-rule", "lost-inner-derivative", "sign",
+CODES = ("arithmetic", "missing-path", "product-rule", "quotient-rule", "chain-rule", "sign",
          "power-rule", "constant", "wrong-table-derivative", "unknown")
 
 _FUNCTIONS_WITH_INNER = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
@@ -144,7 +144,7 @@ def catalogue(m: Model, max_paths: int = 12) -> list[Slip]:
     >>> from diffexplain.core.parsing import parse
     >>> slips = catalogue(Model(parse("(x+w)*(w+1)"), "w"))
     >>> [s.code for s in slips][:3]
-    ['missing-path', 'missing-path', 'product-rule']
+    ['product-rule', 'product-rule', 'product-rule']
     """
     slips: list[Slip] = []
     slips += _missing_paths(m, max_paths)
@@ -195,13 +195,43 @@ def _missing_paths(m: Model, max_paths: int) -> list[Slip]:
         local = m.sp.Mul(*[m.g.local_partial(p[k], p[k + 1]) for k in range(len(p) - 1)])
         symbol = "·".join(_d(m.name(p[k]), m.name(p[k + 1])) for k in range(len(p) - 1))
         route = " → ".join(m.name(i) for i in reversed(p))
+        ev = {"path": symbol, "route": route, "term": m.show(local)}
+        junction = m.g.nodes[_junction(p, paths)]
+        if junction.op in ("mul", "div"):
+            # the paths meet at a product (quotient): the lost path is a lost term of its rule
+            a, b = (m.name(i) for i in junction.inputs)
+            rule = (f"({a}·{b})' = {a}'·{b} + {a}·{b}'" if junction.op == "mul"
+                    else f"({a}/{b})' = ({a}'·{b} − {a}·{b}')/{b}²")
+            ev["rule"] = rule
+            code = "product-rule" if junction.op == "mul" else "quotient-rule"
+            sentence = (_("loses a term of the product rule for {node}: the chain-rule path "
+                          "{route} ({symbol} = {term}) is left out; {rule}")
+                        if junction.op == "mul" else
+                        _("loses a term of the quotient rule for {node}: the chain-rule path "
+                          "{route} ({symbol} = {term}) is left out; {rule}")).format(
+                              node=m.define(junction), route=route, symbol=symbol,
+                              term=m.show(local), rule=rule)
+            out.append(Slip(code, sentence, m.truth - product, junction.name, ev))
+            continue
         sentence = _("leaves out the chain-rule path {route} ({symbol} = {term}): "
                      "{partial} is the sum over all {n} paths").format(
                          route=route, symbol=symbol, term=m.show(local),
                          partial=f"∂{m.name(m.out)}/∂{m.name(m.v)}", n=len(paths))
-        out.append(Slip("missing-path", sentence, m.truth - product, "",
-                        {"path": symbol, "route": route, "term": m.show(local)}))
+        out.append(Slip("missing-path", sentence, m.truth - product, "", ev))
     return out
+
+
+def _junction(p: list[int], paths: list[list[int]]) -> int:
+    """Where path ``p`` (output first) leaves the others: the last node it shares with one."""
+    best = 0
+    for q in paths:
+        if q is p:
+            continue
+        k = 0
+        while k < min(len(p), len(q)) and p[k] == q[k]:
+            k += 1
+        best = max(best, k)
+    return p[max(best - 1, 0)]
 
 
 # --- one maker per code: (model, node) -> [(sentence, slipped derivative, evidence)] -------
@@ -443,7 +473,7 @@ def _table(m: Model, n: Node) -> Made:
 _MAKERS: list[tuple[str, Callable[[Model, Node], Made]]] = [
     ("product-rule", _product_rule),
     ("quotient-rule", _quotient_rule),
-    ("lost-inner-derivative", _inner),
+    ("chain-rule", _inner),
     ("sign", _sign),
     ("power-rule", _power),
     ("constant", _constant),
