@@ -140,16 +140,20 @@ def split_steps(steps: str | Sequence[str]) -> list[str]:
 
 
 @localized
-def check(expr: Any, wrt: str | None = None, steps: str | Sequence[str] = (),
+def check(expr: Any = None, wrt: str | None = None, steps: str | Sequence[str] = (),
           at: Mapping[str, Any] | str | None = None, *,
-          limits: Limits | None = None, lang: str | None = None) -> CheckResult:
-    """Check a learner's derivation of ∂y/∂wrt step by step.
+          equations: str | Sequence[str] | None = None,
+          limits: Limits | None = None, lang: str | None = None) -> Any:
+    """Check a learner's derivation of ∂y/∂wrt step by step (or an algebraic one).
 
     Args:
         expr: the expression or program (text, sympy expression or Graph).
-        wrt: the variable (default: the only variable).
+        wrt: the variable (default: the only variable); with ``equations``, the unknown.
         steps: the learner's lines, a list or one text separated by ``;``/newlines.
         at: the point, ``{"w": 1, "x": 2}`` or ``"w=1,x=2"``.
+        equations: instead of ``expr``/``steps``/``at``: equations, each following from the
+            one before (``"ln(y/(1-y)) = z; y/(1-y) = e^z"``); returns an
+            :class:`~diffexplain.checking.algebra.EquationsResult`.
         limits: the same :class:`~diffexplain.limits.Limits` as :func:`~diffexplain.explain`.
         lang: the language of the reasons and the mistake (``"en"``, ``"zh"``; default: the
             locale's).
@@ -169,6 +173,15 @@ def check(expr: Any, wrt: str | None = None, steps: str | Sequence[str] = (),
     """
     from diffexplain.pipeline import build_graph, resolve_point
 
+    if equations is not None:
+        if expr is not None or steps or at:
+            raise InputError(_("equations are checked on their own: give either equations, or "
+                               "an expression with steps and a point"))
+        from diffexplain.checking.algebra import check_equations
+
+        return check_equations(equations, wrt)
+    if expr is None:
+        raise InputError(_("give the expression whose derivative the steps compute"))
     limits = limits or DEFAULT_LIMITS
     text = expr if isinstance(expr, str) else None
     graph = build_graph(expr, None, limits)

@@ -26,10 +26,12 @@ examples:
   diffexplain check "sin(x**2)" --at x=0.5 --steps "cos(x^2)" --format markdown
   diffexplain check homework.md                 # exercises: 'expression:', 'at:', '- step' lines
   diffexplain check --batch submissions.jsonl -o report.json --jobs 2   # or report.csv
+  diffexplain check --equations "ln(y/(1-y)) = z; y/(1-y) = e^z; y = e^z/(1+e^z)"
 
-steps: separated by ';' or newlines, or chained with '='; they may use the leaves, the
-intermediates (a, b, ... as 'explain' names them), partials dy/da (or ∂y/∂a), adjoints ā
-(adj(a)), numbers, and the unicode diffexplain prints (·, ×, −, ², √, 2w).
+steps: separated by ';' or newlines, or chained with '='; written as on paper (2x(x-1),
+x cos(x), tan²(x), y' =, dy/dx =, d/dx, \frac{1}{x}, e^{-x}, ½, π, （x）), with the
+leaves, the intermediates (a, b, ... as 'explain' names them), partials dy/da (or ∂y/∂a),
+adjoints ā (adj(a)), and numbers, compared to the digits written.
 exit codes: 0 every step right (--batch: the report was written), 1 a step is wrong,
 2 bad input, 3 limit exceeded.
 """)
@@ -51,6 +53,9 @@ def _add_check(sub: Any) -> None:
                    choices=["text", "json", "markdown", "latex"], help=_("output format"))
     p.add_argument("-o", "--output", metavar="FILE", help=_("write to FILE (atomically); with "
                    "--batch, .csv gives CSV and anything else JSON"))
+    p.add_argument("--equations", metavar="EQUATIONS", help=_("check an algebraic "
+                   "derivation instead: equations separated by ';' (or ⇒), each with the "
+                   "same solutions as the one before; --wrt names the unknown"))
     p.add_argument("--batch", metavar="JSONL", help=_("grade submissions, one JSON object a "
                    "line: id, expression, point, wrt, steps"))
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
@@ -67,6 +72,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from diffexplain.errors import InputError
 
     limits = limits_from(args)
+    if args.equations is not None:
+        if args.target or args.steps is not None or args.batch or args.at:
+            raise InputError(_("--equations is checked on its own: drop the expression, "
+                               "--steps, --at and --batch"))
+        from diffexplain.checking.algebra import check_equations
+        from diffexplain.render.check_formats import render_equations
+
+        eq = check_equations(args.equations, args.wrt)
+        emit(render_equations(eq, args.format), args.output)
+        return EXIT_OK if eq.ok else EXIT_DISAGREE
     if args.batch:
         return _check_batch(args, limits)
     if not args.target:

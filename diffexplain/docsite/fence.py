@@ -743,7 +743,9 @@ def format_check(source: str) -> str:
     """The ``diffexplain-check`` fence: ``dx.check`` grades a derivation; ``expect:`` a code."""
     from diffexplain.checking import check
 
-    expr, opts = parse_body(source, ("wrt", "at", "steps", "expect", "lang"))
+    expr, opts = parse_body(source, ("wrt", "at", "steps", "expect", "lang", "equations"))
+    if opts.get("equations"):
+        return _format_equations(opts)
     if not expr or not opts.get("steps"):
         raise FenceError("give an expression and steps: b*1 + a*1; b")
     lang = _lang(opts) or "en"
@@ -761,6 +763,26 @@ def format_check(source: str) -> str:
     cmd += ["--steps", opts["steps"]]
     if lang != "en":
         cmd += ["--lang", lang]
+    return ('<div class="diffexplain dx-check">'
+            + _code(" ".join(shlex.quote(c) for c in cmd), "bash")
+            + _code(text.rstrip(), "text") + "</div>")
+
+
+def _format_equations(opts: Mapping[str, str]) -> str:
+    """``equations:`` in a ``diffexplain-check`` fence: ``check --equations``; ``expect:`` a
+    step number (1-based) that does not follow, or ``none``."""
+    from diffexplain.checking import check
+
+    lang = _lang(opts) or "en"
+    with _in_lang(lang):
+        r = check(equations=opts["equations"], wrt=opts.get("wrt"))
+        text = r.to_text()
+    got = "none" if r.first_error is None else str(r.first_error + 1)
+    if opts.get("expect") and opts["expect"] != got:
+        raise FenceError(f"equations: expected wrong step {opts['expect']}, got {got}")
+    cmd = ["diffexplain", "check", "--equations", opts["equations"]]
+    if opts.get("wrt"):
+        cmd += ["--wrt", opts["wrt"]]
     return ('<div class="diffexplain dx-check">'
             + _code(" ".join(shlex.quote(c) for c in cmd), "bash")
             + _code(text.rstrip(), "text") + "</div>")
