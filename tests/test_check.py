@@ -143,8 +143,12 @@ def test_cli_homework_file(run_cli, tmp_path):
     out = run_cli("check", str(hw), "--format", "json")
     assert out.returncode == 1, out.stderr
     got = json.loads(out.stdout)
-    assert [g["ok"] for g in got] == [True, False]
-    assert got[1]["mistake"]["code"] == "chain-rule"
+    assert [g["id"] for g in got["exercises"]] == ["1", "2"]
+    assert [g["result"]["ok"] for g in got["exercises"]] == [True, False]
+    assert got["exercises"][1]["result"]["mistake"]["code"] == "chain-rule"
+    assert got["summary"].startswith("1 of 2 exercises right")
+    text = run_cli("check", str(hw)).stdout
+    assert text.index("── 1 ") < text.index("── 2 ") and "1 of 2 exercises right" in text
 
 
 # --- no false alarms: diffexplain's own derivations are always accepted ----------------------

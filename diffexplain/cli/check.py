@@ -68,7 +68,6 @@ def _add_check(sub: Any) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from diffexplain.core.parsing import parse_point
     from diffexplain.errors import InputError
 
     limits = limits_from(args)
@@ -95,7 +94,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
                   at=point or None, limits=limits)
         emit(render(r, args.format), args.output)
         return EXIT_OK if r.ok else EXIT_DISAGREE
-    from diffexplain.checking.batch import read_homework
+    from diffexplain.checking.homework import check_homework
+    from diffexplain.render.check_formats import homework
 
     if args.target == "-":
         text = sys.stdin.read()
@@ -107,25 +107,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
             raise InputError(_("no --steps given, and {path!r} is not a readable "
                                "homework file ({reason})").format(
                                    path=args.target, reason=err.strerror)) from None
-    results = []
-    for ex in read_homework(text):
-        at = dict(point)
-        at.update(parse_point(ex["point"]) if ex["point"] else {})
-        try:
-            results.append(check(ex["expression"], wrt=ex["wrt"] or args.wrt, steps=ex["steps"],
-                                 at=at or None, limits=limits))
-        except InputError as err:
-            raise InputError(_("{id} (line {line}): {message}").format(
-                id=ex["id"], line=ex["line"], message=err)) from None
-    if args.format == "json":
-        import json
-
-        out = json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False)
-    else:
-        sep = "\n" if args.format in ("text", "latex") else "\n---\n\n"
-        out = sep.join(render(r, args.format) for r in results)
-    emit(out, args.output)
-    return EXIT_OK if all(r.ok for r in results) else EXIT_DISAGREE
+        except UnicodeDecodeError:
+            raise InputError(_("{path!r} is not UTF-8 text").format(path=args.target)) from None
+    items = check_homework(text, point, args.wrt, limits)
+    emit(homework(items, args.format), args.output)
+    return EXIT_OK if all("result" in i and i["result"].ok for i in items) else EXIT_DISAGREE
 
 
 def _check_batch(args: argparse.Namespace, limits: Limits) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from diffexplain.core.printing import fmt_number
@@ -257,3 +258,40 @@ def render_equations(r: Any, fmt: str = "text") -> str:
     if fmt not in table:
         raise KeyError(f"unknown format {fmt!r}; choose from json, {', '.join(table)}")
     return table[fmt](r)
+
+
+# --- homework files (checking.homework.check_homework) ----------------------------------------
+def homework(items: Sequence[Mapping[str, Any]], fmt: str = "text") -> str:
+    """Each exercise under its own heading (as the file has it), then the summary."""
+    from diffexplain.checking.homework import homework_summary
+
+    summary = homework_summary(items)
+    if fmt == "json":
+        import json
+
+        return json.dumps({"exercises": [
+            {"id": i["id"], "line": i["line"],
+             "result": i["result"].to_dict() if "result" in i else None,
+             "error": i.get("error")} for i in items], "summary": summary},
+            indent=2, ensure_ascii=False) + "\n"
+    parts = []
+    for i in items:
+        body = render(i["result"], fmt) if "result" in i else None
+        if fmt == "text":
+            head = f"── {i['id']} " + "─" * max(3, 60 - _width(str(i["id"])))
+            parts.append(head + "\n" + (body or _("could not be graded: {error}").format(
+                error=i["error"]) + "\n"))
+        elif fmt in ("markdown", "md"):
+            parts.append(f"## {i['id']}\n\n" + (body or "> " + _md_cell(
+                _("could not be graded: {error}").format(error=i["error"])) + "\n"))
+        else:
+            parts.append(rf"\subsection*{{{_tex_escape(str(i['id']))}}}" + "\n" + (
+                body or _tex_escape(_("could not be graded: {error}").format(
+                    error=i["error"])) + "\n"))
+    if fmt == "text":
+        parts.append("═" * 64 + "\n" + summary + "\n")
+    elif fmt in ("markdown", "md"):
+        parts.append(_("**Summary:** {summary}").format(summary=summary) + "\n")
+    else:
+        parts.append(r"\noindent\textbf{" + _tex_escape(summary) + "}\n")
+    return "\n".join(parts)
