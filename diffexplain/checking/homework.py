@@ -48,7 +48,7 @@ def read_homework(text: str) -> list[dict[str, Any]]:
     fence = False
 
     def start(title: str, line: int) -> dict[str, Any]:
-        ex = {"id": title or f"exercise {len(exercises) + 1}", "expression": None, "wrt": None,
+        ex: dict[str, Any] = {"id": title or f"exercise {len(exercises) + 1}", "expression": None, "wrt": None,
               "point": None, "steps": [], "line": line}
         exercises.append(ex)
         return ex
@@ -94,7 +94,7 @@ def check_homework(text: str, point: Mapping[str, float], wrt: str | None,
     for ex in read_homework(text):
         item: dict[str, Any] = {"id": ex["id"], "line": ex["line"]}
         try:
-            at = dict(point)
+            at: dict[str, Any] = dict(point)
             at.update(parse_point(ex["point"]) if ex["point"] else {})
             item["result"] = check(ex["expression"], wrt=ex["wrt"] or wrt, steps=ex["steps"],
                                    at=at or None, limits=limits)
