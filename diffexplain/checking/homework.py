@@ -48,8 +48,9 @@ def read_homework(text: str) -> list[dict[str, Any]]:
     fence = False
 
     def start(title: str, line: int) -> dict[str, Any]:
-        ex: dict[str, Any] = {"id": title or f"exercise {len(exercises) + 1}", "expression": None, "wrt": None,
-              "point": None, "steps": [], "line": line}
+        ex: dict[str, Any] = {"id": title or f"exercise {len(exercises) + 1}",
+                              "expression": None, "wrt": None, "point": None, "steps": [],
+                              "line": line}
         exercises.append(ex)
         return ex
 
