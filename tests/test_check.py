@@ -178,7 +178,7 @@ EIGHTHS = st.integers(-10, 10).map(lambda k: k / 8)
 # no shrinking phase: each example explains and checks (~0.5 s), shrinking would take minutes
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
-@given(EXPR, EIGHTHS, EIGHTHS, st.sampled_from(["text", "ascii"]))
+@given(EXPR, EIGHTHS, EIGHTHS, st.sampled_from(["text", "ascii", "latex"]))
 def test_printed_derivations_are_accepted(expr, xv, wv, form):
     g = dx.parse(expr)
     assume(g.variables)
