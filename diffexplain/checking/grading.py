@@ -225,7 +225,7 @@ def _reason(ex: Exercise, lhs: str, ok: bool, method: str, vals: list[Any],
             lhs=lhs)
     t0 = ex.truth_vals[0]
     if precise.finite(t0) and not precise.finite(vals[0]):
-        return _("it is undefined at {at} (it divides by zero or leaves its domain there), "
+        return _("it is undefined at {at} (it divides by zero or is outside its domain there), "
                  "but {lhs} = {truth}").format(at=at, lhs=lhs, truth=fmt_number(f(t0)))
     if not precise.finite(t0) and method == "value":
         return _("{lhs} is not defined at {at}: no number is right").format(lhs=lhs, at=at)

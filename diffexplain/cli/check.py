@@ -29,7 +29,7 @@ examples:
   diffexplain check --equations "ln(y/(1-y)) = z; y/(1-y) = e^z; y = e^z/(1+e^z)"
 
 steps: separated by ';' or newlines, or chained with '='; written as on paper (2x(x-1),
-x cos(x), tan²(x), y' =, dy/dx =, d/dx, \frac{1}{x}, e^{-x}, ½, π, （x）), with the
+x cos(x), tan²(x), y' =, dy/dx =, d/dx, \\frac{1}{x}, e^{-x}, ½, π, （x）), with the
 leaves, the intermediates (a, b, ... as 'explain' names them), partials dy/da (or ∂y/∂a),
 adjoints ā (adj(a)), and numbers, compared to the digits written.
 exit codes: 0 every step right (--batch: the report was written), 1 a step is wrong,
