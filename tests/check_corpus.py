@@ -161,6 +161,7 @@ CASES: list[tuple[str, str, str | None, str, str | None, int | None]] = [
     ("atan(x)", "x=0.5", None, "1/(1+x)", "wrong-table-derivative", 1),
     # --- wrong: paths and the rest ---------------------------------------------------------
     ("sin(x) + x**2 * 0 + exp(x)", "x=0.5", None, "cos(x)", "missing-path", 1),
+    ("exp(x + x**2)", "x=0.5", None, "2x·exp(x + x²)", "missing-path", 1),
     (E1, P1, "w", "7w", "unknown", 1),
     (E1, P1, "w", "2w + x + 1; 2w + z", "unknown", 2),
     ("x**3", "x=2", None, "y' = 3x^2 = 3·4 = 13", "arithmetic", 4),

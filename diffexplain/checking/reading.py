@@ -134,7 +134,8 @@ class _Builder:
             if op == "-":
                 return fa - fb, sp.Add(*left, _minus(sp, sb), evaluate=False)
             if op == "*":
-                return fa * fb, sp.Mul(*left, sb, evaluate=False)
+                right = list(sb.args) if t[3][0] == "bin" and t[3][1] == "*" else [sb]
+                return fa * fb, sp.Mul(*left, *right, evaluate=False)
             if op == "/":
                 return fa / fb, sp.Mul(sa, sp.Pow(sb, -1, evaluate=False), evaluate=False)
             _check_power(fa, fb)
