@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from diffexplain.core.graph import Graph, Node, op_table
 from diffexplain.core.printing import fmt_number
@@ -30,10 +30,7 @@ from diffexplain.i18n import _, ngettext
 from diffexplain.methods.numeric import forward
 from diffexplain.methods.symbolic import latex_name
 
-if TYPE_CHECKING:  # pragma: no cover
-    from diffexplain.model import Explanation
-
-__all__ = ["MODES", "Jacobian", "Pass", "Trace", "TraceRow", "graph_of", "jacobian", "trace"]
+__all__ = ["MODES", "Jacobian", "Pass", "Trace", "TraceRow", "jacobian", "trace"]
 
 MODES = ("forward", "reverse")
 #: rows of one table shown before it is shortened (head and tail are kept)
@@ -373,17 +370,6 @@ def trace(graph: Graph, point: Mapping[str, float], mode: str = "reverse",
         passes = tuple(_adjoint_pass(graph, names, inputs, values, o) for o in graph.outputs)
     return Trace(mode, dict(point), inputs, tuple(graph.nodes[o].name for o in graph.outputs),
                  {graph.nodes[i].name: names.var(i, "text") for i in names.idx}, primal, passes)
-
-
-# --- rebuilding the graph of an explanation -------------------------------------------------
-def graph_of(e: Explanation) -> Graph:
-    """The explanation's own graph, rebuilt from its nodes (the text is not parsed again)."""
-    index = {n.id: k for k, n in enumerate(e.nodes)}
-    nodes = tuple(Node(k, n.id, n.op, tuple(index[i] for i in n.inputs),
-                       value=n.value if n.kind == "constant" else None,
-                       literal=n.id if n.kind == "constant" else None)
-                  for k, n in enumerate(e.nodes))
-    return Graph(nodes, tuple(index[o] for o in e.outputs), e.expression)
 
 
 # --- the Jacobian by both modes and its witnesses --------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from diffexplain.core.printing import fmt_number
+from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, renders_in_lang
 from diffexplain.render.latex import adjoint_block, derivation_block
 
@@ -23,7 +24,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 def nodes_table(e: Explanation) -> str:
     kinds = {"variable": _("variable"), "constant": _("constant")}
     rows = [[f"`{n.id}`", f"`{n.expr}`" if n.kind == "operation" else kinds.get(n.kind, n.kind),
-             fmt_number(n.value), "" if n.grad is None else fmt_number(n.grad)]
+             fmt_value(n.value), "" if n.grad is None else fmt_value(n.grad)]
             for n in e.nodes]
     return _md_table([_("node"), _("definition"), _("value"), _("gradient")], rows)
 
@@ -31,7 +32,7 @@ def nodes_table(e: Explanation) -> str:
 def autograd_table(e: Explanation) -> str:
     rows = [[f"`{n.id}`", f"`{n.grad_fn}`" if n.grad_fn else "—", str(n.is_leaf),
              str(n.requires_grad),
-             fmt_number(n.autograd_grad) if n.autograd_grad is not None else "None"]
+             fmt_value(n.autograd_grad) if n.autograd_grad is not None else "None"]
             for n in e.nodes if n.kind != "constant"]
     return _md_table([_("tensor"), "grad_fn", "is_leaf", "requires_grad", ".grad"], rows)
 
@@ -64,7 +65,7 @@ def render(e: Explanation) -> str:
             version=e.autograd.torch_version, dtype=e.autograd.dtype))
         parts.append(autograd_table(e))
     if e.extras.get("tensor") or e.extras.get("trace"):
-        from diffexplain.tensors import summary_lines
+        from diffexplain.render.vectors import summary_lines
 
         lines = [ln.strip() for ln in summary_lines(e) if ln.strip()]
         parts.append("\n".join(f"- {ln}" if k else f"### {ln}" for k, ln in enumerate(lines)))
