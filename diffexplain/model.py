@@ -170,20 +170,20 @@ class Explanation:
         return draw_autograd(self, ax)
 
     def trace(self, mode: str = "reverse") -> Any:
-        """The evaluation trace of forward or reverse mode (:func:`diffexplain.lessons.modes.trace`),
+        """The evaluation trace of forward or reverse mode (:func:`diffexplain.methods.modes.trace`),
         on the scalar graph the derivation used (components for vectors)."""
-        from diffexplain.lessons.modes import trace
+        from diffexplain.methods.modes import trace
 
         graph, point, wrt = self.scalar_graph()
         return trace(graph, point, mode, wrt)
 
     def jacobian(self, use_torch: bool = True) -> Any:
-        """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.lessons.modes`).
+        """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.methods.jacobian`).
 
         For a vector output ``y`` it is the Jacobian of ``y`` itself (a row per component,
         e.g. diag(2x) for ``x*x``), not of the reduction ``L = sum(y)``.
         """
-        from diffexplain.lessons.modes import jacobian
+        from diffexplain.methods.jacobian import jacobian
 
         graph, point, wrt = self.scalar_graph()
         if self.components is not None and self.components.reduced and self.graph is not None:
