@@ -165,6 +165,12 @@ class Explanation:
 
     def draw_autograd(self, ax: Any = None) -> Any:
         """Draw torch's grad_fn graph, each backward node named after its graph node."""
+        if self.autograd is None:  # refused before matplotlib is even imported
+            from diffexplain.errors import InputError
+            from diffexplain.i18n import _
+
+            raise InputError(_("draw_autograd needs torch's backward graph: explain with "
+                               "autograd=True (drop --no-autograd)"))
         from diffexplain.render.figure import draw_autograd
 
         return draw_autograd(self, ax)
