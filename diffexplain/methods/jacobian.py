@@ -1,6 +1,6 @@
-"""The Jacobian of a graph's outputs by forward mode (a column per pass) and reverse mode
-(a row per pass), with the symbolic Jacobian (small graphs) and
-``torch.autograd.functional.jacobian`` over the same nodes as witnesses.
+"""The Jacobian of a graph's outputs, three ways: forward mode (a column per pass), reverse
+mode (a row per pass), and the witnesses sympy (small graphs) and
+``torch.autograd.functional.jacobian``. The traces themselves are :mod:`diffexplain.methods.modes`.
 """
 
 from __future__ import annotations

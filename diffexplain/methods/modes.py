@@ -12,8 +12,8 @@ differentiation in machine learning: a survey"): inputs are ``v₋ₙ₊₁ … 
 
 Everything is computed from the rule table's float partials (``dmath``) and printed
 from its partial templates, so a trace costs one loop over the graph per pass, at
-any size. :func:`diffexplain.methods.jacobian.jacobian` builds the Jacobian from both
-modes, with the symbolic Jacobian and ``torch.autograd.functional.jacobian`` as witnesses.
+any size. :func:`jacobian` adds the symbolic Jacobian (small graphs) and
+``torch.autograd.functional.jacobian`` as witnesses.
 """
 
 from __future__ import annotations
@@ -366,3 +366,7 @@ def trace(graph: Graph, point: Mapping[str, float], mode: str = "reverse",
         passes = tuple(_adjoint_pass(graph, names, inputs, values, o) for o in graph.outputs)
     return Trace(mode, dict(point), inputs, tuple(graph.nodes[o].name for o in graph.outputs),
                  {graph.nodes[i].name: names.var(i, "text") for i in names.idx}, primal, passes)
+
+
+# --- the Jacobian by both modes and its witnesses --------------------------------------------
+

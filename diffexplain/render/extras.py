@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from diffexplain.core.printing import fmt_number
 from diffexplain.i18n import _
-from diffexplain.render.tables import md_table, table
 
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.model import Explanation
@@ -189,6 +188,8 @@ def _sections(e: Explanation) -> list[Section]:
 
 def text_sections(e: Explanation) -> list[str]:
     """Lines to put before the side-by-side table of the text output."""
+    from diffexplain.render.tables import table
+
     out: list[str] = []
     for title, intro, tables, closing in _sections(e):
         out.append(title)
@@ -202,6 +203,8 @@ def text_sections(e: Explanation) -> list[str]:
 
 def markdown_sections(e: Explanation) -> list[str]:
     """Markdown blocks (headings, code for derivations and torch calls, pipe tables)."""
+    from diffexplain.render.tables import md_table
+
     parts: list[str] = []
     for title, intro, tables, closing in _sections(e):
         parts.append(f"### {title}")

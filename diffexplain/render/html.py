@@ -32,12 +32,25 @@ def _num(x: float | None) -> str:
 
 def _objective(e: Explanation) -> tuple[str, str]:
     """The name of what is differentiated (y, or L for weighted outputs) and its value line."""
-    values = ", ".join(f"{o} = {fmt_number(e.node(o).value)}" for o in e.outputs)
+    values = ", ".join(f"{o} = {fmt_value(e.node(o).value)}" for o in e.outputs)
     weighted = len(e.outputs) > 1 or any(w != 1 for w in e.weights)
     if not weighted:
         return ", ".join(e.outputs), values
     values += "; L = " + " + ".join(f"{fmt_number(w)}·{o}" for o, w in zip(e.outputs, e.weights))
     return "L", values
+
+
+def _grouped(lines: list[str]) -> list[tuple[str, list[str]]]:
+    """summary_lines' sections: a title line, then its items (the indented lines)."""
+    out: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        if line.startswith(" ") and out:
+            out[-1][1].append(line.strip())
+        else:
+            out.append((line.strip(), []))
+    return out
 
 
 def _figures(e: Explanation, show: tuple[str, ...]) -> str:
@@ -117,8 +130,8 @@ def _autograd(e: Explanation, show: tuple[str, ...]) -> list[str]:
             right.append(f'<p class="dx-small">{esc(note)}</p>')
     if "saved" in show:
         rows = [[f"<code>{esc(n.id)}</code>", f"<code>{esc(n.grad_fn)}</code>",
-                 ", ".join(f"<code>{esc(arg)}</code> = " + (f"{esc(node)} ({esc(fmt_number(v))})"
-                                                            if node else esc(fmt_number(v)))
+                 ", ".join(f"<code>{esc(arg)}</code> = " + (f"{esc(node)} ({esc(fmt_value(v))})"
+                                                            if node else esc(fmt_value(v)))
                            for arg, node, v in n.saved)]
                 for n in e.nodes if n.saved]
         label_saved = _("What each grad_fn saved for backward")
@@ -162,8 +175,7 @@ def page(e: Explanation, show: tuple[str, ...] = NOTEBOOK_SHOW, *, title: str | 
     unknown = [s for s in show if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown section {unknown[0]!r}; known: {', '.join(SECTIONS)}")
-    point = ", ".join(f"{k} = {fmt_number(v) if isinstance(v, float) else v}"
-                      for k, v in e.point.items())
+    point = ", ".join(f"{k} = {fmt_value(v)}" for k, v in e.point.items())
     out, values = _objective(e)
     lang = getattr(e, "lang", "en")
     parts = [f'<div class="diffexplain" lang="{esc(lang)}">']
@@ -185,9 +197,9 @@ def page(e: Explanation, show: tuple[str, ...] = NOTEBOOK_SHOW, *, title: str | 
     if "extras" in show and (e.extras.get("tensor") or e.extras.get("trace")):
         from diffexplain.render.vectors import summary_lines
 
-        lines = [ln.strip() for ln in summary_lines(e) if ln.strip()]
-        parts.append(f'<p class="dx-label">{esc(lines[0])}</p><ul>'
-                     + "".join(f"<li>{esc(ln)}</li>" for ln in lines[1:]) + "</ul>")
+        for head, items in _grouped(summary_lines(e)):  # vectors: shapes, Jacobians, VJP
+            parts.append(f'<p class="dx-label">{esc(head)}</p><ul>'
+                         + "".join(f"<li>{esc(x)}</li>" for x in items) + "</ul>")
     if "extras" in show and e.extras:
         from diffexplain.render.extras import markdown_sections
 

@@ -1,7 +1,7 @@
-"""Tables as plain text (aligned columns) and as Markdown pipe tables.
+"""Columns for the terminal and tables for Markdown: the two plain-text table formats.
 
-The one table formatter of every text and Markdown renderer (explanations, lessons,
-traces, figures' companions), so they depend on it and not on each other.
+Every renderer that writes a table (the explanation, traces, extras, checks, plots) uses
+these, so column widths (CJK characters take two) are computed in one place.
 """
 
 from __future__ import annotations
@@ -10,22 +10,16 @@ __all__ = ["md_table", "table", "width"]
 
 
 def width(s: str) -> int:
-    """Terminal columns: Chinese characters take two."""
+    """Terminal columns: Chinese characters take two, combining marks (the bar of ā) none."""
     if s.isascii():
         return len(s)
-    from unicodedata import east_asian_width
+    from unicodedata import combining, east_asian_width
 
-    return sum(2 if east_asian_width(c) in "WF" else 1 for c in s)
+    return sum(0 if combining(c) else 2 if east_asian_width(c) in "WF" else 1 for c in s)
 
 
 def table(rows: list[list[str]], header: list[str] | None = None, indent: str = "  ") -> str:
-    """Left-aligned columns separated by two spaces.
-
-    >>> print(table([["x", "2"]], ["node", "value"]))
-      node  value
-      ────  ─────
-      x     2
-    """
+    """Left-aligned columns separated by two spaces."""
     allrows = ([header] if header else []) + rows
     widths = [max(width(r[k]) for r in allrows) for k in range(len(allrows[0]))]
     out = []
@@ -38,7 +32,6 @@ def table(rows: list[list[str]], header: list[str] | None = None, indent: str = 
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> str:
-    """A Markdown pipe table; ``|`` inside a cell is escaped."""
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
     return "\n".join(out)

@@ -92,8 +92,6 @@ def text(t: Trace) -> str:
     return "\n".join(parts) + "\n"
 
 
-
-
 def _md_rows(rows: Sequence[TraceRow]) -> str:
     shown, hidden = _limit(rows)
     body = [[f"${r.var_latex}$", f"${r.formula_latex}$",
