@@ -134,8 +134,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                 **_lesson_kwargs(args))
     from diffexplain.render import render
 
-    emit(_with_traces(e, args, render(e, args.format)), args.output)
+    text = _with_traces(e, args, render(e, args.format))  # everything computed before writing
     _write_graphs(e, args)
+    emit(text, args.output)
     return EXIT_DISAGREE if args.check and not e.verdict.agree else EXIT_OK
 
 

@@ -255,8 +255,9 @@ def output_jacobians(graph: Graph, sc: Scalarized, values: Sequence[float],
     vals = list(values[:len(part.nodes)])
     result: dict[str, Any] = {}
     cols = {v: sc.components[graph[v].id] for v in wrt}
-    if len(ys) * sum(len(c) for c in cols.values()) > JACOBIAN_ENTRIES:
-        return result
+    if len(ys) * sum(len(c) for c in cols.values()) > JACOBIAN_ENTRIES:  # stated, not run
+        return {v: {"output": graph.nodes[out0].name, "shape": [len(ys), len(comps)],
+                    "structure": None, "limit": JACOBIAN_ENTRIES} for v, comps in cols.items()}
     rows = [reverse(part, vals, {y: 1.0}) for y in ys]
     for v, comps in cols.items():
         mat = [[row[c] if c < len(row) else 0.0 for c in comps] for row in rows]
