@@ -43,7 +43,6 @@ def test_a_name_of_the_expression_is_not_split():
     ("x < 2", "not a comparison"),
     (r"\foo{x}", r"the LaTeX command \foo is not part of the notation"),
     ("x^", "the exponent is missing"),
-    ("", "the step is empty"),
 ])
 def test_errors_speak_to_students(step, message):
     with pytest.raises(InputError, match="step 1") as err:
