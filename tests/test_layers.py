@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("compare",),
     ("model",),
     ("lessons",),
-    ("pipeline", "tensors"),
+    ("pipeline",),
     ("checking", "explore"),
     ("render",),
     ("cli", "docsite", "__main__", ""),  # "" is the package itself (its lazy façade)

@@ -10,7 +10,8 @@ import pytest
 import diffexplain as dx
 from diffexplain.cli import main
 from diffexplain.core.parsing import parse
-from diffexplain.lessons.modes import jacobian, trace
+from diffexplain.methods.jacobian import jacobian
+from diffexplain.methods.modes import trace
 
 # the classic example of the AD literature (Baydin et al. 2018, table 2 and 3)
 CLASSIC = "log(x1) + x1*x2 - sin(x2)"

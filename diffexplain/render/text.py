@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from diffexplain.core.printing import bar, fmt_number
 from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, renders_in_lang
+from diffexplain.render.tables import table
 
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.model import Explanation
@@ -15,28 +16,6 @@ __all__ = ["render", "table"]
 
 #: adjoint rows shown before the table is shortened (the JSON keeps them all)
 MAX_ROWS = 40
-
-
-def _width(s: str) -> int:
-    """Terminal columns: Chinese characters take two."""
-    if s.isascii():
-        return len(s)
-    from unicodedata import east_asian_width
-
-    return sum(2 if east_asian_width(c) in "WF" else 1 for c in s)
-
-
-def table(rows: list[list[str]], header: list[str] | None = None, indent: str = "  ") -> str:
-    """Left-aligned columns separated by two spaces."""
-    allrows = ([header] if header else []) + rows
-    widths = [max(_width(r[k]) for r in allrows) for k in range(len(allrows[0]))]
-    out = []
-    for r in allrows:
-        out.append(indent + "  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths))
-                   .rstrip())
-    if header:
-        out.insert(1, indent + "  ".join("─" * w for w in widths))
-    return "\n".join(out)
 
 
 def _point(e: Explanation) -> str:
