@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from diffexplain.compare import compare
 from diffexplain.core.graph import Graph
 from diffexplain.core.parsing import from_sympy, parse, parse_point
+from diffexplain.core.printing import fmt_number
 from diffexplain.errors import InputError
 from diffexplain.i18n import _, localized
 from diffexplain.limits import DEFAULT_LIMITS, Limits
@@ -193,6 +194,10 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
 
         outputs = last_statements(expr, len(weights), limits)
     graph = build_graph(expr, outputs, limits)
+    if not graph.variables:  # a constant: every option would have nothing to work on
+        raise InputError(_("nothing to differentiate: the expression has no variables "
+                           "(it is the constant {value})").format(
+                               value=fmt_number(numeric.forward(graph, {})[graph.outputs[0]])))
     if isinstance(at, str):
         at = parse_point(at, allow_nonfinite=allow_nonfinite, limits=limits)
     from diffexplain.tensors import needs_tensors
@@ -244,7 +249,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         diffs = {v: numeric.central_difference(graph, point, v, seeds, dtype, step, base=base)
                  for v in wrt}
     verdict = compare(graph, values, sym_values, None if auto is None else auto.gradient,
-                      diffs, dtype, float64_symbolic=sym_values)
+                      diffs, dtype, float64_symbolic=sym_values, witness=sym.exact)
 
     nodes = []
     tnodes = auto.nodes if auto is not None else None

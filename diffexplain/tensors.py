@@ -473,7 +473,8 @@ def explain_tensors(graph: Graph, at: Mapping[str, Any] | str | None, *, express
     diffs = None
     if numeric_check:
         diffs = {v: numeric.central_difference(cg, sc.point, v, cseeds, dtype) for v in cwrt}
-    verdict = compare(cg, values, sym_values, auto_flat, diffs, dtype, float64_symbolic=sym_values)
+    verdict = compare(cg, values, sym_values, auto_flat, diffs, dtype, float64_symbolic=sym_values,
+                      witness=sym.exact)
 
     def shaped(nid: int, per_comp: Sequence[float]) -> Any:
         return unflatten(shapes[nid], [per_comp[c] for c in sc.components[nid]])

@@ -465,7 +465,7 @@ def _render_explanation(e: Any, expr: str, opts: Mapping[str, str], show: tuple[
         parts.append('<p class="dx-label">Side by side: symbolic, autograd, finite '
                      "differences</p>")
         parts.append(_table(["", "symbolic", "autograd", "numeric", "step h", "agree"], rows))
-        reasons = "".join(f"<li>∂/∂{_e(v)}: {_e(r)}</li>" for v, c in
+        reasons = "".join(f"<li>∂/∂{_e(v)}: {_e(str(r))}</li>" for v, c in
                           e.verdict.comparisons.items() for r in c.reasons)
         body = f"<p>{_e(e.verdict.summary)}</p>" + (f"<ul>{reasons}</ul>" if reasons else "")
         parts.append(_admonition("success" if e.verdict.agree else "warning",
