@@ -211,6 +211,10 @@ def _judge(graph: Graph, values: Sequence[float], v: str, s: float,
         if w is not None and witness is not None and math.isfinite(a) and not any(
                 r.code in ("overflow", "underflow") for r in facts):
             reasons.extend(evidence.cancellation(w, graph, witness, tol.rtol))
+    elif (a is not None and w is not None and witness is not None and state == "agree"
+          and math.isfinite(a) and not close(a, ref, tol, scale=0.0)):
+        # agreement within the floor only: still say how many digits the sum lost
+        reasons.extend(evidence.cancellation(w, graph, witness, tol.rtol))
     elif a is not None and w is not None and not w.differentiable and not close(a, s, tol):
         reasons.append(reason("symbolic_differs", symbolic=fmt_number(s, 12),
                               autograd=fmt_number(a, 12), rtol=f"{tol.rtol:g}"))

@@ -404,8 +404,9 @@ class Jacobian:
     @property
     def agree(self) -> bool:
         mats = [m for m in (self.reverse, self.symbolic_value, self.torch) if m is not None]
-        return all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (a != a and b != b)
-                   for m in mats for ra, rb in zip(self.forward, m) for a, b in zip(ra, rb))
+        from diffexplain.compare import close
+
+        return all(close(a, b) for m in mats for ra, rb in zip(self.forward, m) for a, b in zip(ra, rb))
 
     def to_text(self) -> str:
         from diffexplain.render.tracetables import jacobian_text

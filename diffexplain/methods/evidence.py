@@ -78,7 +78,7 @@ def node_facts(graph: Graph, values: Sequence[float], reach: Sequence[bool],
                             (math.isfinite(a) or not witness.value_of(i).defined)
                             for i, a in zip(n.inputs, args))
             if ex.defined and ex.text not in ("inf", "-inf"):
-                mag = _magnitude(witness.values[n.id])
+                mag = abs(witness.values[n.id])  # exact: no float range limits it
                 if mag > top and inputs_ok:
                     born = True
                     out.append(reason("overflow", node=n.name, expr=_expr(graph, n.id),

@@ -55,6 +55,8 @@ def run(expr: Any, env: Mapping[Any, Any], mode: str = "float",
         if not done:
             if e.is_Symbol:
                 vals.append(env[e] if e in env else ops.nan)
+            elif e is sp.true or e is sp.false:
+                vals.append(e is sp.true)
             elif e.is_Number or e in (sp.pi, sp.E) or e.is_Atom:
                 vals.append(ops.number(e))
             else:
