@@ -112,6 +112,19 @@ def _apply(ops: Any, e: Any, args: list[Any], flags: list[str] | None) -> Any:
         return ops.zero
     if name == "atan2":
         return ops.func("atan2", args, flags)
+    if name == "arg":  # of a real number: 0 or π
+        x = args[0]
+        return ops.nan if ops.isnan(x) or x == 0 else ops.zero if x > 0 else ops.func(
+            "atan2", [ops.zero, -ops.one], flags)
+    if name == "Tuple":  # the (variable, order) of an unevaluated Derivative
+        return None
+    if name == "Derivative":
+        # sympy leaves d/dx sign(u) and d/dx H(u) unevaluated: 0 off the jump, no value on it
+        inner = type(e.expr).__name__
+        if inner in ("sign", "Heaviside"):
+            jump = ops.zero if inner == "sign" else ops.half
+            return ops.nan if ops.isnan(args[0]) or args[0] == jump else ops.zero
+        raise Unsupported(f"no numeric rule for the derivative of {inner}")
     if name in ("BooleanTrue", "BooleanFalse"):
         return name == "BooleanTrue"
     if len(args) == 1 and name in _Float.unary:
