@@ -46,7 +46,7 @@ def _all_backends(expr):
 
 @pytest.mark.parametrize(("name", "fn"), ENTRIES, ids=[n for n, _ in ENTRIES])
 def test_every_entry_to_order_3_composed_with_every_other(name, fn):
-    for other_name, other in ENTRIES:
+    for _other_name, other in ENTRIES:
         expr = _apply(fn, _apply(other, X))
         for _order in range(3):
             expr = sp.diff(expr, X)

@@ -30,8 +30,10 @@ from diffexplain.methods import mpeval
 
 __all__ = ["EXACT_NODES", "DerivativeWitness", "ExactPass", "Real", "real", "witness"]
 
-#: graphs with more nodes skip the exact witness (the float reverse pass stands in)
-EXACT_NODES = 4000
+#: graphs with more nodes skip the exact witness (the float reverse pass stands in): at
+#: about a millisecond per node per precision it would break the ≤ 100 µs/node budget of
+#: big graphs (benchmarks/run.py); graphs this small already pay for sympy's closed form
+EXACT_NODES = 80
 #: significant digits two successive precisions must share
 TARGET_DIGITS = 25
 START_DPS, MAX_DPS = 40, 1280
@@ -226,8 +228,9 @@ def _pass(graph: Graph, point: Mapping[str, float], seeds: Mapping[int, float], 
         a = adj[n.id]
         if scale[n.id] and _finite(a, mode) and _finite(scale[n.id], mode):
             acond[n.id] = float(scale[n.id] / abs(a)) if a != 0 else math.inf
-            if flags is not None and (a == 0 or scale[n.id] > abs(a) * mp.ldexp(1, mp.mp.prec // 2)):
-                flags.append("cancel")  # the adjoint's sum lost half its digits or more
+            if flags is not None and (a == 0 or scale[n.id] > abs(a) * mp.ldexp(
+                    1, mp.mp.prec - mpeval.KEEP_BITS)):
+                flags.append("cancel")  # the adjoint's sum kept too few digits
         if n.is_leaf:
             continue
         fn = op_table(n.op)
@@ -252,11 +255,19 @@ def _pass(graph: Graph, point: Mapping[str, float], seeds: Mapping[int, float], 
 def witness(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
             seeds: Mapping[int, float] | None = None) -> ExactPass | None:
     """The exact pass, or ``None`` for graphs over :data:`EXACT_NODES` nodes."""
-    import mpmath as mp
 
     if len(graph.nodes) > EXACT_NODES:
         return None
-    seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
+    try:
+        return _witness(graph, point, wrt, dict(seeds) if seeds else {graph.outputs[0]: 1.0})
+    except (MemoryError, OverflowError, RecursionError):
+        return None  # numbers beyond even arbitrary precision (a tower of exponentials)
+
+
+def _witness(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
+             seeds: dict[int, float]) -> ExactPass:
+    import mpmath as mp
+
     try:
         result, dps, exact = _pass(graph, point, seeds, "fraction", None), 0, True
     except mpeval.NotRational:

@@ -18,7 +18,10 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["NotRational", "Unsupported", "run"]
+__all__ = ["KEEP_BITS", "NotRational", "Unsupported", "run"]
+
+#: a sum (or a logarithm near 1) that keeps fewer bits than this is flagged: ~36 digits
+KEEP_BITS = 120
 
 
 class Unsupported(NotImplementedError):
@@ -41,7 +44,7 @@ def run(expr: Any, env: Mapping[Any, Any], mode: str = "float",
     """The value of ``expr`` with symbols from ``env``: ``mode`` is float, fraction or mp.
 
     In ``mp`` mode the current :mod:`mpmath` precision is used and ``flags`` collects
-    "cancel" when a sum lost more than half its digits (or all of them) or a logarithm
+    "cancel" when a sum kept fewer than :data:`KEEP_BITS` bits (or none) or a logarithm
     was taken so near 1 that a term absorbed into the 1 decides it: the caller raises
     the precision until no flag remains.
     """
@@ -283,7 +286,7 @@ class _Mp:
             big = max((abs(a) for a in args), default=0)
             if big and mp.isfinite(big):
                 prec = mp.mp.prec
-                if out == 0 or abs(out) < big * mp.ldexp(1, -prec // 2):
+                if out == 0 or abs(out) < big * mp.ldexp(1, KEEP_BITS - prec):
                     flags.append("cancel")
         return out
 
@@ -306,6 +309,10 @@ class _Mp:
             return mp.mpf("nan")
         if a == 0:
             return mp.mpf(0) if b > 0 else mp.mpf(1) if b == 0 else mp.inf
+        if mp.isint(b) and abs(b) > 2**62:  # in logs: mpmath would build the integer b
+            odd = a < 0 and b.man & 1 and b.exp == 0
+            out = mp.exp(b * mp.log(abs(a)))
+            return -out if odd else out
         return mp.power(a, b)
 
     @staticmethod
@@ -315,7 +322,11 @@ class _Mp:
         x = args[0]
         if mp.isnan(x):
             return mp.mpf("nan")
-        if flags is not None and name == "log" and abs(x - 1) < mp.ldexp(1, -mp.mp.prec // 2):
+        if name in _HUGE and abs(x) > 1e300:
+            # e^(1e300) or sin(1e300): argument reduction would need as many bits as the
+            # exponent has; the caller gives up on the exact value
+            raise OverflowError(f"{name} of {mp.nstr(x, 5)} is beyond arbitrary precision")
+        if flags is not None and name == "log" and abs(x - 1) < mp.ldexp(1, KEEP_BITS - mp.mp.prec):
             flags.append("cancel")  # log is ill-conditioned at 1: 1 + tiny may have lost tiny
         if name == "atan2":
             return mp.atan2(args[0], args[1])
@@ -333,5 +344,9 @@ class _Mp:
             return out.real if out.imag == 0 else mp.mpf("nan")
         return out
 
+
+#: functions whose cost grows with the size of the argument (argument reduction)
+_HUGE = frozenset({"sin", "cos", "tan", "sec", "csc", "cot", "exp", "sinh", "cosh", "tanh",
+                   "sech", "csch", "coth"})
 
 _BACKENDS: dict[str, Any] = {"float": _Float, "fraction": _Fraction, "mp": _Mp()}
