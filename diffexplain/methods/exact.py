@@ -162,6 +162,9 @@ def _forms(op: str) -> tuple[Any, tuple[Any, ...], tuple[Any, ...]]:
     return value, partials, us
 
 
+_Pass = tuple[list[Any], list[Any], list[float], list[float], list[bool], list[Any], list[Any]]
+
+
 def _leaf(graph: Graph, nid: int, point: Mapping[str, float], mode: str) -> Any:
     import mpmath as mp
 
@@ -190,9 +193,9 @@ def _finite(x: Any, mode: str) -> bool:
 
 def _pass(graph: Graph, point: Mapping[str, float], seeds: Mapping[int, float], mode: str,
           flags: list[str] | None, overrides: Mapping[int, Any] | None = None,
-          live: Sequence[bool] | None = None, reverse: bool = True
-          ) -> tuple[list[Any], list[Any], list[float], list[float], list[bool]]:
-    """Forward values, adjoints, forward and adjoint sum condition numbers, singular nodes."""
+          live: Sequence[bool] | None = None, reverse: bool = True) -> _Pass:
+    """Forward values, adjoints, forward and adjoint sum condition numbers, singular inputs,
+    and the Σ|terms| of each forward sum and each adjoint."""
     import mpmath as mp
 
     zero = Fraction(0) if mode == "fraction" else mp.mpf(0)
