@@ -27,82 +27,26 @@ from typing import Any
 
 from diffexplain.core.graph import Graph, constant_sympy, op_table
 from diffexplain.methods import mpeval
+from diffexplain.methods.reals import (  # noqa: F401 - the exact witness's number type
+    FLOAT32_MAX,
+    FLOAT32_TINY,
+    FLOAT64_MAX,
+    FLOAT64_TINY,
+    MAX_DPS,
+    START_DPS,
+    TARGET_DIGITS,
+    Real,
+    evaluate,
+    real,
+)
 
-__all__ = ["EXACT_NODES", "DerivativeWitness", "ExactPass", "Real", "real", "witness"]
+__all__ = ["EXACT_NODES", "DerivativeWitness", "ExactPass", "Real", "evaluate", "real",
+           "witness"]
 
 #: graphs with more nodes skip the exact witness (the float reverse pass stands in): at
 #: about a millisecond per node per precision it would break the ≤ 100 µs/node budget of
 #: big graphs (benchmarks/run.py); graphs this small already pay for sympy's closed form
 EXACT_NODES = 80
-#: significant digits two successive precisions must share
-TARGET_DIGITS = 25
-START_DPS, MAX_DPS = 40, 1280
-#: float64 limits
-FLOAT64_MAX = 1.7976931348623157e308
-FLOAT64_TINY = 2.0**-1074  # smallest subnormal
-FLOAT32_MAX = 3.4028234663852886e38
-FLOAT32_TINY = 2.0**-149
-
-
-@dataclass(frozen=True)
-class Real:
-    """A real number as a decimal string (30 significant digits or exact) and a float.
-
-    ``range`` is ``"overflow"`` when the number is beyond float64's largest finite
-    value, ``"underflow"`` when it is nonzero but below the smallest subnormal.
-    """
-
-    text: str
-    value: float
-    exact: bool = False
-    digits: int = 30
-
-    @property
-    def range(self) -> str:
-        if self.text in ("nan", "inf", "-inf"):
-            return ""
-        if math.isinf(self.value):
-            return "overflow"
-        if self.value == 0 and self.text.lstrip("-") not in ("0", "0.0"):
-            return "underflow"
-        return ""
-
-    @property
-    def defined(self) -> bool:
-        return self.text != "nan"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"decimal": self.text, "float": self.value, "exact": self.exact,
-                "outside_float64": self.range or None}
-
-
-def real(x: Any, exact: bool = False, digits: int = 30) -> Real:
-    """A :class:`Real` from a Fraction, an mpf or a float."""
-    import mpmath as mp
-
-    if isinstance(x, Fraction):
-        if x.denominator == 1 and abs(x.numerator).bit_length() <= 200:
-            return Real(str(x.numerator), float(x.numerator), True, 0)
-        with mp.workdps(digits + 10):
-            return real(mp.mpf(x.numerator) / x.denominator, True, digits)
-    if isinstance(x, float):
-        x = mp.mpf(x)
-    if mp.isnan(x):
-        return Real("nan", math.nan, exact)
-    if mp.isinf(x):
-        return Real("inf" if x > 0 else "-inf", float(x), exact)
-    with mp.workdps(digits + 10):
-        if mp.isint(x) and abs(x) < mp.mpf(10) ** digits:
-            text = str(int(x))
-        else:
-            text = mp.nstr(x, digits, min_fixed=-4, max_fixed=digits)
-    try:
-        value = float(x)
-    except OverflowError:
-        value = math.inf if x > 0 else -math.inf
-    return Real(text, value, exact, 0 if exact else digits)
-
-
 @dataclass(frozen=True)
 class DerivativeWitness:
     """The exact derivative with respect to one variable, and whether it exists.
@@ -406,27 +350,3 @@ def _one_sided(graph: Graph, point: Mapping[str, float], seeds: Mapping[int, flo
         # no derivative: ``value`` keeps what the rules give (sign(0) = 0, H(0) = 1/2)
         return DerivativeWitness(v, chain, "kink", lft, r, w.cancel, w.cancel_node, w.culprit)
 
-
-def evaluate(expr: Any, point: Mapping[Any, float]) -> Real:
-    """A sympy expression's value at a point of floats, exactly or to 30 settled digits."""
-    import mpmath as mp
-
-    try:
-        env = {s: Fraction(float(x)) for s, x in point.items()}
-        return real(mpeval.run(expr, env, "fraction"), exact=True)
-    except (mpeval.NotRational, TypeError, ZeroDivisionError):
-        pass
-    dps, prev = START_DPS, None
-    while True:
-        flags: list[str] = []
-        with mp.workdps(dps):
-            cur = mpeval.run(expr, {s: mp.mpf(float(x)) for s, x in point.items()}, "mp", flags)
-            if prev is not None and not flags and (
-                    (mp.isnan(cur) and mp.isnan(prev)) or cur == prev or
-                    abs(cur - prev) <= mp.mpf(10) ** -TARGET_DIGITS * abs(cur)):
-                break
-        if dps >= MAX_DPS:
-            break
-        prev, dps = cur, dps * 2
-    with mp.workdps(dps):
-        return real(cur)
