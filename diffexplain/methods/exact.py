@@ -40,8 +40,8 @@ from diffexplain.methods.reals import (  # noqa: F401 - the exact witness's numb
     real,
 )
 
-__all__ = ["EXACT_NODES", "DerivativeWitness", "ExactPass", "Real", "evaluate", "real",
-           "witness"]
+__all__ = ["EXACT_NODES", "DerivativeWitness", "ExactPass", "Real", "check_closed_form",
+           "evaluate", "real", "witness"]
 
 #: graphs with more nodes skip the exact witness (the float reverse pass stands in): at
 #: about a millisecond per node per precision it would break the ≤ 100 µs/node budget of
@@ -350,3 +350,17 @@ def _one_sided(graph: Graph, point: Mapping[str, float], seeds: Mapping[int, flo
         # no derivative: ``value`` keeps what the rules give (sign(0) = 0, H(0) = 1/2)
         return DerivativeWitness(v, chain, "kink", lft, r, w.cancel, w.cancel_node, w.culprit)
 
+
+def check_closed_form(value: float, ref: Real | None, what: str) -> None:
+    """sympy's closed form and the table's exact reverse pass must agree where both exist.
+
+    Both are exact (30 settled digits), so a gap is a wrong rule, never round-off.
+    """
+    if ref is None or not (math.isfinite(value) and math.isfinite(ref.value)) or \
+            ref.range or (value == 0 and ref.value == 0):
+        return
+    if abs(value - ref.value) > 1e-12 * max(abs(value), abs(ref.value)) + 1e-300:
+        from diffexplain.errors import VerificationError
+
+        raise VerificationError(f"internal check failed: closed form {value!r} ≠ exact "
+                                f"reverse accumulation {ref.value!r} for {what}")

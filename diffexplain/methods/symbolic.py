@@ -564,7 +564,7 @@ class _SympyContext:
                 join_terms([[best]], "text", self.values_text, keep_order=False),
                 join_terms([[best]], "latex", self.values_text, keep_order=False),
                 join_terms([[best]], "ascii", self.values_text, keep_order=False))
-        _check_exact(value, ref, f"∂{y.name}/∂{v.name}")
+        exact.check_closed_form(value, ref, f"∂{y.name}/∂{v.name}")
         add(None, _("evaluate"), None, N_("float evaluation"), fmt_number(value),
             fmt_number(value), repr(value))
         return Derivation(v.name, lhs, lhs_latex, tuple(lines), value, N_("path sum"),
@@ -595,25 +595,10 @@ class _SympyContext:
                       identity.check_equal(best, raw, self.point, "closed form"))]
         big = self.sp.count_ops(best) > CLOSED_FORM_OPS
         lines = list(d.lines[:-1]) + ([] if big else extra) + [d.lines[-1]]
-        _check_exact(value, ref, "closed form")
+        exact.check_closed_form(value, ref, "closed form")
         return Derivation(d.wrt, d.lhs, d.lhs_latex, tuple(lines), d.value, d.method,
                           identity_str(best), None if big else p_text(best), p_latex(best),
                           d.partials, "")
-
-
-def _check_exact(value: float, ref: exact.Real | None, what: str) -> None:
-    """sympy's closed form and the table's exact reverse pass must agree where both exist.
-
-    Both are exact (30 settled digits), so a gap is a wrong rule, never round-off.
-    """
-    if ref is None or not (math.isfinite(value) and math.isfinite(ref.value)) or \
-            ref.range or (value == 0 and ref.value == 0):
-        return
-    if abs(value - ref.value) > 1e-12 * max(abs(value), abs(ref.value)) + 1e-300:
-        from diffexplain.errors import VerificationError
-
-        raise VerificationError(f"internal check failed: closed form {value!r} ≠ exact "
-                                f"reverse accumulation {ref.value!r} for {what}")
 
 
 def identity_str(expr: sympy.Expr) -> str:
