@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from diffexplain.compare import compare
 from diffexplain.core.graph import Graph, op_table
 from diffexplain.core.parsing import from_sympy, parse, parse_point
+from diffexplain.core.printing import fmt_number
 from diffexplain.core.shapes import Shape, flatten, needs_tensors, unflatten
 from diffexplain.errors import InputError
 from diffexplain.i18n import _, localized
@@ -244,6 +245,10 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
              limit_table: bool | int = False,
              extras: Mapping[str, Any] | None = None) -> Explanation:
     """Every stage, once, for a graph and its point (see the module docstring)."""
+    if not graph.variables:  # a constant: every option would have nothing to work on
+        raise InputError(_("nothing to differentiate: the expression has no variables "
+                           "(it is the constant {value})").format(
+                               value=fmt_number(numeric.forward(graph, {})[graph.outputs[0]])))
     kind = input_kind(graph, at)
     values_at = resolve_values(graph, at, allow_nonfinite) if kind == "vector" else None
     point = resolve_point(graph, at, allow_nonfinite) if values_at is None else {
@@ -303,7 +308,8 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
         base = values if dtype == "float64" else numeric.forward(cg, cpoint, dtype)
         diffs = {v: numeric.central_difference(cg, cpoint, v, cseeds, dtype, step, base=base)
                  for v in cwrt}
-    verdict = compare(cg, values, sym_values, auto_flat, diffs, dtype, float64_symbolic=sym_values)
+    verdict = compare(cg, values, sym_values, auto_flat, diffs, dtype, float64_symbolic=sym_values,
+                      witness=sym.exact)
 
     def shaped(nid: int, per_component: Sequence[Any]) -> Any:
         return per_component[nid] if sc is None else sc.shaped(nid, per_component)
