@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from diffexplain.compare import compare
+from diffexplain.core.constant_graph import with_named_variables
 from diffexplain.core.graph import Graph
 from diffexplain.core.parsing import from_sympy, parse, parse_point
 from diffexplain.errors import InputError
@@ -195,6 +196,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     graph = build_graph(expr, outputs, limits)
     if isinstance(at, str):
         at = parse_point(at, allow_nonfinite=allow_nonfinite, limits=limits)
+    graph = with_named_variables(graph, at, wrt, limits)  # "5": nothing to differentiate, or d5/dx = 0
     from diffexplain.tensors import needs_tensors
 
     if needs_tensors(graph, at):  # vectors, matrices, dot/sum/@/detach: diffexplain.tensors
