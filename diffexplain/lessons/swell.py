@@ -66,13 +66,17 @@ class SwellTable:
             s = r.seconds.get(k)
             return "" if s is None else f"{s:.3f}"
 
+        notes = any(r.note for r in self.rows)
         rows = [[str(r.n), c(r.expr), c(r.raw), t(r, "raw"), c(r.expanded), t(r, "expanded"),
                  c(r.cse), t(r, "cse"), str(r.graph), str(r.autograd), t(r, "autograd"),
-                 r.note] for r in self.rows]
-        head = ["n", _("lₙ ops"), _("dlₙ/dx raw"), "s", _("expanded"), "s", _("with cse"), "s",
-                _("graph nodes"), _("autograd nodes"), "s", ""]
+                 *([r.note] if notes else [])] for r in self.rows]
+        # each time column names what it timed: four columns all headed "s" say nothing
+        head = ["n", _("lₙ ops"), _("dlₙ/dx raw"), _("raw (s)"), _("expanded"),
+                _("expanded (s)"), _("with cse"), _("cse (s)"), _("graph nodes"),
+                _("autograd nodes"), _("torch (s)"), *([""] if notes else [])]
         out = [_("Expression swell of the logistic map l₁ = x, lₙ₊₁ = 4lₙ(1 − lₙ)"),
-               _("(sizes in operations, sympy count_ops, for the tree forms; nodes for the graphs)"),
+               _("(sizes in operations, sympy count_ops, for the tree forms; nodes for the graphs; "
+                 "(s): seconds to compute that form)"),
                table(rows, head)]
         if self.stopped:
             out.append(_("stopped: {reason}").format(reason=self.stopped))
