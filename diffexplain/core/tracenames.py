@@ -219,9 +219,10 @@ def linear_lesson(graph: Any, point: Mapping[str, Any]) -> str | None:
             s = -1.0 if n.op == "neg" else 1.0
             lin[n.id] = {v: s * k for v, k in lin[ins[0]].items()}
     out = graph.nodes[graph.outputs[0]]
-    form = lin.get(out.id)
-    if not form or out.op == "var":
+    found = lin.get(out.id)
+    if not found or out.op == "var":
         return None
+    form = found
     terms = " + ".join(f"{fmt_number(k)}·{v}" for v, k in sorted(form.items()))
     if len(form) == 1:
         (v, k), = form.items()

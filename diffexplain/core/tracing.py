@@ -26,6 +26,7 @@ import inspect
 import linecache
 import math
 import sys
+import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +90,7 @@ class Tracer:
         return Traced(self, nid)
 
     def decide(self, lhs: Traced, op: str, rhs: Any, outcome: bool) -> bool:
-        frame = sys._getframe(2)
+        frame: types.FrameType | None = sys._getframe(2)
         while frame is not None and frame.f_code.co_filename == __file__:
             frame = frame.f_back  # pragma: no cover - defensive
         line = frame.f_lineno if frame is not None else 0
@@ -400,5 +401,9 @@ def _torch_run(f: Callable[..., Any], params: Sequence[str], at: Mapping[str, An
     out.backward(torch.ones_like(out))
     return {"value": out.detach().tolist(),
             "grad_fn": type(out.grad_fn).__name__ if out.grad_fn is not None else None,
-            "grad": {p: (tens[p].grad.tolist() if tens[p].grad is not None else 0.0)
-                     for p in params if p in wrt}}
+            "grad": {p: _grad_list(tens[p]) for p in params if p in wrt}}
+
+
+def _grad_list(t: Any) -> Any:
+    """A leaf's ``.grad`` as a list (0.0 when the output never reached it)."""
+    return t.grad.tolist() if t.grad is not None else 0.0

@@ -268,7 +268,8 @@ def swell(max_n: int = 12, budget_seconds: float = 20.0, max_size: int = 200_000
             note = _("worker stopped after {seconds} s").format(seconds=f"{limit:.1f}")
         seconds = {k: v[1] for k, v in got.items()}
         seconds["autograd"] = asecs
-        row = SwellRow(n, *(got[k][0] if k in got else None for k in COLUMNS),
+        size = {k: got[k][0] if k in got else None for k in COLUMNS}
+        row = SwellRow(n, size["expr"], size["raw"], size["expanded"], size["cse"],
                        graph=gsize, autograd=asize, seconds=seconds, note=note)
         rows.append(row)
         prev_expanded = row.expanded
