@@ -76,6 +76,8 @@ def test_a_variable_bound_once_keeps_its_name_and_no_name_is_reused(tmp_path):
     assert ops[0] == "y" and len(set(ops)) == len(ops)
     # the unnamed 3*x and the returned y - 3*x get names the source does not use
     assert not {"x", "y", "g"} & set(ops[1:])
+    assert e.extras["trace"]["summary"][0] == ("names from the source: y at line 3; "
+                                               f"{ops[-1]} (line 5) is the returned value")
     assert all(not s.startswith("on the path taken") for s in e.extras["trace"]["summary"])
     assert e.gradient == {"x": 3.0}
 
@@ -395,3 +397,10 @@ def test_e11_boundary_figure_has_axis_labels_and_a_legend_on_no_point():
         assert not any(legend.contains(px, py) for px, py in pts)
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_e8_trace_golden(capsys, golden, lang):
+    code, out, _err = cli(capsys, "trace", str(E8) + ":f", "--at", "a=10", "--lang", lang)
+    assert code == 0
+    golden(f"trace_E8.{lang}.txt", out)

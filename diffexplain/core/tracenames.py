@@ -41,6 +41,7 @@ class SourceNames:
 
     bindings: list[Binding] = field(default_factory=list)
     locals: set[str] = field(default_factory=set)
+    return_line: int | None = None  # where the (outermost) call returned
 
 
 @contextmanager
@@ -70,6 +71,8 @@ def record_names(f: Callable[..., Any], node_of: Callable[[Any], int | None]
                     seen.bindings.append(Binding(nid, var, last_line.get(id(frame),
                                                                          frame.f_lineno)))
             last_line[id(frame)] = frame.f_lineno
+            if event == "return":
+                seen.return_line = frame.f_lineno
         return local
 
     def calls(frame: types.FrameType, event: str, arg: Any) -> Any:
@@ -172,9 +175,12 @@ def describe_names(names: Mapping[int, str], origin: Mapping[int, Binding],
                            var_line=earlier.line) if earlier else
                      _("{name} (line {line}) is the returned value").format(
                          name=names[output], line=b.line))
+    elif parts and seen is not None and seen.return_line is not None:
+        parts.append(_("{name} (line {line}) is the returned value").format(
+            name=names[output], line=seen.return_line))
     if not parts:
         return None
-    return _("names from the source: {parts}").format(parts="; ".join(parts))
+    return _("names from the source: {parts}").format(parts=_("; ").join(parts))
 
 
 def linear_lesson(graph: Any, point: Mapping[str, Any]) -> str | None:

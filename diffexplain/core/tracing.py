@@ -287,7 +287,7 @@ def _summary(decisions: Sequence[Decision]) -> list[str]:
             line=d0.line, source=d0.source)
         if d0.source.startswith("while") or len(g) > 1:
             turns = sum(d.outcome for d in g)
-            checks = "; ".join(_("{lhs} {op} {rhs} is {outcome}").format(
+            checks = _("; ").join(_("{lhs} {op} {rhs} is {outcome}").format(
                 lhs=fmt_number(d.lhs), op=d.op, rhs=fmt_number(d.rhs), outcome=d.outcome)
                 for d in (g if len(g) <= 4 else [g[0], g[-1]]))
             out.append(ngettext("{where} checked {n} times ({checks}): the loop body ran "
