@@ -15,12 +15,16 @@ import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diffexplain.core.functions import CONSTANTS, FUNCTIONS
-from diffexplain.i18n import _
+from diffexplain.i18n import _, ngettext
 
-__all__ = ["Binding", "SourceNames", "linear_lesson", "name_nodes", "record_names"]
+if TYPE_CHECKING:  # pragma: no cover
+    from diffexplain.core.tracing import Decision
+
+__all__ = ["Binding", "SourceNames", "decision_summary", "linear_lesson", "name_nodes",
+           "record_names"]
 
 #: letters for unnamed intermediates (as the graph builder's, minus what reads as a constant)
 _LETTERS = "abcdfghkmnpqrstuvz"
@@ -242,3 +246,40 @@ def linear_lesson(graph: Any, point: Mapping[str, Any]) -> str | None:
                      x=fmt_number(x), k=fmt_number(k))
     return _("on the path taken, {out} = {terms} is linear in its inputs, so each input's "
              ".grad is its constant coefficient").format(out=out.name, terms=terms)
+
+
+def decision_summary(decisions: Sequence[Decision]) -> list[str]:
+    """Group decisions by source line: a line taken many times is a loop."""
+    from diffexplain.core.printing import fmt_number
+
+    groups: list[list[Decision]] = []
+    for d in decisions:
+        if groups and groups[-1][0].line == d.line:
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+    out = []
+    for g in groups:
+        d0, last = g[0], g[-1]
+        where = (_("line {line}: `{source}`") if d0.source else _("line {line}")).format(
+            line=d0.line, source=d0.source)
+        if d0.source.startswith("while") or len(g) > 1:
+            turns = sum(d.outcome for d in g)
+            checks = _("; ").join(_("{lhs} {op} {rhs} is {outcome}").format(
+                lhs=fmt_number(d.lhs), op=d.op, rhs=fmt_number(d.rhs), outcome=d.outcome)
+                for d in (g if len(g) <= 4 else [g[0], g[-1]]))
+            out.append(ngettext("{where} checked {n} times ({checks}): the loop body ran "
+                                "{turns} time", "{where} checked {n} times ({checks}): the loop "
+                                "body ran {turns} times", turns).format(
+                                    where=where, n=len(g), checks=checks, turns=turns) +
+                       ("" if not last.outcome else _(", still True at the end")))
+        else:
+            msg = (_("{where}: {lhs} {op} {rhs} is {outcome}, so the true branch was taken")
+                   if d0.outcome else
+                   _("{where}: {lhs} {op} {rhs} is {outcome}, so the false branch was taken"))
+            out.append(msg.format(where=where, lhs=fmt_number(d0.lhs), op=d0.op,
+                                  rhs=fmt_number(d0.rhs), outcome=d0.outcome))
+    if not out:
+        out.append(_("no decision depended on the inputs"))
+    out.append(_("the graph above is the path actually taken; other paths give other gradients"))
+    return out

@@ -16,8 +16,9 @@ FILE.py:f`` (CLI, the user's explicit request) run Python code.
 ...     while b.norm() < 1000:
 ...         b = b * 2
 ...     return b if b.sum() > 0 else 100 * b
->>> trace(f, {"a": 10}).gradient
-{'a': 128.0}
+>>> r = record(f, {"a": 10})
+>>> [(d.op, d.outcome) for d in r.info["decisions"]][-2:]
+[('<', False), ('>', True)]
 """
 
 from __future__ import annotations
@@ -33,14 +34,21 @@ from typing import Any
 
 from diffexplain.core.functions import FUNCTIONS
 from diffexplain.core.graph import Graph, GraphBuilder
+from diffexplain.core.shapes import Shape, flatten, unflatten, vec_apply
 from diffexplain.core.traceload import load_function
-from diffexplain.core.tracenames import SourceNames, describe_names, linear_lesson, name_nodes, record_names
+from diffexplain.core.tracenames import (
+    SourceNames,
+    decision_summary,
+    describe_names,
+    linear_lesson,
+    name_nodes,
+    record_names,
+)
 from diffexplain.errors import InputError
-from diffexplain.i18n import _, localized, ngettext
+from diffexplain.i18n import _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
-from diffexplain.tensors import Shape, TensorExplanation, explain_tensors, flatten, unflatten, vec_apply
 
-__all__ = ["Decision", "Traced", "Tracer", "fn", "load_function", "trace"]
+__all__ = ["Decision", "Recording", "Traced", "Tracer", "fn", "load_function", "record"]
 
 
 @dataclass(frozen=True)
@@ -270,60 +278,27 @@ class _Namespace:
 fn = _Namespace()
 
 
-def _summary(decisions: Sequence[Decision]) -> list[str]:
-    """Group decisions by source line: a line taken many times is a loop."""
-    from diffexplain.core.printing import fmt_number
+@dataclass(frozen=True)
+class Recording:
+    """The graph of the path ``f`` took, its point, and what the trace saw (decisions, torch)."""
 
-    groups: list[list[Decision]] = []
-    for d in decisions:
-        if groups and groups[-1][0].line == d.line:
-            groups[-1].append(d)
-        else:
-            groups.append([d])
-    out = []
-    for g in groups:
-        d0, last = g[0], g[-1]
-        where = (_("line {line}: `{source}`") if d0.source else _("line {line}")).format(
-            line=d0.line, source=d0.source)
-        if d0.source.startswith("while") or len(g) > 1:
-            turns = sum(d.outcome for d in g)
-            checks = _("; ").join(_("{lhs} {op} {rhs} is {outcome}").format(
-                lhs=fmt_number(d.lhs), op=d.op, rhs=fmt_number(d.rhs), outcome=d.outcome)
-                for d in (g if len(g) <= 4 else [g[0], g[-1]]))
-            out.append(ngettext("{where} checked {n} times ({checks}): the loop body ran "
-                                "{turns} time", "{where} checked {n} times ({checks}): the loop "
-                                "body ran {turns} times", turns).format(
-                                    where=where, n=len(g), checks=checks, turns=turns) +
-                       ("" if not last.outcome else _(", still True at the end")))
-        else:
-            msg = (_("{where}: {lhs} {op} {rhs} is {outcome}, so the true branch was taken")
-                   if d0.outcome else
-                   _("{where}: {lhs} {op} {rhs} is {outcome}, so the false branch was taken"))
-            out.append(msg.format(where=where, lhs=fmt_number(d0.lhs), op=d0.op,
-                                  rhs=fmt_number(d0.rhs), outcome=d0.outcome))
-    if not out:
-        out.append(_("no decision depended on the inputs"))
-    out.append(_("the graph above is the path actually taken; other paths give other gradients"))
-    return out
+    graph: Graph
+    point: dict[str, Any]
+    wrt: list[str]
+    expression: str
+    info: dict[str, Any]
 
 
-@localized
-def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
-          wrt: Sequence[str] | str | None = None, dtype: str = "float64",
-          autograd: bool = True, numeric_check: bool = True,
-          limits: Limits | None = None, lang: str | None = None) -> TensorExplanation:
-    """Run ``f`` on traced inputs, build the graph of the path taken, and explain it.
+def record(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
+           wrt: Sequence[str] | str | None = None, dtype: str = "float64",
+           autograd: bool = True, limits: Limits | None = None) -> Recording:
+    """Run ``f`` on traced inputs and record the graph of the path taken.
 
-    Args:
-        f: a Python function of its inputs (positional parameters named like the point).
-            It may use arithmetic, comparisons, ``if``/``while``, ``abs()``, ``.sum()``,
-            ``.norm()``, ``.detach()``, ``@`` and :data:`fn` (``fn.sin``, …).
-        at: the inputs, ``{"a": 10}`` or ``"a=10"``; vectors as lists.
-        lang: the language of the explanation's prose (``"en"``, ``"zh"``; default: the
-            locale's).
-
-    The explanation's ``extras["trace"]`` holds the decisions and what torch computed
-    when running ``f`` itself on tensors.
+    ``f`` may use arithmetic, comparisons, ``if``/``while``, ``abs()``, ``.sum()``,
+    ``.norm()``, ``.detach()``, ``@`` and :data:`fn` (``fn.sin``, …); ``at`` gives its
+    inputs (``{"a": 10}`` or ``"a=10"``, vectors as lists). With ``autograd`` torch also
+    runs ``f`` itself on tensors (``info["torch_function"]``). The explanation is made by
+    :func:`diffexplain.pipeline.trace`, like any other graph's.
     """
     from diffexplain.core.parsing import parse_point
 
@@ -360,7 +335,7 @@ def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
         "function": f"{name}({', '.join(params)})",
         "decisions": [{"line": d.line, "source": d.source, "lhs": d.lhs, "op": d.op,
                        "rhs": d.rhs, "outcome": d.outcome} for d in tracer.decisions],
-        "summary": [*([named] if named else []), *_summary(tracer.decisions),
+        "summary": [*([named] if named else []), *decision_summary(tracer.decisions),
                     *filter(None, [linear_lesson(graph, at)])],
         "graph_nodes": len(graph.nodes),
     }
@@ -368,11 +343,9 @@ def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
         info["torch_function"] = _torch_run(f, params, at, wrt or params, dtype)
     expression = " ; ".join(f"{n.name} = {graph.describe(n)}" for n in graph.nodes
                             if not n.is_leaf)
-    return explain_tensors(graph, {p: at[p] for p in params if p in graph.variables},
-                           expression=f"{name}: {expression}",
-                           wrt=[w for w in (wrt or params) if w in graph.variables],
-                           dtype=dtype, autograd=autograd, numeric_check=numeric_check,
-                           limits=limits, extras={"trace": info})
+    return Recording(graph, {p: at[p] for p in params if p in graph.variables},
+                     [w for w in (wrt or params) if w in graph.variables],
+                     f"{name}: {expression}", info)
 
 
 def _run_user(f: Callable[..., Any], args: Sequence[Any]) -> Any:
