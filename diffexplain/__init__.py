@@ -63,3 +63,8 @@ def __getattr__(name: str) -> Any:
 
         return fn
     raise AttributeError(f"module 'diffexplain' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # what a learner can use (the lazy names included), not the module's typing imports
+    return sorted(__all__)

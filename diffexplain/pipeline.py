@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from diffexplain.compare import compare
+from diffexplain.core.constant_graph import with_named_variables
 from diffexplain.core.graph import Graph, op_table
 from diffexplain.core.parsing import from_sympy, parse, parse_point
 from diffexplain.core.printing import fmt_number
@@ -220,6 +221,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     graph = build_graph(expr, outputs, limits)
     if isinstance(at, str):
         at = parse_point(at, allow_nonfinite=allow_nonfinite, limits=limits)
+    graph = with_named_variables(graph, at, wrt, limits)  # "5": nothing to differentiate, or d5/dx = 0
     return _explain(graph, at, expression=expr if isinstance(expr, str) else str(expr), wrt=wrt,
                     weights=weights, dtype=dtype, autograd=autograd,
                     numeric_check=numeric_check, limits=limits,

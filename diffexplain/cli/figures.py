@@ -54,7 +54,9 @@ def _cmd_swell(args: argparse.Namespace) -> int:
         text = t.to_markdown() if args.format == "markdown" else t.to_text()
     emit(text, args.output)
     if args.plot:
-        t.save_plot(args.plot)
+        t.save_plot(args.plot)  # and say where it went (on stderr when stdout holds JSON)
+        out = sys.stderr if args.format == "json" and not args.output else sys.stdout
+        out.write(_("wrote {path}").format(path=args.plot) + "\n")
     return EXIT_OK
 
 

@@ -20,6 +20,8 @@ def _point(r: CheckResult) -> str:
 
 def _summary(r: CheckResult) -> str:
     if r.first_error is None:
+        if len(r.steps) == 1:  # not "the 1 step is right"
+            return _("the only step is right")
         return ngettext("the {n} step is right", "all {n} steps are right",
                         len(r.steps)).format(n=len(r.steps))
     code = r.mistake.code if r.mistake else "unknown"
