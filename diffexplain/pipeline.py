@@ -22,7 +22,8 @@ from diffexplain.limits import DEFAULT_LIMITS, Limits
 from diffexplain.methods import numeric, symbolic
 from diffexplain.model import Explanation, NodeInfo
 
-__all__ = ["build_graph", "explain", "point_names", "resolve_point", "resolve_wrt"]
+__all__ = ["build_graph", "explain", "explain_recorded", "point_names", "resolve_point",
+           "resolve_wrt"]
 
 DTYPES = ("float64", "float32")
 
@@ -181,6 +182,12 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         ['b·1 + a·1', 'b + a']
     """
     limits = limits or DEFAULT_LIMITS
+    if type(expr).__module__.startswith("torch"):  # a tensor recorded under dx.record()
+        from diffexplain.core.recorded import tensor_graph
+
+        return explain_recorded(tensor_graph(expr, limits), at=at, wrt=wrt, dtype=dtype,
+                                autograd=autograd, numeric_check=numeric_check, limits=limits,
+                                step=step, hessian=hessian, tensors=tensors, lang=lang)
     if dtype not in DTYPES:
         raise InputError(_("unknown dtype {dtype!r}; choose float64 or float32").format(dtype=dtype))
     if isinstance(expr, (list, tuple)):
@@ -275,3 +282,17 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         adjoints=sym.adjoints, nodes=tuple(nodes), edges=edges, verdict=verdict, dtype=dtype,
         autograd=auto, numeric_steps={v: d.step for v, d in (diffs or {}).items()},
         extras=extras)
+
+
+def explain_recorded(r: Any, *, at: Mapping[str, Any] | str | None = None,
+                     wrt: Sequence[str] | str | None = None, **kwargs: Any) -> Explanation:
+    """:func:`explain` of recorded PyTorch code (:class:`~diffexplain.core.recorded.Recorded`):
+    its graph, point, variables, weights and derivative order; the record (source lines,
+    opaque calls) is kept in ``extras["recording"]``."""
+    from dataclasses import replace
+
+    kwargs.setdefault("order", r.order)
+    e = explain(r.graph, r.point if at is None else at, wrt=wrt or list(r.wrt),
+                weights=list(r.weights) if r.weights else None, **kwargs)
+    return replace(e, expression=r.info.get("expression") or e.expression,
+                   extras={**e.extras, "recording": r.info})

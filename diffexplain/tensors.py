@@ -93,9 +93,14 @@ def _fmt_shape(shape: Shape) -> str:
 
 
 # --- shape rules ----------------------------------------------------------------------------
-def out_shape(op: str, shapes: Sequence[Shape], where: str = "") -> Shape:
+def out_shape(op: str, shapes: Sequence[Shape], where: str = "",
+              params: Sequence[tuple[str, Any]] = ()) -> Shape:
     """The result shape of ``op`` on inputs of these shapes; InputError if they do not fit."""
     kind = op_table(op).tensor
+    if kind == "rule":  # recorded torch ops: diffexplain.core.tensor_rules
+        from diffexplain.core.tensor_rules import RULES
+
+        return RULES[op].shape(dict(params), shapes)
     at = _(" in {where}").format(where=where) if where else ""
     if kind in ("", "detach", "bce"):
         nonscalar = {s for s in shapes if s}
@@ -144,9 +149,14 @@ def _matmul_index(a: Shape, b: Shape) -> tuple[int, int, int, Any, Any]:
     return rows, inner, cols, ia, ib
 
 
-def vec_apply(op: str, args: Sequence[tuple[Shape, list[float]]]) -> tuple[Shape, list[float]]:
+def vec_apply(op: str, args: Sequence[tuple[Shape, list[float]]],
+              params: Sequence[tuple[str, Any]] = ()) -> tuple[Shape, list[float]]:
     """Float forward of one op on shaped values (the tracer's numbers for if/while)."""
     fn = op_table(op)
+    if fn.tensor == "rule":
+        from diffexplain.core.tensor_rules import apply
+
+        return apply(op, dict(params), args)
     shapes = [s for s, _ in args]
     shape = out_shape(op, shapes)
     kind = fn.tensor
@@ -257,9 +267,14 @@ def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],
             continue
         fn = op_table(n.op)
         ins = [(shapes[i], comps[i]) for i in n.inputs]
-        shape = out_shape(n.op, [s for s, _ in ins], f"{n.name} = {graph.describe(n)}")
+        shape = out_shape(n.op, [s for s, _ in ins], f"{n.name} = {graph.describe(n)}", n.params)
         kind = fn.tensor
-        if kind == "":
+        if kind == "rule":  # recorded torch ops: diffexplain.core.tensor_rules
+            from diffexplain.core.tensor_rules import RULES
+
+            out = RULES[n.op].components(dict(n.params), [(sh, list(c)) for sh, c in ins],
+                                         _ScalarizeEmitter(op, const))
+        elif kind == "":
             out = [op(n.op, [c[_pick(s, k)] for s, c in ins]) for k in range(_size(shape))]
         elif kind == "detach":
             out = [const(val[c]) for c in ins[0][1]]
@@ -326,6 +341,17 @@ def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],
     return Scalarized(cg, tuple(comps), tuple(shapes), cpoint, reduced)
 
 
+class _ScalarizeEmitter:
+    """The component-graph emitter for :mod:`diffexplain.core.tensor_rules`."""
+
+    def __init__(self, op: Any, const: Any) -> None:
+        self.op, self.const = op, const
+
+
+#: Node.params that the table's torch forms take as keywords (the rest are for display)
+_TORCH_PARAMS = ("dim", "shape", "reduction", "target", "positions", "order", "shapes")
+
+
 # --- torch on the vector graph ----------------------------------------------------------------
 def run_torch(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]], wrt: Sequence[str],
               seeds: Mapping[int, float], dtype: str = "float64") -> Any:
@@ -347,13 +373,14 @@ def run_torch(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]], wrt:
             fn = op_table(n.op)
             args = [tens[i] for i in n.inputs]
             if not any(isinstance(a, torch.Tensor) for a in args) or fn.arity == 1 or \
-                    fn.tensor in ("dot", "matmul", "bce"):
+                    fn.tensor in ("dot", "matmul", "bce", "rule"):
                 args = [a if isinstance(a, torch.Tensor) or (n.op == "pow" and k == 1)
                         else torch.tensor(a, dtype=dt) for k, a in enumerate(args)]
             if fn.tensor == "bce":
                 args = [args[0], args[1].expand_as(args[0]) if args[1].dim() < args[0].dim()
                         else args[1]]
-            tens.append(fn.torch(torch, *args))
+            tens.append(fn.torch(torch, *args, **{k: v for k, v in n.params
+                                                  if k in _TORCH_PARAMS}))
     for t in tens:
         if isinstance(t, torch.Tensor) and t.requires_grad and not t.is_leaf:
             t.retain_grad()

@@ -1,0 +1,50 @@
+"""The "recorded from your code" section of an explanation made from PyTorch code.
+
+Pure function of ``extras["recording"]`` (see :mod:`diffexplain.core.recorded`): each
+node with the torch call and the source line it came from, opaque calls (no rule:
+where the symbolic side stops), and leaves changed in place after they were used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from diffexplain.i18n import _
+
+__all__ = ["recording_sections"]
+
+Table = tuple[list[str], list[list[str]]]
+Section = tuple[str, list[str], list[Table], list[str]]
+
+
+def recording_sections(d: Mapping[str, Any]) -> list[Section]:
+    rows = []
+    for n in d["nodes"]:
+        kind = {"leaf": _("leaf"), "opaque": _("opaque"), "derivative": _("derivative")}.get(
+            n["kind"], n["call"])
+        where = f"{n['line']}: {n['source']}" if n["line"] else ""
+        rows.append([n["name"], kind, n["grad_fn"] or "—", where])
+    head = [_("tensor"), _("torch call"), "grad_fn", _("line: code")]
+    closing = []
+    for o in d["opaque"]:
+        if o["kind"] == "derivative":
+            closing.append(_("{name} (line {line}) is a gradient returned by torch.autograd.grad; "
+                             "it enters this graph as an input").format(
+                                 name=o["name"], line=o["line"]))
+        else:
+            closing.append(_("{name} = {call}(…) (line {line}): the operation table has no rule "
+                             "for {call}, so the symbolic side cannot derive through it; it "
+                             "treats {name} as an input (torch's gradient through it is shown "
+                             "by autograd)").format(name=o["name"], call=o["call"],
+                                                    line=o["line"]))
+    if d["not_derived"]:
+        closing.append(_("not derived symbolically (their path passes through an opaque "
+                         "node): {names}").format(names=", ".join(d["not_derived"])))
+    for m in d["modified"]:
+        closing.append(_("{name} was changed in place after it was used (line {line}: `{source}`)"
+                         ": this explanation uses its value when it was used, as the graph "
+                         "saw it").format(**m))
+    title = _("Recorded from {file}").format(file=os.path.basename(d["file"]) or _("your code"))
+    return [(title, [], [(head, rows)], closing)]
