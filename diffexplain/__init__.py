@@ -30,12 +30,14 @@ __all__ = [
     "explain",
     "fn",
     "parse",
+    "record",
     "trace",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.checking import check
     from diffexplain.core.parsing import parse
+    from diffexplain.core.recording import record
     from diffexplain.core.tracing import fn, trace
     from diffexplain.pipeline import explain
 
@@ -55,6 +57,10 @@ def __getattr__(name: str) -> Any:
         from diffexplain.core.parsing import parse
 
         return parse
+    if name == "record":  # PyTorch code recorded as it runs: diffexplain.core.recording
+        from diffexplain.core.recording import record
+
+        return record
     if name in ("trace", "fn"):  # Python control flow: diffexplain.core.tracing
         from diffexplain.core import tracing
 

@@ -36,8 +36,6 @@ def _add_run(sub: Any) -> None:
                        epilog=_(_RUN_EXAMPLES),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("script", metavar="FILE.py", help=_("the script to run"))
-    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
-                   help=_("arguments passed to the script as sys.argv[1:]"))
     p.add_argument("--format", "-f", default="text", choices=["text", "json", "markdown",
                                                               "latex"],
                    help=_("output format (default text); json collects the script's prints "
@@ -62,7 +60,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             out.flush()
 
     run = run_script(args.script, emit=emit, capture=fmt == "json", limits=limits_from(args),
-                     dtype=args.dtype, argv=args.args)
+                     dtype=args.dtype)
     if fmt == "json":
         out.write(render_run(run))
     if run.error is not None:

@@ -183,6 +183,7 @@ def graph_of(roots: Sequence[Rec], *, gradient: Sequence[Sequence[float] | None]
         "modified": [{"name": name_of[id(r)], "line": ln, "source": src}
                      for r in order if r.kind == "leaf" for ln, src in r.modified],
         "weights": weights,
+        "output": graph.nodes[outs[0]].name if len(outs) == 1 else None,
     }
     if not wrt:
         raise InputError(_("nothing to differentiate: no input of {name} requires grad").format(
@@ -215,4 +216,25 @@ def tensor_graph(t: Any, limits: Limits = DEFAULT_LIMITS) -> Recorded:
                                "explained").format(name=r.name or _("the tensor")))
         out = graph_of([r.of], inputs=r.wrt[:1], limits=limits)
         return replace(out, order=r.order + 1)
-    return graph_of([r], limits=limits)
+    out = graph_of([r], limits=limits)
+    if out.info["not_derived"]:
+        out.info["torch_gradient"] = _torch_gradient(t, out)
+    return out
+
+
+def _torch_gradient(t: Any, r: Recorded) -> dict[str, Any]:
+    """Torch's own gradient for the leaves behind an opaque node (the graph stays intact)."""
+    import torch
+
+    hidden = [(n, rec.tensor()) for n, rec in r.leaves if n in r.info["not_derived"]]
+    hidden = [(n, x) for n, x in hidden if x is not None]
+    if not hidden or not t.requires_grad:
+        return {}
+    try:
+        grads = torch.autograd.grad(t, [x for _n, x in hidden], torch.ones_like(t),
+                                    retain_graph=True, allow_unused=True)
+    except RuntimeError:  # the graph was freed already: nothing to read
+        return {}
+    return {n: None if g is None else (float(g.reshape(-1)[0]) if g.numel() == 1
+                                       else g.detach().tolist())
+            for (n, _x), g in zip(hidden, grads)}

@@ -267,9 +267,9 @@ def _mode_class() -> type:
                 return result
             if not result.requires_grad and name != "detach":
                 return result
-            rec.scan_names()
             m = map_call(name, func, args, kwargs, result)
             rec.op(m, result, _call_name(func))
+            rec.scan_names()  # earlier results are bound by now, and new input leaves too
             return result
 
     return _Mode

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from diffexplain.core.printing import fmt_number
 from diffexplain.i18n import _
 
 __all__ = ["recording_sections"]
@@ -41,7 +42,13 @@ def recording_sections(d: Mapping[str, Any]) -> list[Section]:
                                                     line=o["line"]))
     if d["not_derived"]:
         closing.append(_("not derived symbolically (their path passes through an opaque "
-                         "node): {names}").format(names=", ".join(d["not_derived"])))
+                         "node): {names}; the verdict below covers only the derivatives shown, "
+                         "not these").format(names=", ".join(d["not_derived"])))
+    out = d.get("output") or "y"
+    for n, g in (d.get("torch_gradient") or {}).items():
+        closing.append(_("torch's gradient through the opaque node: ∂{output}/∂{name} = "
+                         "{value}").format(output=out, name=n,
+                                           value=fmt_number(g) if g is not None else "None"))
     for m in d["modified"]:
         closing.append(_("{name} was changed in place after it was used (line {line}: `{source}`)"
                          ": this explanation uses its value when it was used, as the graph "
