@@ -42,6 +42,9 @@ def _add_run(sub: Any) -> None:
                           "and prints one document at the end"))
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
                    help=_("precision of diffexplain's own torch and finite-difference passes"))
+    p.add_argument("--max-calls", type=int, default=10, metavar="N",
+                   help=_("explain at most N different calls (a training loop makes one per "
+                          "step); later calls still run and are reported (default 10)"))
     _limits_group(p)
     _common(p)
     p.set_defaults(func=_cmd_run)
@@ -60,7 +63,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             out.flush()
 
     run = run_script(args.script, emit=emit, capture=fmt == "json", limits=limits_from(args),
-                     dtype=args.dtype)
+                     dtype=args.dtype, max_calls=args.max_calls)
     if fmt == "json":
         out.write(render_run(run))
     if run.error is not None:

@@ -98,6 +98,10 @@ def graph_of(roots: Sequence[Rec], *, gradient: Sequence[Sequence[float] | None]
         if id(r) in seen:
             continue
         seen[id(r)] = r
+        if r.kind == "overflow":
+            raise LimitExceeded(_("more than {limit} tensors were recorded; recording stopped "
+                                  "there, so this graph is incomplete").format(
+                                      limit=limits.max_nodes), _("raise it with --max-nodes"))
         if r.kind in ("opaque", "derivative"):
             cut.append(r)
             continue

@@ -35,7 +35,7 @@ from typing import Any
 
 from diffexplain.core.functions import CONSTANTS, FUNCTIONS, OPERATORS
 from diffexplain.core.torchmap import Mapped, canon, map_call
-from diffexplain.errors import InputError
+from diffexplain.errors import InputError, LimitExceeded
 from diffexplain.i18n import _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 
@@ -160,8 +160,9 @@ class Recorder:
         r.ref = weakref.ref(t)
 
     def _new(self, **kw: Any) -> Rec:
-        if len(self.records) >= self.limits.max_nodes * 10:
-            self.overflow = True
+        if len(self.records) >= self.limits.max_nodes:
+            self.overflow = True  # from here on nothing is recorded: see graph_of
+            kw["kind"] = "overflow"
         r = Rec(seq=len(self.records), **kw)
         if not self.overflow:
             self.records.append(r)
@@ -381,6 +382,11 @@ def find_record(t: Any) -> tuple[Recorder, Rec]:
         r = rec.lookup(t)
         if r is not None:
             return rec, r
+    full = next((rec for rec in reversed(_RECENT) if rec.overflow), None)
+    if full is not None:
+        raise LimitExceeded(_("more than {limit} tensors were recorded; recording stopped "
+                              "there, so this tensor was not recorded").format(
+                                  limit=full.limits.max_nodes), _("raise it with --max-nodes"))
     raise InputError(_("this tensor was not computed under diffexplain.record(): wrap the code "
                        "that computes it in `with dx.record():`"))
 

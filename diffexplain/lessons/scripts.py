@@ -77,7 +77,9 @@ def _flat(t: Any) -> Any:
 
 class _Runner:
     def __init__(self, path: str, lang: str | None, limits: Limits, dtype: str,
-                 emit: Callable[[CallEvent | Printed], None]) -> None:
+                 emit: Callable[[CallEvent | Printed], None], max_calls: int) -> None:
+        self.max_calls = max_calls
+        self.explained = 0
         self.path = path
         self.lang = lang
         self.limits = limits
@@ -184,6 +186,11 @@ class _Runner:
                recorded.order)
         if sig in self.signatures:
             return recorded, None, self.signatures[sig], None
+        if self.explained >= self.max_calls:
+            return recorded, None, None, _(
+                "{n} calls were explained already (--max-calls {n}); torch still runs this "
+                "one").format(n=self.max_calls)
+        self.explained += 1
         try:
             e = explain_recorded(recorded, lang=self.lang, limits=self.limits, dtype=self.dtype)
         except DiffexplainError as err:
@@ -267,10 +274,11 @@ class _Tee:
 def run_script(path: str, *, emit: Callable[[CallEvent | Printed], None] | None = None,
                capture: bool = False, lang: str | None = None,
                limits: Limits | None = None, dtype: str = "float64",
-               argv: Sequence[str] = ()) -> ScriptRun:
+               max_calls: int = 10, argv: Sequence[str] = ()) -> ScriptRun:
     """Run ``path`` under recording; ``emit`` gets each event as it happens.
 
-    With ``capture`` the script's prints become :class:`Printed` events instead of
+    At most ``max_calls`` different calls are explained (a training loop makes one per
+    step); later ones are still reported. With ``capture`` the script's prints become :class:`Printed` events instead of
     going to stdout (for JSON output). An exception the script raises ends the run:
     ``ScriptRun.error`` is one line (where, which error, its message).
     """
@@ -280,7 +288,11 @@ def run_script(path: str, *, emit: Callable[[CallEvent | Printed], None] | None 
         raise InputError(_("no such file: {path}").format(path=path))
     from diffexplain.core.recording import record
 
-    runner = _Runner(path, lang, limits or DEFAULT_LIMITS, dtype, emit or (lambda ev: None))
+    if isinstance(max_calls, bool) or not isinstance(max_calls, int) or max_calls < 0:
+        raise InputError(_("--max-calls takes a number ≥ 0, not {value!r}").format(
+            value=max_calls))
+    runner = _Runner(path, lang, limits or DEFAULT_LIMITS, dtype, emit or (lambda ev: None),
+                     max_calls)
     old_out, old_argv, old_path = sys.stdout, sys.argv, list(sys.path)
     sys.stdout = _Tee(runner, None if capture else old_out)  # type: ignore[assignment]
     sys.argv = [path, *argv]
