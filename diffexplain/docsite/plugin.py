@@ -29,6 +29,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from diffexplain.docsite import fence
+from diffexplain.docsite import torchfence  # noqa: F401  (registers the diffexplain-torch fence)
 
 __all__ = ["DiffexplainPlugin"]
 

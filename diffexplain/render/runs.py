@@ -18,7 +18,7 @@ from diffexplain.i18n import _, renders_in_lang
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.lessons.scripts import CallEvent, ScriptRun
 
-__all__ = ["render_event", "render_run"]
+__all__ = ["render_event", "render_run", "short_line", "torch_lines"]
 
 
 def _n(x: Any) -> str:
@@ -39,7 +39,7 @@ def _options(ev: CallEvent) -> str:
     return ", ".join(f"{k}={_n(v) if k == 'gradient' else v}" for k, v in ev.options.items())
 
 
-def _torch_lines(ev: CallEvent) -> list[str]:
+def torch_lines(ev: CallEvent) -> list[str]:
     """What torch did in this call: .grad before → after, returned tensors, kept or freed."""
     out: list[str] = []
     if ev.error is not None:
@@ -85,7 +85,10 @@ def _head(ev: CallEvent) -> str:
         f"  [{opts}]" if opts else "")
 
 
-def _short(ev: CallEvent) -> str:
+def short_line(ev: CallEvent) -> str:
+    """One line for a call explained earlier, or why a call is not explained."""
+    if ev.same_as is None:
+        return _("not explained: {reason}").format(reason=ev.not_explained)
     grads = ", ".join(f"∂/∂{k} = {_n(v)}" for k, v in ev.summary.items())
     return _("same graph and point as call {index}: {gradients}").format(
         index=ev.same_as, gradients=grads)
@@ -100,30 +103,30 @@ def render_event(ev: CallEvent, fmt: str = "text") -> str:
     if ev.explanation is not None:
         body = render(ev.explanation, "markdown" if fmt == "markdown" else fmt)
     elif ev.same_as is not None:
-        body = _short(ev)
+        body = short_line(ev)
     elif ev.not_explained:
         body = _("not explained: {reason}").format(reason=ev.not_explained)
-    torch_lines = _torch_lines(ev)
+    lines = torch_lines(ev)
     if fmt == "markdown":
         parts = [f"## {_head(ev)}"]
         if body:
             parts.append(body if ev.explanation is not None else f"*{body}*")
         parts.append("**" + _("What torch did") + "**\n\n" +
-                     "\n".join(f"- {line}" for line in torch_lines))
+                     "\n".join(f"- {line}" for line in lines))
         return "\n\n".join(parts) + "\n"
     if fmt == "latex":
         parts = [r"\subsection*{" + escape_text(_head(ev)) + "}"]
         if body:
             parts.append(body if ev.explanation is not None else escape_text(body))
         parts.append(r"\begin{itemize}" + "".join(
-            r"\item " + escape_text(line) for line in torch_lines) + r"\end{itemize}")
+            r"\item " + escape_text(line) for line in lines) + r"\end{itemize}")
         return "\n".join(parts) + "\n"
     bar = "═" * 4
     out = [f"{bar} {_head(ev)}"]
     if body:
         out.append(body.rstrip("\n"))
     out.append(_("What torch did"))
-    out.extend(f"  {line}" for line in torch_lines)
+    out.extend(f"  {line}" for line in lines)
     out.append(f"{bar} " + (_("the script continues") if ev.error is None else
                             _("the error goes on to the script")))
     return "\n".join(out) + "\n"

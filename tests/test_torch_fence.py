@@ -1,0 +1,46 @@
+"""The ``diffexplain-torch`` fence: PyTorch code explained at build time (no MkDocs)."""
+
+from __future__ import annotations
+
+import markdown
+
+from diffexplain.docsite import fence, torchfence  # noqa: F401  (torchfence registers itself)
+
+
+def render(text: str) -> str:
+    return markdown.markdown(text, extensions=["pymdownx.superfences"], extension_configs={
+        "pymdownx.superfences": {"custom_fences": fence.custom_fences()}})
+
+
+E1 = """```diffexplain-torch
+import torch
+
+w = torch.tensor([1.], requires_grad=True)
+x = torch.tensor([2.], requires_grad=True)
+a = torch.add(w, x)
+b = torch.add(w, 1)
+y = torch.mul(a, b)
+y.backward()
+print(w.grad)
+```
+"""
+
+
+def test_the_code_its_output_and_the_explanation_in_order():
+    html = render(E1)
+    assert 'class="diffexplain dx-torch"' in html
+    code = html.index('class="highlight"')  # the script, highlighted, comes first
+    explained = html.index("\\frac{\\partial y}{\\partial w}")
+    printed = html.index("tensor([5.])")
+    assert code < explained < printed
+    assert "w.grad: None → 5" in html
+    assert "diffexplain run lesson.py" in html
+
+
+def test_in_chinese_and_an_expected_error():
+    html = render(E1.replace("import torch", "#: lang: zh\nimport torch", 1))
+    assert "torch 做了什么" in html
+    bad = E1.replace("y.backward()", "w.add_(1)")
+    assert "failed" in render(bad)  # the build reports it
+    ok = render(bad.replace("import torch", "#: expect-error: RuntimeError\nimport torch", 1))
+    assert "a leaf Variable that requires grad" in ok and "failed" not in ok
