@@ -164,7 +164,7 @@ def test_backward_with_a_vector_gradient_weights_the_output():
 
 
 def test_refusals_are_input_errors():
-    with pytest.raises(InputError, match="not computed under diffexplain.record"):
+    with pytest.raises(InputError, match=r"not computed under diffexplain\.record"):
         dx.explain(torch.ones(2, requires_grad=True) * 2)
     with dx.record():
         w = torch.tensor([1.], requires_grad=True)

@@ -123,7 +123,7 @@ def graph_of(roots: Sequence[Rec], *, gradient: Sequence[Sequence[float] | None]
     label: dict[int, str | None] = {}
     auto = 0
     for r in order:
-        base = root_names.get(id(r)) or r.name
+        base: str | None = root_names.get(id(r)) or r.name
         if base is None and r.kind != "op":
             if r.kind == "opaque":
                 base = r.op.rsplit(".", 1)[-1].strip("_") or "opaque"
@@ -143,19 +143,19 @@ def graph_of(roots: Sequence[Rec], *, gradient: Sequence[Sequence[float] | None]
     ids: dict[int, int] = {}
     point: dict[str, Any] = {}
     for r in order:
-        nm = label[id(r)]
+        given = label[id(r)]
         if r.kind == "op":
             ins = [ids[id(i)] if isinstance(i, Rec) else b.const(i) for i in r.inputs]
             nid = b.op(r.op, ins, params=r.params)
-            if nm:
-                b.name(nid, nm)
+            if given:
+                b.name(nid, given)
         else:
-            assert nm is not None
+            assert given is not None
             if r.value is None:
                 raise LimitExceeded(_("{name!r} has more than {limit} entries").format(
-                    name=nm, limit=limits.max_vector), _("raise it with --max-vector"))
-            nid = b.var(nm)
-            point[nm] = _unflatten(r.shape, r.value)
+                    name=given, limit=limits.max_vector), _("raise it with --max-vector"))
+            nid = b.var(given)
+            point[given] = _unflatten(r.shape, r.value)
         ids[id(r)] = nid
     outs = [ids[id(r)] for r in roots]
     out_names = [label[id(r)] or "" for r in roots]

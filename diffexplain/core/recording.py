@@ -33,7 +33,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from diffexplain.core.functions import CONSTANTS, FUNCTIONS, OPERATORS
 from diffexplain.core.torchmap import Mapped, canon, map_call
 from diffexplain.errors import InputError, LimitExceeded
 from diffexplain.i18n import _
@@ -103,8 +102,8 @@ class Recorder:
     # --- where in the user's code -----------------------------------------------------------
     def user_frames(self, limit: int = 8) -> list[Any]:
         skip = _skip_dirs()
-        out = []
-        f = sys._getframe(1)
+        out: list[Any] = []
+        f: Any = sys._getframe(1)
         while f is not None and len(out) < limit:
             fn = f.f_code.co_filename
             if not fn.startswith("<frozen") and not fn.startswith(skip):
@@ -318,7 +317,7 @@ def _inplace(rec: Recorder, func: Any, name: str, args: Any, kwargs: Any) -> Any
         raise
     if target is None or before is None:
         return out
-    file, line, src = rec.where()
+    _file, line, src = rec.where()
     if before.kind == "leaf":
         before.modified.append((line, src))
         return out

@@ -217,7 +217,7 @@ def _cat(args: Sequence[Any], kwargs: dict[str, Any]) -> Mapped:
         return _opaque(args, kwargs)
     acc: Any = ts[0]
     shape_acc = tuple(ts[0].shape)
-    for k, t in enumerate(ts[1:], 1):
+    for t in ts[1:]:
         sa, sb = shape_acc, tuple(t.shape)
         na = 1
         for d in sa:

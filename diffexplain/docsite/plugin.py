@@ -28,8 +28,10 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from diffexplain.docsite import fence
-from diffexplain.docsite import torchfence  # noqa: F401  (registers the diffexplain-torch fence)
+from diffexplain.docsite import (
+    fence,
+    torchfence,  # noqa: F401  (registers the diffexplain-torch fence)
+)
 
 __all__ = ["DiffexplainPlugin"]
 

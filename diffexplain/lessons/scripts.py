@@ -278,9 +278,9 @@ def run_script(path: str, *, emit: Callable[[CallEvent | Printed], None] | None 
     """Run ``path`` under recording; ``emit`` gets each event as it happens.
 
     At most ``max_calls`` different calls are explained (a training loop makes one per
-    step); later ones are still reported. With ``capture`` the script's prints become :class:`Printed` events instead of
-    going to stdout (for JSON output). An exception the script raises ends the run:
-    ``ScriptRun.error`` is one line (where, which error, its message).
+    step); later ones are still reported. With ``capture`` the script's prints become
+    :class:`Printed` events instead of going to stdout (for JSON output). An exception
+    the script raises ends the run: ``ScriptRun.error`` is one line (where, which error, its message).
     """
     import runpy
 
@@ -306,7 +306,7 @@ def run_script(path: str, *, emit: Callable[[CallEvent | Printed], None] | None 
     except SystemExit as ex:
         if ex.code not in (None, 0):
             error = _("{path} exited with code {code}").format(path=path, code=ex.code)
-    except Exception as err:  # the script's own error: reported as where + message
+    except Exception as err:  # noqa: BLE001 - the script's own error: where + message
         error = _where(path, err)
     finally:
         sys.stdout, sys.argv = old_out, old_argv

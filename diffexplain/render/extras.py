@@ -179,7 +179,8 @@ def _recording(d: Mapping[str, Any]) -> list[Section]:
 
 
 _SECTIONS: dict[str, Callable[[Any], list[Section]]] = {
-    "recording": _recording, "outputs": _outputs, "higher_order": _higher, "hessian": _hessian, "backward": _backward,
+    "recording": _recording,
+    "outputs": _outputs, "higher_order": _higher, "hessian": _hessian, "backward": _backward,
     "tensors": _tensors, "inplace": _inplace, "limit_table": _limit,
 }
 

@@ -23,7 +23,7 @@ except RuntimeError as err:
 w = torch.tensor([1.], requires_grad=True)
 x = torch.tensor([2.], requires_grad=True)
 
-for i in range(4):
+for i in range(4):  # noqa: B007
     a = torch.add(w, x)
     b = torch.add(w, 1)
     y = torch.mul(a, b)
@@ -33,7 +33,7 @@ for i in range(4):
 
     # w.grad.zero_()
 
-for i in range(4):
+for i in range(4):  # noqa: B007
     a = torch.add(w, x)
     b = torch.add(w, 1)
     y = torch.mul(a, b)
