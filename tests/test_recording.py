@@ -219,3 +219,20 @@ def test_recording_does_not_leak_the_mode():
     assert not _get_current_function_mode_stack()
     assert math.isfinite(float(torch.ones(1).sum()))
     assert "diffexplain.core.recording" in sys.modules
+
+
+def test_trace_accepts_a_function_that_calls_torch(tmp_path, capsys):
+    src = tmp_path / "model.py"
+    src.write_text("import torch\n\n\ndef f(a):\n    b = torch.mul(a, 2)\n"
+                   "    while b.norm() < 1000:\n        b = b * 2\n"
+                   "    c = b if b.sum() > 0 else 100 * b\n    return torch.sin(c / 1000)\n")
+    assert main(["trace", f"{src}:f", "--at", "a=10", "--format", "json"]) == 0
+    import json
+
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["gradient"]["a"]["value"] == pytest.approx(math.cos(1.28) * 128 / 1000)
+    decisions = doc["extras"]["recording"]["decisions"]
+    assert [d["outcome"] for d in decisions] == [True] * 6 + [False, True]
+    assert decisions[0]["source"] == "while b.norm() < 1000:"
+    # c is the user's alias of b_7: the unnamed c / 1000 must not be called c
+    assert "c = " not in doc["expression"] and doc["expression"].endswith("y = sin(d)")

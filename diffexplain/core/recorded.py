@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from diffexplain.core.functions import CONSTANTS, FUNCTIONS, OPERATORS, TORCH_OPS
-from diffexplain.core.graph import Graph, GraphBuilder
+from diffexplain.core.graph import _LETTERS, Graph, GraphBuilder
 from diffexplain.core.recording import Rec
 from diffexplain.errors import InputError, LimitExceeded
 from diffexplain.i18n import _
@@ -66,11 +66,13 @@ def _cat_parts(r: Rec) -> list[Rec]:
 
 def graph_of(roots: Sequence[Rec], *, gradient: Sequence[Sequence[float] | None] | None = None,
              inputs: Sequence[Rec] | None = None, names: Sequence[str | None] | None = None,
-             limits: Limits = DEFAULT_LIMITS) -> Recorded:
+             limits: Limits = DEFAULT_LIMITS,
+             decisions: Sequence[dict[str, Any]] = ()) -> Recorded:
     """The graph behind ``roots``, weighted by ``gradient`` (``backward(gradient=…)``).
 
     ``inputs`` restricts the variables to differentiate by (``autograd.grad``'s inputs);
-    ``names`` are the roots' names at the call (``d`` in ``d.backward()``).
+    ``names`` are the roots' names at the call (``d`` in ``d.backward()``); the
+    ``decisions`` (if/while) made while the graph's operations ran are kept with it.
     """
     roots = list(roots)
     weights: list[float] | None = None
@@ -122,8 +124,14 @@ def graph_of(roots: Sequence[Rec], *, gradient: Sequence[Sequence[float] | None]
     used: set[str] = set()
     label: dict[int, str | None] = {}
     auto = 0
+    # the code's other names (c = b) must not be reused for unnamed intermediates
+    spare = [c for c in _LETTERS if c not in _RESERVED
+             and not any(c in r.aliases or c == r.name for r in order)]
+    root_ids = {id(r) for r in roots}
     for r in order:
         base: str | None = root_names.get(id(r)) or r.name
+        if base is None and r.kind == "op" and spare and id(r) not in root_ids:
+            base = spare.pop(0)
         if base is None and r.kind != "op":
             if r.kind == "opaque":
                 base = r.op.rsplit(".", 1)[-1].strip("_") or "opaque"
@@ -189,6 +197,9 @@ def graph_of(roots: Sequence[Rec], *, gradient: Sequence[Sequence[float] | None]
         "weights": weights,
         "output": graph.nodes[outs[0]].name if len(outs) == 1 else None,
     }
+    ops = [r.seq for r in order if r.kind == "op"]
+    info["decisions"] = [{k: v for k, v in d.items() if k != "seq"} for d in decisions
+                         if ops and ops[0] <= d["seq"]]  # made while it was built and since
     if not wrt:
         raise InputError(_("nothing to differentiate: no input of {name} requires grad").format(
             name=out_names[0] or _("the tensor")))
@@ -218,9 +229,9 @@ def tensor_graph(t: Any, limits: Limits = DEFAULT_LIMITS) -> Recorded:
         if len({id(w) for w in r.wrt}) > 1:
             raise InputError(_("{name} is a mixed derivative; only ∂ⁿ/∂xⁿ of one variable is "
                                "explained").format(name=r.name or _("the tensor")))
-        out = graph_of([r.of], inputs=r.wrt[:1], limits=limits)
+        out = graph_of([r.of], inputs=r.wrt[:1], limits=limits, decisions=rec.decisions)
         return replace(out, order=r.order + 1)
-    out = graph_of([r], limits=limits)
+    out = graph_of([r], limits=limits, decisions=rec.decisions)
     if out.info["not_derived"]:
         out.info["torch_gradient"] = _torch_gradient(t, out)
     return out

@@ -80,6 +80,7 @@ class Rec:
     of: Rec | None = None  # derivative: of which output
     wrt: tuple[Rec, ...] = ()
     modified: list[tuple[int, str]] = field(default_factory=list)  # in-place updates (line, src)
+    aliases: set[str] = field(default_factory=set)  # every variable name bound to it
 
     def tensor(self) -> Any:
         return self.ref() if self.ref is not None else None
@@ -98,6 +99,10 @@ class Recorder:
         #: called when an in-place call raised: (recorder, name, target, error)
         self.on_inplace_error: Callable[..., Any] | None = None
         self.overflow = False
+        #: if/while decisions on recorded tensors: seq (records so far), line, source,
+        #: lhs, op, rhs, outcome
+        self.decisions: list[dict[str, Any]] = []
+        self._pending: dict[int, tuple[float, str, Any]] = {}
 
     # --- where in the user's code -----------------------------------------------------------
     def user_frames(self, limit: int = 8) -> list[Any]:
@@ -129,8 +134,10 @@ class Recorder:
                     continue
                 if isinstance(v, torch.Tensor):
                     r = self.lookup(v)
-                    if r is not None and r.name is None:
-                        r.name = k
+                    if r is not None:
+                        r.aliases.add(k)
+                        if r.name is None:
+                            r.name = k
                 elif isinstance(v, torch.nn.Module) and not isinstance(v, type):
                     for pname, p in v.named_parameters():
                         r = self.lookup(p)
@@ -217,6 +224,24 @@ class Recorder:
         self._bind(t, r)
         return r
 
+    def compared(self, result: Any, lhs: Any, op: str, rhs: Any) -> None:
+        """A comparison of a recorded tensor: its truth value may decide an if/while."""
+        if len(self._pending) > 64:
+            self._pending.clear()
+        right = float(rhs.detach().reshape(-1)[0]) if hasattr(rhs, "numel") else float(rhs)
+        self._pending[id(result)] = (float(lhs.detach().reshape(-1)[0]), op, right)
+
+    def decided(self, t: Any, outcome: bool) -> None:
+        """``bool(t)`` ran (an if/while): keep the decision with its line."""
+        p = self._pending.pop(id(t), None)
+        if p is None:
+            if not self.tracked(t) or t.numel() != 1:
+                return
+            p = (float(t.detach().reshape(-1)[0]), "!=", 0.0)
+        _file, line, src = self.where()
+        self.decisions.append({"seq": len(self.records), "line": line, "source": src,
+                               "lhs": p[0], "op": p[1], "rhs": p[2], "outcome": bool(outcome)})
+
     def tracked(self, t: Any) -> bool:
         return bool(t.requires_grad) or self.lookup(t) is not None
 
@@ -236,7 +261,7 @@ def _mode_class() -> type:
     backward_fns = {torch.Tensor.backward: "backward", torch.autograd.backward: "backward",
                     torch.autograd.grad: "grad"}
     quiet = {"__get__", "__set__", "__repr__", "__format__", "__str__", "size", "dim", "numel",
-             "item", "tolist", "__len__", "_set_grad_enabled", "retain_grad", "__bool__",
+             "item", "tolist", "__len__", "_set_grad_enabled", "retain_grad",
              "__hash__", "__eq__", "__iter__", "numpy", "__array__", "zero_", "is_floating_point"}
 
     class _Mode(TorchFunctionMode):
@@ -254,6 +279,18 @@ def _mode_class() -> type:
             name = getattr(func, "__name__", "")
             if name in quiet or rec.overflow:
                 return func(*args, **kwargs)
+            if name == "__bool__":
+                out = func(*args, **kwargs)
+                rec.decided(args[0], out)
+                return out
+            if name in _COMPARE:
+                out = func(*args, **kwargs)
+                if (len(args) == 2 and isinstance(out, torch.Tensor) and out.numel() == 1
+                        and isinstance(args[0], torch.Tensor) and rec.tracked(args[0])
+                        and args[0].numel() == 1 and (not isinstance(args[1], torch.Tensor)
+                                                      or args[1].numel() == 1)):
+                    rec.compared(out, args[0], _COMPARE[name], args[1])
+                return out
             if (name.endswith("_") and not name.startswith("__")) or name.startswith("__i"):
                 return _inplace(rec, func, name, args, kwargs)
             result = func(*args, **kwargs)
@@ -273,6 +310,11 @@ def _mode_class() -> type:
             return result
 
     return _Mode
+
+
+_COMPARE = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!=",
+            "__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">=", "__eq__": "==",
+            "__ne__": "!=", "less": "<", "greater": ">"}
 
 
 def _call_name(func: Any) -> str:

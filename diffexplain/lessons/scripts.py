@@ -28,7 +28,7 @@ from diffexplain.errors import DiffexplainError, InputError
 from diffexplain.i18n import _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["CallEvent", "Printed", "ScriptRun", "run_script"]
+__all__ = ["CallEvent", "Printed", "ScriptRun", "run_script", "trace_torch", "uses_torch"]
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ class _Runner:
                 None if g is None else [float(x) for x in g.detach().reshape(-1).tolist()]
                 for g in grads]
             recorded = graph_of(roots, gradient=gradient, inputs=ins, names=names,
-                                limits=self.limits)
+                                limits=self.limits, decisions=rec.decisions)
             if order > 1:
                 from dataclasses import replace
 
@@ -323,3 +323,70 @@ def _where(path: str, err: BaseException) -> str:
             path=path, line=frames[-1].lineno, error=type(err).__name__, message=msg)
     return _("{path} raised {error}: {message}").format(path=path, error=type(err).__name__,
                                                         message=msg)
+
+
+def uses_torch(f: Callable[..., Any]) -> bool:
+    """Whether ``f`` calls torch (a global name of its code, or of a nested function's, is
+    torch or comes from it): then ``trace`` records real tensors instead of tracing values."""
+    code = getattr(f, "__code__", None)
+    if code is None:
+        return False
+    names: set[str] = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    g = getattr(f, "__globals__", {})
+    for n in names:
+        v = g.get(n)
+        mod = getattr(v, "__name__", "") if isinstance(v, type(sys)) else getattr(
+            v, "__module__", "") or ""
+        if mod == "torch" or mod.startswith("torch."):
+            return True
+    return False
+
+
+def trace_torch(f: Callable[..., Any], at: Mapping[str, Any], *, wrt: Sequence[str] | None = None,
+                dtype: str = "float64", limits: Limits | None = None,
+                lang: str | None = None, **kwargs: Any) -> Any:
+    """``diffexplain trace FILE.py:f`` for a function that calls torch: run it on tensors
+    (``requires_grad`` for ``wrt``) under recording and explain its result, with the
+    if/while decisions of the path it took."""
+    import inspect
+
+    import torch
+
+    from diffexplain.core.recorded import tensor_graph
+    from diffexplain.core.recording import record
+    from diffexplain.pipeline import explain_recorded
+
+    params = [p.name for p in inspect.signature(f).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    missing = [p for p in params if p not in at]
+    if missing:
+        raise InputError(_("no value for {name!r}; {function} takes {params}").format(
+            name=missing[0], function=getattr(f, "__name__", "f"), params=", ".join(params)))
+    unknown = [k for k in at if k not in params]
+    if unknown:
+        raise InputError(_("{function} has no parameter {name!r}").format(
+            function=getattr(f, "__name__", "f"), name=unknown[0]))
+    want = list(wrt) if wrt else params
+    tens = [torch.tensor(at[p], dtype=getattr(torch, dtype), requires_grad=p in want)
+            for p in params]
+    limits = limits or DEFAULT_LIMITS
+    with record(limits):
+        try:
+            out = f(*tens)
+        except DiffexplainError:
+            raise
+        except Exception as err:  # noqa: BLE001 - the user's code failed: input, one line
+            raise InputError(_("{function} raised {error}: {message}").format(
+                function=getattr(f, "__name__", "f"), error=type(err).__name__,
+                message=err)) from err
+    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        raise InputError(_("{function} returned {value!r}, which does not depend on its "
+                           "inputs: nothing to differentiate").format(
+                               function=getattr(f, "__name__", "f"), value=out))
+    return explain_recorded(tensor_graph(out, limits), wrt=wrt, dtype=dtype, limits=limits,
+                            lang=lang, **kwargs)

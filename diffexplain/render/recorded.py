@@ -53,5 +53,31 @@ def recording_sections(d: Mapping[str, Any]) -> list[Section]:
         closing.append(_("{name} was changed in place after it was used (line {line}: `{source}`)"
                          ": this explanation uses its value when it was used, as the graph "
                          "saw it").format(**m))
+    intro = _decisions(d.get("decisions") or [])
     title = _("Recorded from {file}").format(file=os.path.basename(d["file"]) or _("your code"))
-    return [(title, [], [(head, rows)], closing)]
+    return [(title, intro, [(head, rows)], closing)]
+
+
+def _decisions(ds: list[Mapping[str, Any]]) -> list[str]:
+    """The if/while decisions, grouped by line: a line decided many times is a loop."""
+    groups: list[list[Mapping[str, Any]]] = []
+    for dec in ds:
+        if groups and groups[-1][0]["line"] == dec["line"]:
+            groups[-1].append(dec)
+        else:
+            groups.append([dec])
+    out = []
+    for g in groups:
+        shown = g if len(g) <= 3 else [g[0], g[-1]]
+        checks = "; ".join(f"{fmt_number(x['lhs'])} {x['op']} {fmt_number(x['rhs'])} → "
+                           f"{x['outcome']}" for x in shown)
+        if len(g) > 1:
+            out.append(_("line {line}: `{source}` decided {n} times ({checks}): a loop on the "
+                         "path taken").format(line=g[0]["line"], source=g[0]["source"],
+                                              n=len(g), checks=checks))
+        else:
+            out.append(_("line {line}: `{source}`: {checks}, the branch taken").format(
+                line=g[0]["line"], source=g[0]["source"], checks=checks))
+    if out:
+        out.append(_("the graph is the path actually taken; other inputs may take other paths"))
+    return out
