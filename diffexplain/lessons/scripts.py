@@ -306,6 +306,8 @@ def run_script(path: str, *, emit: Callable[[CallEvent | Printed], None] | None 
     except SystemExit as ex:
         if ex.code not in (None, 0):
             error = _("{path} exited with code {code}").format(path=path, code=ex.code)
+    except BrokenPipeError:  # our reader went away (| head): not the script's error
+        raise
     except Exception as err:  # noqa: BLE001 - the script's own error: where + message
         error = _where(path, err)
     finally:
