@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from diffexplain._version import __version__
 from diffexplain.errors import DiffexplainError, InputError, LimitExceeded, ParseError, VerificationError
 from diffexplain.limits import Limits
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DiffexplainError",

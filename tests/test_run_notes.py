@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from diffexplain.cli import main
-from diffexplain.lessons.scripts import CallEvent, Printed, run_script
+from diffexplain.runs import CallEvent, Printed, run_script
 
 NOTES = Path(__file__).resolve().parent.parent / "examples" / "notes"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import markdown
 
-from diffexplain.docsite import fence, torchfence  # noqa: F401  (torchfence registers itself)
+from diffexplain.docsite import fence
 
 
 def render(text: str) -> str:

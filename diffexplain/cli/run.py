@@ -51,8 +51,8 @@ def _add_run(sub: Any) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from diffexplain.lessons.scripts import CallEvent, Printed, run_script
     from diffexplain.render.runs import render_event, render_run
+    from diffexplain.runs import CallEvent, Printed, run_script
 
     fmt = args.format
     out = sys.stdout

@@ -57,7 +57,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 
     point = _point(args, limits_from(args))
     f = load_function(args.target)
-    from diffexplain.lessons.scripts import trace_torch, uses_torch
+    from diffexplain.runs import trace_torch, uses_torch
 
     tracer = trace_torch if uses_torch(f) else trace  # torch calls: record real tensors
     e = tracer(f, point, wrt=_split(args.wrt), dtype=args.dtype, autograd=not args.no_autograd,

@@ -8,7 +8,7 @@ decomposes it, so each call maps 1:1 onto one entry of the operation table and i
 line is the user's line. A dispatch mode (``TorchDispatchMode``) would see the aten
 decomposition instead (``BCEWithLogits`` as a dozen aten ops, ``Linear`` as ``addmm`` of a
 transpose), and its frames would point inside torch. The mode also sees ``backward()``,
-``torch.autograd.grad`` and in-place calls, which is what :mod:`diffexplain.lessons.scripts`
+``torch.autograd.grad`` and in-place calls, which is what :mod:`diffexplain.runs`
 hooks to explain each call while the script runs.
 
 Each recorded tensor becomes a :class:`Rec`: a leaf (a snapshot of its value at first use,

@@ -28,10 +28,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from diffexplain.docsite import (
-    fence,
-    torchfence,  # noqa: F401  (registers the diffexplain-torch fence)
-)
+from diffexplain.docsite import fence
 
 __all__ = ["DiffexplainPlugin"]
 

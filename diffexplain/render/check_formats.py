@@ -8,7 +8,7 @@ from diffexplain.core.printing import fmt_number
 from diffexplain.i18n import _, ngettext, renders_in_lang
 
 if TYPE_CHECKING:  # pragma: no cover
-    from diffexplain.check import CheckResult
+    from diffexplain.checking import CheckResult
 
 __all__ = ["FORMATS", "latex", "markdown", "render", "text", "to_dict"]
 

@@ -59,7 +59,7 @@ def _outputs(d: Mapping[str, Any]) -> list[Section]:
 
 
 def _higher(d: Mapping[str, Any]) -> list[Section]:
-    out = []
+    out: list[Section] = []
     for v, r in d["variables"].items():
         rows = [[s["lhs"], _clip(s["symbolic"]), _n(s["value"], 10), _n(s["autograd"], 10),
                  s["grad_fn"] or "None", _b(s["requires_grad"]),
@@ -138,7 +138,7 @@ def _tensors(d: Mapping[str, Any]) -> list[Section]:
 
 
 def _inplace(d: Sequence[Mapping[str, Any]]) -> list[Section]:
-    out = []
+    out: list[Section] = []
     for exp in d:
         lines = [_("backward nodes that saved {node}: {nodes}").format(
             node=exp["node"], nodes=", ".join(exp["saved_by"]) or _("none"))]
@@ -157,7 +157,7 @@ def _inplace(d: Sequence[Mapping[str, Any]]) -> list[Section]:
 
 
 def _limit(d: Sequence[Mapping[str, Any]]) -> list[Section]:
-    out = []
+    out: list[Section] = []
     for t in d:
         rows = [[f"{r['h']:.0e}", f"{r['forward']:.5f}", f"{r['forward_error']:.1e}",
                  f"{r['central']:.5f}", f"{r['central_error']:.1e}"] for r in t["rows"]]

@@ -19,7 +19,7 @@ import io
 import itertools
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from diffexplain.core.printing import bar, fmt_number
 from diffexplain.i18n import _, in_figure_lang
@@ -483,7 +483,7 @@ def figure(e: Explanation, wrt: str | None = None, autograd: bool = False) -> Fi
     plt = _agg()
     if not autograd:
         ax = draw(e, wrt=wrt)
-        return ax.figure
+        return cast("Figure", ax.figure)
     g = layered(e)
     small = len(g) <= FULL_LABELS
     w, h = _figsize(g, 3.1, 1.35) if small else _figsize(g, 0.9, 0.35)

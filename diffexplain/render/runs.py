@@ -16,7 +16,7 @@ from diffexplain.core.printing import fmt_number
 from diffexplain.i18n import _, renders_in_lang
 
 if TYPE_CHECKING:  # pragma: no cover
-    from diffexplain.lessons.scripts import CallEvent, ScriptRun
+    from diffexplain.runs import CallEvent, ScriptRun
 
 __all__ = ["render_event", "render_run", "short_line", "torch_lines"]
 

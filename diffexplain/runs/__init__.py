@@ -9,7 +9,7 @@ first: the graph behind the tensor is explained by the one pipeline
 torch runs the call itself, and what it did is reported: each leaf's ``.grad`` before and
 after (accumulation), the graph kept or freed (``retain_graph``), the returned gradients
 and their ``grad_fn``. When torch refuses a call or an in-place update, its own message is
-shown with the reason (:mod:`diffexplain.lessons.script_errors`) and the error goes on to
+shown with the reason (:mod:`diffexplain.runs.refusals`) and the error goes on to
 the script, as it would without diffexplain. The script's own prints appear in between.
 
 Running a script executes it with the user's permissions: that is the point of ``run``.
@@ -98,7 +98,7 @@ class _Runner:
     # --- the hooks ----------------------------------------------------------------------------
     def on_autograd(self, rec: Any, func: Any, kind: str, args: Sequence[Any],
                     kwargs: Mapping[str, Any]) -> Any:
-        from diffexplain.lessons.script_errors import explain_error
+        from diffexplain.runs.refusals import explain_error
 
         self.count += 1
         call = _parse_call(func, kind, args, kwargs)
@@ -142,7 +142,7 @@ class _Runner:
         return result
 
     def on_inplace_error(self, rec: Any, name: str, target: Any, err: RuntimeError) -> None:
-        from diffexplain.lessons.script_errors import explain_inplace
+        from diffexplain.runs.refusals import explain_inplace
 
         self.count += 1
         file, line, src = rec.where()
@@ -382,7 +382,7 @@ def trace_torch(f: Callable[..., Any], at: Mapping[str, Any], *, wrt: Sequence[s
             out = f(*tens)
         except DiffexplainError:
             raise
-        except Exception as err:  # noqa: BLE001 - the user's code failed: input, one line
+        except Exception as err:
             raise InputError(_("{function} raised {error}: {message}").format(
                 function=getattr(f, "__name__", "f"), error=type(err).__name__,
                 message=err)) from err
