@@ -145,7 +145,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
 
     Args:
         expr: text (``"(x+w)*(w+1)"`` or ``"a = x + w; b = w + 1; y = a*b"``), a sympy
-            expression, or a :class:`~diffexplain.core.graph.Graph`.
+            expression, a :class:`~diffexplain.core.graph.Graph`, or a torch tensor computed
+            under :func:`diffexplain.record` (its recorded graph, point and names).
         at: the point, ``{"w": 1, "x": 2}`` or ``"w=1,x=2"``.
         wrt: variables to differentiate by (default: every variable).
         outputs: names of several outputs of a program, differentiated as their

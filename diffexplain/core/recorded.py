@@ -187,7 +187,8 @@ def graph_of(roots: Sequence[Rec], *, gradient: Sequence[Sequence[float] | None]
     info = {
         "file": roots[0].file,
         "nodes": [{"name": name_of[id(r)], "kind": r.kind, "call": r.call, "line": r.line,
-                   "source": r.source, "grad_fn": r.grad_fn} for r in order],
+                   "source": r.source, "grad_fn": r.grad_fn, "torch_shape": list(r.torch_shape)}
+                  for r in order],
         "opaque": [{"name": name_of[id(c)], "call": c.call or c.op, "line": c.line,
                     "source": c.source, "kind": c.kind} for c in cut],
         "not_derived": sorted({name_of.get(id(r), r.name or "?") for r in hidden.values()

@@ -29,6 +29,11 @@ def recording_sections(d: Mapping[str, Any]) -> list[Section]:
         rows.append([n["name"], kind, n["grad_fn"] or "—", where])
     head = [_("tensor"), _("torch call"), "grad_fn", _("line: code")]
     closing = []
+    ones = [n["name"] for n in d["nodes"] if n["kind"] == "leaf"
+            and n.get("torch_shape") and all(s == 1 for s in n["torch_shape"])]
+    if ones:
+        closing.append(_("one-entry tensors ({names}) are explained as scalars").format(
+            names=", ".join(ones)))
     for o in d["opaque"]:
         if o["kind"] == "derivative":
             closing.append(_("{name} (line {line}) is a gradient returned by torch.autograd.grad; "
