@@ -187,3 +187,15 @@ def test_run_json_keeps_prints_and_calls_in_order(capsys):
     assert call["explanation"]["gradient"]["w"]["value"] == 5.0
     assert call["grad_after"] == {"w": 5.0, "x": 2.0}
     assert doc["events"][1]["text"].startswith("tensor([5.])")
+
+
+def test_e11_one_sgd_step_explained_the_training_still_runs():
+    run = run_script(str(NOTES / "e11.py"), capture=True, max_calls=1)
+    calls = [e for e in run.events if isinstance(e, CallEvent)]
+    printed = "".join(e.text for e in run.events if isinstance(e, Printed))
+    assert run.error is None and len(calls) == 1 and run.skipped == 540
+    e = calls[0].explanation
+    assert e.verdict.agree
+    assert e.gradient["weight"][0] == pytest.approx(calls[0].after["weight"][0], rel=1e-5)
+    assert e.gradient["bias"] == pytest.approx(calls[0].after["bias"], rel=1e-5)
+    assert printed.startswith("iteration 540:") and "accuracy 99.5%" in printed

@@ -66,6 +66,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      dtype=args.dtype, max_calls=args.max_calls)
     if fmt == "json":
         out.write(render_run(run))
+    elif run.skipped:
+        out.write(_("{n} more autograd calls ran without an explanation (--max-calls "
+                    "{limit})").format(n=run.skipped, limit=args.max_calls) + "\n")
     if run.error is not None:
         raise InputError(run.error)
     return EXIT_OK

@@ -151,5 +151,6 @@ def render_run(run: ScriptRun) -> str:
             events.append(_event_dict(ev))  # type: ignore[arg-type]
         else:
             events.append({"type": "print", "text": ev.text})  # type: ignore[union-attr]
-    return json.dumps({"script": run.path, "events": events, "error": run.error},
+    return json.dumps({"script": run.path, "events": events, "error": run.error,
+                       "calls_not_reported": run.skipped},
                       ensure_ascii=False, indent=2, default=str) + "\n"

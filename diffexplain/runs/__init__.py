@@ -65,6 +65,8 @@ class ScriptRun:
     path: str
     events: tuple[CallEvent | Printed, ...]
     error: str | None = None
+    #: calls that ran fine after --max-calls was reached (not reported one by one)
+    skipped: int = 0
 
 
 def _flat(t: Any) -> Any:
@@ -80,6 +82,8 @@ class _Runner:
                  emit: Callable[[CallEvent | Printed], None], max_calls: int) -> None:
         self.max_calls = max_calls
         self.explained = 0
+        self.skipped = 0
+        self._over = False
         self.path = path
         self.lang = lang
         self.limits = limits
@@ -108,6 +112,7 @@ class _Runner:
         if call["gradient"] is not None and any(g is not None for g in call["gradient"]):
             grads = [_flat(g) for g in call["gradient"]]
             options["gradient"] = grads[0] if len(grads) == 1 else grads
+        self._over = False
         recorded, explanation, same_as, why_not = self._explain(rec, call)
         leaves = list(recorded.leaves) if recorded is not None else []
         before = {n: _flat(r.tensor().grad) for n, r in leaves if r.tensor() is not None}
@@ -137,6 +142,9 @@ class _Runner:
         if freed:
             for r in recorded.ops:
                 self.freed_by.setdefault(id(r), (self.count, line, src))
+        if self._over:  # past --max-calls: counted, not reported (a failure still is)
+            self.skipped += 1
+            return result
         self._push(CallEvent(**base, after=after if kind != "grad" else {},
                              returned=returned, freed=freed))
         return result
@@ -187,6 +195,7 @@ class _Runner:
         if sig in self.signatures:
             return recorded, None, self.signatures[sig], None
         if self.explained >= self.max_calls:
+            self._over = True
             return recorded, None, None, _(
                 "{n} calls were explained already (--max-calls {n}); torch still runs this "
                 "one").format(n=self.max_calls)
@@ -313,7 +322,7 @@ def run_script(path: str, *, emit: Callable[[CallEvent | Printed], None] | None 
     finally:
         sys.stdout, sys.argv = old_out, old_argv
         sys.path[:] = old_path
-    return ScriptRun(path, tuple(runner.events), error)
+    return ScriptRun(path, tuple(runner.events), error, runner.skipped)
 
 
 def _where(path: str, err: BaseException) -> str:
