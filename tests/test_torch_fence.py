@@ -44,3 +44,21 @@ def test_in_chinese_and_an_expected_error():
     assert "failed" in render(bad)  # the build reports it
     ok = render(bad.replace("import torch", "#: expect-error: RuntimeError\nimport torch", 1))
     assert "a leaf Variable that requires grad" in ok and "failed" not in ok
+
+
+def test_a_file_of_the_repository_and_max_calls(tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    fence.set_context(base_dir=root)
+    try:
+        html = render("```diffexplain-torch\n#: file: examples/notes/e6.py\n#: max-calls: 1\n```\n")
+        e2 = render("```diffexplain-torch\n#: file: examples/notes/e2.py\n```\n")
+    finally:
+        fence.set_context(base_dir=None)
+    assert "2 more autograd calls ran without an explanation (--max-calls 1)" in html
+    assert "examples/notes/e6.py --max-calls" in html.replace('<span class="w"> </span>', " ")
+    assert "Trying to backward through the graph a second time" in e2  # a failure is shown
+    assert "same graph and point as call 1" in e2
+    bad = render("```diffexplain-torch\n#: file: examples/notes/nope.py\n```\n")
+    assert "no such file" in bad
