@@ -22,7 +22,7 @@ train_y = torch.cat((y0, y1), 0)
 # 第二步:选择模型
 class LR(nn.Module):
     def __init__(self):
-        super(LR, self).__init__()
+        super(LR, self).__init__()  # noqa: UP008  (as the notes write it)
         self.features = nn.Linear(2, 1)
         self.sigmoid = nn.Sigmoid()
 
