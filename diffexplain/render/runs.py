@@ -150,7 +150,7 @@ def render_run(run: ScriptRun) -> str:
         if hasattr(ev, "index"):
             events.append(_event_dict(ev))  # type: ignore[arg-type]
         else:
-            events.append({"type": "print", "text": ev.text})  # type: ignore[union-attr]
+            events.append({"type": "print", "text": getattr(ev, "text", "")})
     return json.dumps({"script": run.path, "events": events, "error": run.error,
                        "calls_not_reported": run.skipped},
                       ensure_ascii=False, indent=2, default=str) + "\n"

@@ -303,7 +303,7 @@ def run_script(path: str, *, emit: Callable[[CallEvent | Printed], None] | None 
     runner = _Runner(path, lang, limits or DEFAULT_LIMITS, dtype, emit or (lambda ev: None),
                      max_calls)
     old_out, old_argv, old_path = sys.stdout, sys.argv, list(sys.path)
-    sys.stdout = _Tee(runner, None if capture else old_out)  # type: ignore[assignment]
+    sys.stdout = _Tee(runner, None if capture else old_out)
     sys.argv = [path, *argv]
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     error = None
