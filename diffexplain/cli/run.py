@@ -21,6 +21,9 @@ makes, the graph behind the tensor is explained (symbolic, autograd, numeric) wi
 script's own variable names and lines, then torch runs the call and what it did is
 shown (.grad before and after, graph kept or freed, torch's own error message).
 
+exit codes: 0 the script ran to its end, 2 it raised (one line: where and which
+error, after torch's own message has been explained), 3 a limit was exceeded.
+
 WARNING: run executes FILE.py with your permissions, exactly as 'python FILE.py'
 would. Only run scripts you trust. (Expressions given to 'explain' are never executed.)
 """)
