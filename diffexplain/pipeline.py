@@ -32,8 +32,8 @@ from diffexplain.methods.components import Scalarized, scalarize, tensor_info
 from diffexplain.methods.partials import edge_partials
 from diffexplain.model import Explanation, NodeInfo
 
-__all__ = ["build_graph", "explain", "point_names", "resolve_point", "resolve_values",
-           "resolve_wrt", "trace"]
+__all__ = ["build_graph", "explain", "explain_recorded", "point_names", "resolve_point",
+           "resolve_values", "resolve_wrt", "trace"]
 
 DTYPES = ("float64", "float32")
 
@@ -170,7 +170,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
 
     Args:
         expr: text (``"(x+w)*(w+1)"`` or ``"a = x + w; b = w + 1; y = a*b"``), a sympy
-            expression, or a :class:`~diffexplain.core.graph.Graph`.
+            expression, a :class:`~diffexplain.core.graph.Graph`, or a torch tensor computed
+            under :func:`diffexplain.record` (its recorded graph, point and names).
         at: the point, ``{"w": 1, "x": 2}`` or ``"w=1,x=2"``.
         wrt: variables to differentiate by (default: every variable).
         outputs: names of several outputs of a program, differentiated as their
@@ -207,6 +208,12 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         ['b·1 + a·1', 'b + a']
     """
     limits = limits or DEFAULT_LIMITS
+    if type(expr).__module__.startswith("torch"):  # a tensor recorded under dx.record()
+        from diffexplain.core.recorded import tensor_graph
+
+        return explain_recorded(tensor_graph(expr, limits), at=at, wrt=wrt, dtype=dtype,
+                                autograd=autograd, numeric_check=numeric_check, limits=limits,
+                                step=step, hessian=hessian, tensors=tensors, lang=lang)
     if dtype not in DTYPES:
         raise InputError(_("unknown dtype {dtype!r}; choose float64 or float32").format(dtype=dtype))
     if isinstance(expr, (list, tuple)):
@@ -386,3 +393,17 @@ def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
     return _explain(rec.graph, rec.point, expression=rec.expression, wrt=rec.wrt, weights=None,
                     dtype=dtype, autograd=autograd, numeric_check=numeric_check, limits=limits,
                     allow_nonfinite=False, extras={"trace": rec.info})
+
+
+def explain_recorded(r: Any, *, at: Mapping[str, Any] | str | None = None,
+                     wrt: Sequence[str] | str | None = None, **kwargs: Any) -> Explanation:
+    """:func:`explain` of recorded PyTorch code (:class:`~diffexplain.core.recorded.Recorded`):
+    its graph, point, variables, weights and derivative order; the record (source lines,
+    opaque calls) is kept in ``extras["recording"]``."""
+    from dataclasses import replace
+
+    kwargs.setdefault("order", r.order)
+    e = explain(r.graph, r.point if at is None else at, wrt=wrt or list(r.wrt),
+                weights=list(r.weights) if r.weights else None, **kwargs)
+    return replace(e, expression=r.info.get("expression") or e.expression,
+                   extras={**e.extras, "recording": r.info})
