@@ -28,7 +28,7 @@ _LIMIT_FLAGS: dict[str, tuple[type, str]] = {
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2 like every input error."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         self.exit(EXIT_INPUT, _("{prog}: error: {message} (see --help)").format(
             prog=self.prog, message=message) + "\n")
 
@@ -66,9 +66,11 @@ def _point(args: argparse.Namespace, limits: Limits, allow_nonfinite: bool = Fal
 
 
 def _read_expression(text: str, max_length: int = DEFAULT_LIMITS.max_length) -> str:
+    # no surrounding blanks: a trailing newline on stdin or the space that keeps "-x" from
+    # argparse would show in the header ("diffexplain:  -x")
     if text == "-":
-        return sys.stdin.read(max_length + 1)  # one more, so the parser reports the limit
-    return text
+        return sys.stdin.read(max_length + 1).strip()  # one more: the parser reports the limit
+    return text.strip()
 
 
 def _split(s: str | None) -> list[str] | None:

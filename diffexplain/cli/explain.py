@@ -208,7 +208,7 @@ def _with_traces(e: Any, args: argparse.Namespace, text: str) -> str:
 
 def _render_graphs(e: Any, args: argparse.Namespace) -> list[tuple[str, str | bytes]]:
     """The --graph and --graph-autograd files as (path, contents), nothing written yet."""
-    wrt = (_split(args.wrt) or [None])[0]
+    wrt = next(iter(_split(args.wrt) or []), None)
     out: list[tuple[str, str | bytes]] = []
     for key, combined in (("graph", False), ("graph_autograd", True)):
         path = getattr(args, key, None)
