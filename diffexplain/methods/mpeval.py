@@ -324,7 +324,7 @@ class _Mp:
         x = args[0]
         if mp.isnan(x):
             return mp.mpf("nan")
-        if name in _HUGE and abs(x) > 1e300:
+        if name in _HUGE and mp.isfinite(x) and abs(x) > 1e300:
             # e^(1e300) or sin(1e300): argument reduction would need as many bits as the
             # exponent has; the caller gives up on the exact value
             raise OverflowError(f"{name} of {mp.nstr(x, 5)} is beyond arbitrary precision")
