@@ -25,6 +25,8 @@ __all__ = ["EquationStep", "EquationsResult", "check_equations"]
 #: most equations in one derivation, and largest equation (sympy operations)
 MAX_EQUATIONS = 50
 MAX_OPS = 300
+#: highest degree of a polynomial equation sympy is asked to solve
+MAX_DEGREE = 4
 _LINES = re.compile(r"[;\n；]|⇒|⟹|=>|→|\\Rightarrow|\\implies|∴")
 _EQ = re.compile("(?<![=<>!])[=＝](?!=)")
 
@@ -180,8 +182,30 @@ def _unknown(name: str | None, parsed: list[Any], scope: Any) -> Any:
     raise InputError(_("say which unknown the equations are solved for (--wrt y)"))
 
 
+def _solvable(sp: Any, e: Any, u: Any) -> bool:
+    """Whether sympy is asked at all (its ``solve`` can take minutes): a rational equation
+    in ``u`` of degree at most :data:`MAX_DEGREE`, or ``u`` only inside one function
+    (``ln(y/(1-y)) = z``). ``sin(y) = y³`` or ``y^(1/3) + y^(1/2) = z`` are not decided."""
+    atoms = {a for a in sp.preorder_traversal(e)
+             if u in getattr(a, "free_symbols", ()) and (
+                 isinstance(a, sp.Function) or (a.is_Pow and not a.exp.is_Integer))}
+    top = {a for a in atoms if not any(a != b and b.has(a) for b in atoms)}
+    if not top:
+        try:
+            num = sp.numer(sp.together(e))
+            return bool(sp.degree(num, u) <= MAX_DEGREE)
+        except Exception:  # noqa: BLE001 - not a polynomial: do not ask
+            return False
+    if len(top) > 1:
+        return False
+    (only,) = top
+    return not e.xreplace({only: sp.Dummy()}).has(u)
+
+
 def _solve(sp: Any, a: Any, b: Any, u: Any) -> list[Any] | None:
-    """Real solutions for ``u`` (None when sympy cannot solve the equation)."""
+    """Real solutions for ``u`` (None when the equation is not decided, see :func:`_solvable`)."""
+    if not _solvable(sp, a - b, u):
+        return None
     try:
         sol = sp.solve(sp.Eq(a, b), u, dict=False)
     except (NotImplementedError, ValueError, TypeError, RecursionError):
