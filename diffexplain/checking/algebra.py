@@ -25,8 +25,10 @@ __all__ = ["EquationStep", "EquationsResult", "check_equations"]
 #: most equations in one derivation, and largest equation (sympy operations)
 MAX_EQUATIONS = 50
 MAX_OPS = 300
+#: largest difference of two solutions that ``simplify`` is tried on (else: numeric)
+SIMPLIFY_OPS = 60
 #: highest degree of a polynomial equation sympy is asked to solve
-MAX_DEGREE = 4
+MAX_DEGREE = 2
 _LINES = re.compile(r"[;\n；]|⇒|⟹|=>|→|\\Rightarrow|\\implies|∴")
 _EQ = re.compile("(?<![=<>!])[=＝](?!=)")
 
@@ -239,7 +241,7 @@ def _compare(sp: Any, before: list[Any], after: list[Any], u: Any, others: list[
 
 def _equal(sp: Any, a: Any, b: Any, others: list[Any], numeric: bool = True) -> bool:
     try:
-        if a == b or sp.simplify(a - b) == 0:
+        if a == b or (sp.count_ops(a - b) <= SIMPLIFY_OPS and sp.simplify(a - b) == 0):
             return True
     except Exception:  # noqa: BLE001 - a failing shortcut only means "numeric"
         pass
