@@ -62,3 +62,12 @@ def test_a_file_of_the_repository_and_max_calls(tmp_path):
     assert "same graph and point as call 1" in e2
     bad = render("```diffexplain-torch\n#: file: examples/notes/nope.py\n```\n")
     assert "no such file" in bad
+
+
+def test_expected_errors_in_chinese_and_torch_refusals_are_not_build_failures():
+    code = ("```diffexplain-torch\n#: lang: zh\n#: expect-error: RuntimeError\nimport torch\n"
+            "w = torch.tensor([1.], requires_grad=True)\nx = torch.tensor([2.], requires_grad=True)\n"
+            "y = torch.mul(w, x)\nwith torch.no_grad():\n    w.add_(1)\ny.backward()\n```\n")
+    html = render(code)
+    assert "admonition failure" not in html and "admonition warning" in html
+    assert "version" in html and "torch 做了什么" in html

@@ -66,7 +66,7 @@ def format_torch(source: str) -> str:
         with in_lang(lang):
             run = run_script(path, capture=True, lang=lang, max_calls=max_calls)
     want = opts.get("expect-error")
-    if run.error is not None and not (want and f"raised {want}" in run.error):
+    if run.error is not None and not (want and run.error_type == want):
         raise FenceError(f"the code failed: {run.error}")
     if want and run.error is None:
         raise FenceError(f"the code was expected to raise {want}, but it ran to the end")
@@ -88,7 +88,7 @@ def format_torch(source: str) -> str:
             lines = torch_lines(ev)
             title = _("What torch did")
         body = "<ul>" + "".join(f"<li>{esc(line)}</li>" for line in lines) + "</ul>"
-        parts.append(admonition("failure" if ev.error else "info", title, body))
+        parts.append(admonition("warning" if ev.error else "info", title, body))
     if run.error is not None:
         parts.append(code(run.error, "text"))
     if run.skipped:

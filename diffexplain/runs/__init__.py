@@ -67,6 +67,8 @@ class ScriptRun:
     error: str | None = None
     #: calls that ran fine after --max-calls was reached (not reported one by one)
     skipped: int = 0
+    #: the class name of the exception the script raised (``error`` is its one line)
+    error_type: str | None = None
 
 
 def _flat(t: Any) -> Any:
@@ -307,6 +309,7 @@ def run_script(path: str, *, emit: Callable[[CallEvent | Printed], None] | None 
     sys.argv = [path, *argv]
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     error = None
+    error_type = None
     try:
         with record(runner.limits) as rec:
             rec.on_autograd = runner.on_autograd
@@ -318,11 +321,11 @@ def run_script(path: str, *, emit: Callable[[CallEvent | Printed], None] | None 
     except BrokenPipeError:  # our reader went away (| head): not the script's error
         raise
     except Exception as err:  # noqa: BLE001 - the script's own error: where + message
-        error = _where(path, err)
+        error, error_type = _where(path, err), type(err).__name__
     finally:
         sys.stdout, sys.argv = old_out, old_argv
         sys.path[:] = old_path
-    return ScriptRun(path, tuple(runner.events), error, runner.skipped)
+    return ScriptRun(path, tuple(runner.events), error, runner.skipped, error_type)
 
 
 def _where(path: str, err: BaseException) -> str:
