@@ -29,6 +29,7 @@ import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 from diffexplain.core.functions import FUNCTIONS
@@ -88,7 +89,7 @@ class Tracer:
         return Traced(self, nid)
 
     def decide(self, lhs: Traced, op: str, rhs: Any, outcome: bool) -> bool:
-        frame = sys._getframe(2)
+        frame: FrameType | None = sys._getframe(2)
         while frame is not None and frame.f_code.co_filename == __file__:
             frame = frame.f_back  # pragma: no cover - defensive
         line = frame.f_lineno if frame is not None else 0
@@ -376,7 +377,7 @@ def _torch_run(f: Callable[..., Any], params: Sequence[str], at: Mapping[str, An
     out.backward(torch.ones_like(out))
     return {"value": out.detach().tolist(),
             "grad_fn": type(out.grad_fn).__name__ if out.grad_fn is not None else None,
-            "grad": {p: (tens[p].grad.tolist() if tens[p].grad is not None else 0.0)
+            "grad": {p: (g.tolist() if (g := tens[p].grad) is not None else 0.0)
                      for p in params if p in wrt}}
 
 
