@@ -64,9 +64,11 @@ def _point(args: argparse.Namespace, limits: Limits, allow_nonfinite: bool = Fal
 
 
 def _read_expression(text: str, max_length: int = DEFAULT_LIMITS.max_length) -> str:
+    # no surrounding blanks: a trailing newline on stdin or the space that keeps "-x" from
+    # argparse would show in the header ("diffexplain:  -x")
     if text == "-":
-        return sys.stdin.read(max_length + 1)  # one more, so the parser reports the limit
-    return text
+        return sys.stdin.read(max_length + 1).strip()  # one more: the parser reports the limit
+    return text.strip()
 
 
 def _split(s: str | None) -> list[str] | None:

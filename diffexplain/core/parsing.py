@@ -17,7 +17,8 @@ Grammar (statements separated by ``;`` or newlines, ``#`` starts a comment)::
 ``**`` binds tighter than unary minus and is right-associative, as in Python
 (``-x**2`` is ``-(x**2)``, ``2**3**2`` is 512). A number directly followed by
 a name or ``(`` multiplies (``2w``, ``3(x+1)``), as do ``)(``. ``·``, ``×``,
-``−`` and ``²``/``³`` are accepted so printed derivations can be pasted back.
+``−``, ``√`` and superscripts (``x²``, ``x⁻¹``) are accepted so printed derivations can be
+pasted back, and full-width operators and brackets (``（x）``) read as ASCII.
 Identifiers are ASCII: a letter, then letters, digits or ``_``.
 """
 
@@ -30,8 +31,10 @@ import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from diffexplain.core.alphabet import SUPERSCRIPTS, fold_operators, root_tokens, superscript_tokens
 from diffexplain.core.functions import CONSTANTS, FUNCTIONS, OPERATORS, lookup
 from diffexplain.core.graph import Graph, GraphBuilder
+from diffexplain.core.hints import attribute_hint
 from diffexplain.errors import InputError, LimitExceeded, ParseError
 from diffexplain.i18n import N_, _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
@@ -50,8 +53,7 @@ class Token(NamedTuple):
 _NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DIGITS = frozenset("0123456789")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TRANSLATE = {"·": "*", "×": "*", "⋅": "*", "∗": "*", "−": "-", "÷": "/", "²": "**2",
-              "³": "**3"}
+_TRANSLATE = {"·": "*", "×": "*", "⋅": "*", "∗": "*", "−": "-", "÷": "/"}
 _FORBIDDEN = {
     ".": N_("attribute access ('.') is not allowed"),
     "'": N_("strings are not allowed"),
@@ -85,9 +87,16 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
             n=len(text), limit=limits.max_length),
                             _("raise it with --max-length"))
     toks: list[Token] = []
+    text = fold_operators(text)  # （x） is (x): what a Chinese input method types
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
+        if ch == "√" or ch in SUPERSCRIPTS:  # what derivations print: √(x), x⁻¹
+            got = root_tokens(text, i) if ch == "√" else superscript_tokens(text, i)
+            if got is not None:
+                toks.extend(_unicode_token(t, text, limits) for t in got[0])
+                i = got[1]
+                continue
         if ch == "#":
             j = text.find("\n", i)
             i = n if j < 0 else j
@@ -130,6 +139,8 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
                     raise ParseError(_("unexpected {char!r} after the number {number}").format(
                         char=text[i], number=lit), text, i)
                 toks.append(Token("OP", "*", i))  # implicit product: 2w, 3(x+1)
+            elif i < n and text[i] == "√":
+                toks.append(Token("OP", "*", i))  # 2√(x), as derivations print it
             continue
         if ch.isascii() and (ch.isalpha() or ch == "_"):
             m = _NAME.match(text, i)
@@ -176,10 +187,26 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
             i += 1
             continue
         if ch in _FORBIDDEN:
-            raise ParseError(_(_FORBIDDEN[ch]), text, i)
+            hint = attribute_hint(text, i) if ch == "." else None  # x.sum() → sum(x)
+            raise ParseError(hint or _(_FORBIDDEN[ch]), text, i)
         raise ParseError(_unknown_char(ch), text, i)
     toks.append(Token("EOF", "", n))
     return toks
+
+
+def _unicode_token(t: tuple[str, str, int], text: str, limits: Limits) -> Token:
+    """A token read from √ or superscripts, checked like its ASCII spelling."""
+    kind, lit, pos = t
+    if kind == "NAME":
+        _check_name(lit, text, pos)
+    elif kind == "NUM":
+        if sum(c in _DIGITS for c in lit) > limits.max_literal_digits:
+            raise LimitExceeded(_("number literal with {digits} digits exceeds the limit of "
+                                  "{limit}").format(digits=sum(c in _DIGITS for c in lit),
+                                                    limit=limits.max_literal_digits),
+                                _("raise it with --max-literal-digits"), text, pos)
+        _check_float_range(lit, text, pos, limits)
+    return Token(kind, lit, pos)
 
 
 def _check_float_range(lit: str, text: str, pos: int, limits: Limits) -> None:
@@ -400,8 +427,12 @@ class _Parser:
                     expect_operand = True
                 elif tok.kind in ("SEP", "EOF"):
                     while ops:
-                        if ops[-1][0] in ("paren", "call"):
-                            raise self.err(_("'(' is never closed"), ops[-1][4])
+                        if ops[-1][0] in ("paren", "call"):  # caret under the '(' itself
+                            opened = ops[-1][4]
+                            at = (fold_operators(self.text).find("(", opened.pos)
+                                  if ops[-1][0] == "call" else -1)
+                            raise ParseError(_("'(' is never closed"), self.text,
+                                             opened.pos if at < 0 else at)
                         reduce()
                     return out[-1]
                 elif tok.kind == "ASSIGN":
@@ -494,8 +525,9 @@ def parse_point(text: str, allow_nonfinite: bool = False,
         elif i < n and text[i] == "[":
             out[name], i = _vector(text, i, allow_nonfinite, limits)
         else:
-            j = i
-            while j < n and text[j] not in " ,;\t":
+            j, depth = i, 0
+            while j < n and (depth or text[j] not in " ,;\t"):  # pow(2, 3) is one value
+                depth += (text[j] == "(") - (text[j] == ")")
                 j += 1
             out[name] = _value(text[i:j], text, i, allow_nonfinite, limits)
             i = j
@@ -560,8 +592,10 @@ def _value(s: str, text: str, pos: int, allow_nonfinite: bool,
             raise InputError(_("{value!r} is not allowed as a value unless --allow-nonfinite is "
                                "given").format(value=s), text, pos, len(s))
         return _NONFINITE[low]
-    if not _VALUE.fullmatch(s):
-        raise InputError(_("{value!r} is not a number").format(value=s), text, pos, max(1, len(s)))
+    if not _VALUE.fullmatch(s):  # pi/2, 1/2, -e: constants and arithmetic, never eval
+        from diffexplain.core.constexpr import constant_value
+
+        return constant_value(s, text, pos, limits)
     digits = sum(c.isdigit() for c in s)
     if digits > limits.max_literal_digits:
         raise LimitExceeded(_("value with {digits} digits exceeds the limit of {limit}").format(

@@ -104,9 +104,14 @@ def fmt_value(value: Any, digits: int = 6) -> str:
 
 
 # --- shape rules ----------------------------------------------------------------------------
-def out_shape(op: str, shapes: Sequence[Shape], where: str = "") -> Shape:
+def out_shape(op: str, shapes: Sequence[Shape], where: str = "",
+              params: Sequence[tuple[str, Any]] = ()) -> Shape:
     """The result shape of ``op`` on inputs of these shapes; InputError if they do not fit."""
     kind = op_table(op).tensor
+    if kind == "rule":  # recorded torch ops: diffexplain.core.tensor_rules
+        from diffexplain.core.tensor_rules import RULES
+
+        return RULES[op].shape(dict(params), shapes)
     at = _(" in {where}").format(where=where) if where else ""
     if kind in ("", "detach", "bce"):
         nonscalar = {s for s in shapes if s}
@@ -155,9 +160,14 @@ def matmul_index(a: Shape, b: Shape) -> tuple[int, int, int, Any, Any]:
     return rows, inner, cols, ia, ib
 
 
-def vec_apply(op: str, args: Sequence[tuple[Shape, list[float]]]) -> tuple[Shape, list[float]]:
+def vec_apply(op: str, args: Sequence[tuple[Shape, list[float]]],
+              params: Sequence[tuple[str, Any]] = ()) -> tuple[Shape, list[float]]:
     """Float forward of one op on shaped values (the tracer's numbers for if/while)."""
     fn = op_table(op)
+    if fn.tensor == "rule":
+        from diffexplain.core.tensor_rules import apply
+
+        return apply(op, dict(params), args)
     shapes = [s for s, _v in args]
     shape = out_shape(op, shapes)
     kind = fn.tensor

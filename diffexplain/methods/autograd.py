@@ -94,13 +94,18 @@ def execute(graph: Graph, point: Mapping[str, Any], dtype: str = "float64",
                 pass
             elif not any(isinstance(a, tensor) for a in args):
                 args = [torch.tensor(a, dtype=dt) for a in args]
-            elif fn.arity == 1 or n.op == "pow" or fn.tensor in ("dot", "matmul", "bce"):
+            elif fn.arity == 1 or n.op == "pow" or fn.tensor in ("dot", "matmul", "bce", "rule"):
                 args = [a if isinstance(a, tensor) or (n.op == "pow" and k == 1)
                         else torch.tensor(a, dtype=dt) for k, a in enumerate(args)]
             if fn.tensor == "bce" and args[1].dim() < args[0].dim():
                 args = [args[0], args[1].expand_as(args[0])]
-            vals.append(fn.torch(torch, *args))
+            vals.append(fn.torch(torch, *args, **{k: v for k, v in n.params
+                                                  if k in _TORCH_PARAMS}))
     return vals
+
+
+#: Node.params that the table's torch forms take as keywords (the rest are for display)
+_TORCH_PARAMS = ("dim", "shape", "reduction", "target", "positions", "order", "shapes")
 
 
 def seed_tensors(torch: Any, tens: Sequence[Any], seeds: Mapping[int, float],

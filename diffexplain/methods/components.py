@@ -60,6 +60,13 @@ class Scalarized:
         return Graph(self.graph.nodes[:last + 1], outs, self.graph.source)
 
 
+class _Emitter:
+    """The component-graph emitter for :mod:`diffexplain.core.tensor_rules`."""
+
+    def __init__(self, op: Any, const: Any) -> None:
+        self.op, self.const = op, const
+
+
 def _component_name(name: str, shape: Shape, k: int) -> str:
     if not shape:
         return name
@@ -128,9 +135,14 @@ def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],
             continue
         fn = op_table(n.op)
         ins = [(shapes[i], comps[i]) for i in n.inputs]
-        shape = out_shape(n.op, [s for s, _ in ins], f"{n.name} = {graph.describe(n)}")
+        shape = out_shape(n.op, [s for s, _ in ins], f"{n.name} = {graph.describe(n)}", n.params)
         kind = fn.tensor
-        if kind == "":
+        if kind == "rule":  # recorded torch ops: diffexplain.core.tensor_rules
+            from diffexplain.core.tensor_rules import RULES
+
+            out = RULES[n.op].components(dict(n.params), [(sh, list(c)) for sh, c in ins],
+                                         _Emitter(op, const))
+        elif kind == "":
             out = [op(n.op, [c[pick(s, k)] for s, c in ins]) for k in range(size(shape))]
         elif kind == "detach":
             out = [const(val[c]) for c in ins[0][1]]

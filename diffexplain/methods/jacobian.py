@@ -5,7 +5,6 @@ mode (a row per pass), and the witnesses sympy (small graphs) and
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +32,9 @@ class Jacobian:
     @property
     def agree(self) -> bool:
         mats = [m for m in (self.reverse, self.symbolic_value, self.torch) if m is not None]
-        return all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (a != a and b != b)
-                   for m in mats for ra, rb in zip(self.forward, m) for a, b in zip(ra, rb))
+        from diffexplain.methods.tolerance import close
+
+        return all(close(a, b) for m in mats for ra, rb in zip(self.forward, m) for a, b in zip(ra, rb))
 
     def to_text(self) -> str:
         from diffexplain.render.tracetables import jacobian_text
