@@ -126,8 +126,8 @@ def test_point_values_may_be_constant_expressions(text, value):
     ("x=__import__('os')", "not a number"),
     ("x=--1", "not a number"),
     ("x=a=1", "not a number"),
-    ("x=1/0", "no finite real value"),
-    ("x=log(-1)", "no finite real value"),
+    ("x=1/0", "no finite (real )?value"),
+    ("x=log(-1)", "no finite (real )?value"),
     ("x=sin(", "not a number nor a constant expression"),
 ])
 def test_point_expressions_are_constants_and_arithmetic_only(text, fragment):

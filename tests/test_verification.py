@@ -71,3 +71,10 @@ def test_with_the_real_table_the_same_inputs_pass():
     for expr, at in (("sin(x*w)", "x=1,w=2"), ("exp(x)*w", "x=0.5,w=3")):
         e = dx.explain(expr, at=at, autograd=False)
         assert e.verdict.agree
+
+
+@pytest.mark.parametrize("name", sorted({**functions.OPERATORS, **functions.FUNCTIONS}))
+def test_every_real_table_entry_passes_its_own_rule_check(name):
+    from diffexplain.methods.rulecheck import verify_rule
+
+    verify_rule({**functions.OPERATORS, **functions.FUNCTIONS}[name])

@@ -95,7 +95,8 @@ def evaluate(expr: Any, point: Mapping[Any, float]) -> Real:
     try:
         env = {s: Fraction(float(x)) for s, x in point.items()}
         return real(mpeval.run(expr, env, "fraction"), exact=True)
-    except (mpeval.NotRational, TypeError, ZeroDivisionError):
+    except (mpeval.NotRational, TypeError, ZeroDivisionError, OverflowError, ValueError):
+        # not rational, or a point at ±inf/nan (no Fraction): mpmath takes it
         pass
     dps, prev = START_DPS, None
     while True:
