@@ -19,19 +19,23 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from diffexplain.compare import compare
+from diffexplain.core.constant_graph import with_named_variables
 from diffexplain.core.graph import Graph, op_table
-from diffexplain.core.parsing import from_sympy, parse, parse_point
+from diffexplain.core.parsing import parse
+from diffexplain.core.points import parse_point
 from diffexplain.core.printing import fmt_number
 from diffexplain.core.shapes import Shape, flatten, needs_tensors, unflatten
+from diffexplain.core.sympy_import import from_sympy
 from diffexplain.errors import InputError
 from diffexplain.i18n import _, localized
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 from diffexplain.methods import numeric, symbolic
 from diffexplain.methods.components import Scalarized, scalarize, tensor_info
+from diffexplain.methods.partials import edge_partials
 from diffexplain.model import Explanation, NodeInfo
 
-__all__ = ["build_graph", "explain", "point_names", "resolve_point", "resolve_values",
-           "resolve_wrt", "trace"]
+__all__ = ["build_graph", "explain", "explain_recorded", "point_names", "resolve_point",
+           "resolve_values", "resolve_wrt", "trace"]
 
 DTYPES = ("float64", "float32")
 
@@ -92,7 +96,7 @@ def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
         if isinstance(v, bool):
             raise InputError(_("the value of {name!r} is a bool, not a number").format(name=k))
         if isinstance(v, str):  # the same strict rule as --at: no '1_0', no '١', no 'infinity'
-            from diffexplain.core.parsing import _value
+            from diffexplain.core.points import _value
 
             v = _value(v.strip(), v, 0, allow_nonfinite)
         if isinstance(v, bool) or not isinstance(v, float):
@@ -168,7 +172,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
 
     Args:
         expr: text (``"(x+w)*(w+1)"`` or ``"a = x + w; b = w + 1; y = a*b"``), a sympy
-            expression, or a :class:`~diffexplain.core.graph.Graph`.
+            expression, a :class:`~diffexplain.core.graph.Graph`, or a torch tensor computed
+            under :func:`diffexplain.record` (its recorded graph, point and names).
         at: the point, ``{"w": 1, "x": 2}`` or ``"w=1,x=2"``.
         wrt: variables to differentiate by (default: every variable).
         outputs: names of several outputs of a program, differentiated as their
@@ -205,6 +210,12 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         ['b·1 + a·1', 'b + a']
     """
     limits = limits or DEFAULT_LIMITS
+    if type(expr).__module__.startswith("torch"):  # a tensor recorded under dx.record()
+        from diffexplain.core.recorded import tensor_graph
+
+        return explain_recorded(tensor_graph(expr, limits), at=at, wrt=wrt, dtype=dtype,
+                                autograd=autograd, numeric_check=numeric_check, limits=limits,
+                                step=step, hessian=hessian, tensors=tensors, lang=lang)
     if dtype not in DTYPES:
         raise InputError(_("unknown dtype {dtype!r}; choose float64 or float32").format(dtype=dtype))
     if isinstance(expr, (list, tuple)):
@@ -219,6 +230,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     graph = build_graph(expr, outputs, limits)
     if isinstance(at, str):
         at = parse_point(at, allow_nonfinite=allow_nonfinite, limits=limits)
+    graph = with_named_variables(graph, at, wrt, limits)  # "5": nothing to differentiate, or d5/dx = 0
     return _explain(graph, at, expression=expr if isinstance(expr, str) else str(expr), wrt=wrt,
                     weights=weights, dtype=dtype, autograd=autograd,
                     numeric_check=numeric_check, limits=limits,
@@ -344,7 +356,8 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
         value=shaped(outs[0], values), wrt=tuple(wrt), derivations=derivations,
         adjoints=sym.adjoints, nodes=tuple(nodes), edges=edges, verdict=verdict, dtype=dtype,
         autograd=auto, numeric_steps={v: d.step for v, d in (diffs or {}).items()},
-        extras=extras, graph=graph, components=sc)
+        extras=extras, graph=graph, components=sc,
+        partials=edge_partials(graph, [shaped(n.id, values) for n in graph.nodes]))
 
 
 @localized
@@ -382,3 +395,17 @@ def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
     return _explain(rec.graph, rec.point, expression=rec.expression, wrt=rec.wrt, weights=None,
                     dtype=dtype, autograd=autograd, numeric_check=numeric_check, limits=limits,
                     allow_nonfinite=False, extras={"trace": rec.info})
+
+
+def explain_recorded(r: Any, *, at: Mapping[str, Any] | str | None = None,
+                     wrt: Sequence[str] | str | None = None, **kwargs: Any) -> Explanation:
+    """:func:`explain` of recorded PyTorch code (:class:`~diffexplain.core.recorded.Recorded`):
+    its graph, point, variables, weights and derivative order; the record (source lines,
+    opaque calls) is kept in ``extras["recording"]``."""
+    from dataclasses import replace
+
+    kwargs.setdefault("order", r.order)
+    e = explain(r.graph, r.point if at is None else at, wrt=wrt or list(r.wrt),
+                weights=list(r.weights) if r.weights else None, **kwargs)
+    return replace(e, expression=r.info.get("expression") or e.expression,
+                   extras={**e.extras, "recording": r.info})

@@ -17,205 +17,23 @@ Grammar (statements separated by ``;`` or newlines, ``#`` starts a comment)::
 ``**`` binds tighter than unary minus and is right-associative, as in Python
 (``-x**2`` is ``-(x**2)``, ``2**3**2`` is 512). A number directly followed by
 a name or ``(`` multiplies (``2w``, ``3(x+1)``), as do ``)(``. ``·``, ``×``,
-``−`` and ``²``/``³`` are accepted so printed derivations can be pasted back.
+``−``, ``√`` and superscripts (``x²``, ``x⁻¹``) are accepted so printed derivations can be
+pasted back, and full-width operators and brackets (``（x）``) read as ASCII.
 Identifiers are ASCII: a letter, then letters, digits or ``_``.
 """
 
 from __future__ import annotations
 
-import keyword
-import math
-import re
-import unicodedata
 from collections.abc import Sequence
-from typing import NamedTuple
 
+from diffexplain.core.alphabet import fold_operators
 from diffexplain.core.functions import CONSTANTS, FUNCTIONS, OPERATORS, lookup
 from diffexplain.core.graph import Graph, GraphBuilder
+from diffexplain.core.tokens import _BINARY, _UNARY_PREC, Token, _Lazy
+from diffexplain.core.tokens import tokenize as tokenize  # the public name's old home
 from diffexplain.errors import InputError, LimitExceeded, ParseError
-from diffexplain.i18n import N_, _
+from diffexplain.i18n import _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
-
-__all__ = ["Token", "parse", "tokenize"]
-
-
-class Token(NamedTuple):
-    """A NamedTuple, not a frozen dataclass: a 1 MB input is ~500,000 of them, 4x cheaper."""
-
-    kind: str  # NUM NAME OP LPAREN RPAREN COMMA ASSIGN SEP EOF
-    text: str
-    pos: int
-
-
-_NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_DIGITS = frozenset("0123456789")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TRANSLATE = {"·": "*", "×": "*", "⋅": "*", "∗": "*", "−": "-", "÷": "/", "²": "**2",
-              "³": "**3"}
-_FORBIDDEN = {
-    ".": N_("attribute access ('.') is not allowed"),
-    "'": N_("strings are not allowed"),
-    '"': N_("strings are not allowed"),
-    "[": N_("subscripts and lists ('[') are not allowed in expressions"),
-    "]": N_("subscripts and lists (']') are not allowed in expressions"),
-    "{": N_("dicts, sets and f-string fields ('{') are not allowed"),
-    "}": N_("dicts, sets and f-string fields ('}') are not allowed"),
-    "\\": N_("backslashes are not allowed"),
-    "`": N_("backticks are not allowed"),
-    "$": N_("'$' is not allowed"),
-    "?": N_("'?' is not allowed"),
-    "!": N_("'!' is not allowed (factorials and negation are not supported)"),
-    "&": N_("bitwise operators ('&') are not allowed"),
-    "|": N_("bitwise operators ('|') are not allowed; write abs(x)"),
-    "~": N_("bitwise operators ('~') are not allowed"),
-    "%": N_("the modulo operator ('%') is not supported"),
-    "<": "comparisons ('<') are not allowed",
-    ">": "comparisons ('>') are not allowed",
-}
-_BINARY = {"+": ("add", 10, False), "-": ("sub", 10, False), "*": ("mul", 20, False),
-           "/": ("div", 20, False), "@": ("matmul", 20, False), "**": ("pow", 40, True),
-           "^": ("pow", 40, True)}
-_UNARY_PREC = 30
-
-
-def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
-    """Split text into tokens, refusing every construct outside the grammar by name."""
-    if len(text) > limits.max_length:
-        raise LimitExceeded(_("the input has {n} characters, more than {limit}").format(
-            n=len(text), limit=limits.max_length),
-                            _("raise it with --max-length"))
-    toks: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "#":
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if ch in " \t\r":
-            i += 1
-            continue
-        if ch in "\n;":
-            toks.append(Token("SEP", ch, i))
-            i += 1
-            continue
-        if ch in _TRANSLATE:
-            sub = _TRANSLATE[ch]
-            if sub.startswith("**"):
-                toks.append(Token("OP", "**", i))
-                toks.append(Token("NUM", sub[2:], i))
-            else:
-                toks.append(Token("OP", sub, i))
-            i += 1
-            continue
-        if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
-            m = _NUMBER.match(text, i)
-            assert m is not None
-            lit = m.group()
-            digits = sum(c in _DIGITS for c in lit)
-            if digits > limits.max_literal_digits:
-                raise LimitExceeded(_("number literal with {digits} digits exceeds the limit of "
-                                      "{limit}").format(digits=digits,
-                                                        limit=limits.max_literal_digits),
-                                    _("raise it with "
-                                    "--max-literal-digits"), text, i)
-            _check_float_range(lit, text, i, limits)
-            toks.append(Token("NUM", lit, i))
-            i = m.end()
-            if lit == "0" and i < n and text[i] in "xXoObB" and i + 1 < n and text[i + 1].isalnum():
-                raise ParseError(_("Python number prefixes ('0{letter}…') are not supported; "
-                                   "write decimal numbers").format(letter=text[i]), text, i - 1, 2)
-            if i < n and (text[i] == "_" or text[i].isalpha() or text[i] == "("):
-                if text[i] == "_" or (not text[i].isascii()):
-                    raise ParseError(_("unexpected {char!r} after the number {number}").format(
-                        char=text[i], number=lit), text, i)
-                toks.append(Token("OP", "*", i))  # implicit product: 2w, 3(x+1)
-            continue
-        if ch.isascii() and (ch.isalpha() or ch == "_"):
-            m = _NAME.match(text, i)
-            assert m is not None
-            name = m.group()
-            _check_name(name, text, i)
-            toks.append(Token("NAME", name, i))
-            i = m.end()
-            continue
-        if ch == "*":
-            if text.startswith("**", i):
-                toks.append(Token("OP", "**", i))
-                i += 2
-            else:
-                toks.append(Token("OP", "*", i))
-                i += 1
-            continue
-        if ch in "+-/^@":
-            toks.append(Token("OP", ch, i))
-            i += 1
-            continue
-        if ch == "(":
-            if toks and toks[-1].kind == "RPAREN":
-                toks.append(Token("OP", "*", i))  # (x+1)(x+2)
-            toks.append(Token("LPAREN", ch, i))
-            i += 1
-            continue
-        if ch == ")":
-            toks.append(Token("RPAREN", ch, i))
-            i += 1
-            continue
-        if ch == ",":
-            toks.append(Token("COMMA", ch, i))
-            i += 1
-            continue
-        if ch == ":":
-            what = (_("the walrus operator ':=' is not allowed") if text.startswith(":=", i)
-                    else _("':' (lambdas, slices, annotations) is not allowed"))
-            raise ParseError(what, text, i, 2 if text.startswith(":=", i) else 1)
-        if ch == "=":
-            if text.startswith("==", i):
-                raise ParseError(_("comparisons ('==') are not allowed"), text, i, 2)
-            toks.append(Token("ASSIGN", ch, i))
-            i += 1
-            continue
-        if ch in _FORBIDDEN:
-            raise ParseError(_(_FORBIDDEN[ch]), text, i)
-        raise ParseError(_unknown_char(ch), text, i)
-    toks.append(Token("EOF", "", n))
-    return toks
-
-
-def _check_float_range(lit: str, text: str, pos: int, limits: Limits) -> None:
-    # 1e400 would be inf, and an exact 1e-99999999999 a 10**11-digit denominator: both are
-    # refused here, before anything converts the literal exactly
-    value = float(lit)
-    mantissa = lit.lower().split("e")[0]
-    if math.isinf(value) or (value == 0 and mantissa.strip("0.")):
-        msg = (_("the number {number} overflows a float (floats span about 1e-308 to 1e308)")
-               if math.isinf(value) else
-               _("the number {number} underflows a float (floats span about 1e-308 to 1e308)"))
-        raise LimitExceeded(msg.format(number=lit),
-                            _("write a smaller number"), text, pos)
-
-
-def _unknown_char(ch: str) -> str:
-    if not ch.isascii():
-        norm = unicodedata.normalize("NFKC", ch)
-        code = f"U+{ord(ch):04X}"
-        if norm != ch and norm.isascii() and norm.strip():
-            return _("non-ASCII character {char!r} ({code}) looks like {ascii!r}; identifiers "
-                     "and operators must be ASCII").format(char=ch, code=code, ascii=norm)
-        return _("non-ASCII character {char!r} ({code}) is not allowed; identifiers are "
-                 "ASCII").format(char=ch, code=code)
-    if not ch.isprintable():
-        return _("control character {code} is not allowed").format(code=f"U+{ord(ch):04X}")
-    return _("unexpected character {char!r}").format(char=ch)
-
-
-def _check_name(name: str, text: str, pos: int) -> None:
-    if name.startswith("_"):
-        raise ParseError(_("names may not start with '_' ({name!r}): dunder and private names "
-                           "are not allowed").format(name=name), text, pos, len(name))
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-        raise ParseError(_("Python keyword {name!r} is not allowed: expressions are data, not "
-                           "code").format(name=name), text, pos, len(name))
 
 
 def parse(text: str, limits: Limits = DEFAULT_LIMITS,
@@ -236,14 +54,19 @@ def parse(text: str, limits: Limits = DEFAULT_LIMITS,
         >>> [(n.name, n.op) for n in g.nodes]
         [('x', 'var'), ('w', 'var'), ('a', 'add'), ('1', 'const'), ('b', 'add'), ('y', 'mul')]
     """
-    return _Parser(text, limits).program(outputs)
+    parser = _Parser(text, limits)
+    try:
+        return parser.program(outputs)
+    except InputError:
+        parser.toks.drain()  # a construct outside the grammar, anywhere, is named first
+        raise
 
 
 class _Parser:
     def __init__(self, text: str, limits: Limits) -> None:
         self.text = text
         self.limits = limits
-        self.toks = tokenize(text, limits)
+        self.toks = _Lazy(text, limits)
         self.k = 0
         self.b = GraphBuilder(limits, text)
         self.defined: dict[str, int] = {}
@@ -271,6 +94,11 @@ class _Parser:
             start = self.toks[self.k]
             node = self.expression()
             if name is not None:
+                if name in self.leaves_used:  # 'y = y + x': the name is its own input
+                    raise ParseError(_("{name!r} is used in its own definition; an assignment "
+                                       "cannot read the name it defines (call the input "
+                                       "variable something else)").format(name=name),
+                                     self.text, self.leaves_used[name], len(name))
                 self.defined[name] = node
                 self.b.name(node, name)
             statements.append((name, node, start))
@@ -400,8 +228,12 @@ class _Parser:
                     expect_operand = True
                 elif tok.kind in ("SEP", "EOF"):
                     while ops:
-                        if ops[-1][0] in ("paren", "call"):
-                            raise self.err(_("'(' is never closed"), ops[-1][4])
+                        if ops[-1][0] in ("paren", "call"):  # caret under the '(' itself
+                            opened = ops[-1][4]
+                            at = (fold_operators(self.text).find("(", opened.pos)
+                                  if ops[-1][0] == "call" else -1)
+                            raise ParseError(_("'(' is never closed"), self.text,
+                                             opened.pos if at < 0 else at)
                         reduce()
                     return out[-1]
                 elif tok.kind == "ASSIGN":
@@ -451,239 +283,3 @@ def _expected(what: str, tok: Token) -> str:
     return _("expected {what} but found {found}").format(what=what, found=found)
 
 
-_VALUE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_NONFINITE = {"nan": float("nan"), "inf": float("inf"), "+inf": float("inf"),
-              "-inf": float("-inf")}
-
-
-def parse_point(text: str, allow_nonfinite: bool = False,
-                limits: Limits = DEFAULT_LIMITS) -> dict[str, float | list[float]]:
-    """``"w=1,x=2"``, ``"w=1 x=2"``, ``"x=[0,1,2,3]"`` or ``"w=[[1,2],[3,4]]"`` to a dict.
-
-    Values are decimal numbers; ``nan``/``inf`` only with ``allow_nonfinite``.
-    """
-    out: dict[str, float | list[float]] = {}
-    i, n = 0, len(text)
-    while i < n:
-        while i < n and text[i] in " ,;\t":
-            i += 1
-        if i >= n:
-            break
-        m = _NAME.match(text, i)
-        if not m or not text[i].isascii():
-            raise InputError(_("expected 'name=value' in the point"), text, i)
-        name = m.group()
-        if name.startswith("_") or keyword.iskeyword(name):
-            raise InputError(_("{name!r} is not a valid variable name").format(name=name), text, i,
-                             len(name))
-        i = m.end()
-        while i < n and text[i] == " ":
-            i += 1
-        if i >= n or text[i] != "=":
-            raise InputError(_("expected '=' after {name!r} in the point").format(name=name), text,
-                             min(i, n))
-        i += 1
-        while i < n and text[i] == " ":
-            i += 1
-        if name in out:
-            raise InputError(_("{name!r} is given twice in the point").format(name=name), text,
-                             m.start(),
-                             len(name))
-        if i < n and text[i] == "[" and text[i + 1:].lstrip().startswith("["):
-            out[name], i = _matrix(text, i, allow_nonfinite, limits)  # type: ignore[assignment]
-        elif i < n and text[i] == "[":
-            out[name], i = _vector(text, i, allow_nonfinite, limits)
-        else:
-            j = i
-            while j < n and text[j] not in " ,;\t":
-                j += 1
-            out[name] = _value(text[i:j], text, i, allow_nonfinite, limits)
-            i = j
-    if not out:
-        raise InputError(_("the point is empty; write e.g. w=1,x=2"))
-    return out
-
-
-def _vector(text: str, i: int, allow_nonfinite: bool,
-            limits: Limits) -> tuple[list[float], int]:
-    """``[0, 1, 2]`` starting at ``text[i]``; returns the values and the index after ']'."""
-    j = text.find("]", i)
-    if j < 0:
-        raise InputError(_("'[' is never closed"), text, i)
-    items = [s.strip() for s in text[i + 1:j].split(",")]
-    if items == [""]:
-        raise InputError(_("empty vector"), text, i)
-    if len(items) > limits.max_vector:
-        raise LimitExceeded(_("vector of {n} entries exceeds the limit of {limit}").format(
-            n=len(items), limit=limits.max_vector), _("raise it with --max-vector"))
-    vec = []
-    pos = i + 1
-    for item in items:
-        vec.append(_value(item, text, text.find(item, pos), allow_nonfinite, limits))
-        pos = text.find(item, pos) + len(item)
-    return vec, j + 1
-
-
-def _matrix(text: str, i: int, allow_nonfinite: bool,
-            limits: Limits) -> tuple[list[list[float]], int]:
-    """``[[1, 2], [3, 4]]`` (rows of equal length) starting at ``text[i]``."""
-    rows: list[list[float]] = []
-    k = i + 1
-    while True:
-        while k < len(text) and text[k] in " ,":
-            k += 1
-        if k >= len(text):
-            raise InputError(_("'[' is never closed"), text, i)
-        if text[k] == "]":
-            break
-        if text[k] != "[":
-            raise InputError(_("expected '[' starting a row of the matrix"), text, k)
-        row, k = _vector(text, k, allow_nonfinite, limits)
-        if rows and len(row) != len(rows[0]):
-            raise InputError(_("matrix rows have different lengths ({a} and {b})").format(
-                a=len(rows[0]), b=len(row)), text, k - 1)
-        rows.append(row)
-        if len(rows) * len(row) > limits.max_vector:
-            raise LimitExceeded(_("matrix of more than {limit} entries").format(
-                limit=limits.max_vector),
-                                _("raise it with --max-vector"))
-    return rows, k + 1
-
-
-def _value(s: str, text: str, pos: int, allow_nonfinite: bool,
-           limits: Limits = DEFAULT_LIMITS) -> float:
-    if not s:
-        raise InputError(_("a value is missing after '='"), text, pos)
-    low = s.lower()
-    if low in _NONFINITE:
-        if not allow_nonfinite:
-            raise InputError(_("{value!r} is not allowed as a value unless --allow-nonfinite is "
-                               "given").format(value=s), text, pos, len(s))
-        return _NONFINITE[low]
-    if not _VALUE.fullmatch(s):
-        raise InputError(_("{value!r} is not a number").format(value=s), text, pos, max(1, len(s)))
-    digits = sum(c.isdigit() for c in s)
-    if digits > limits.max_literal_digits:
-        raise LimitExceeded(_("value with {digits} digits exceeds the limit of {limit}").format(
-            digits=digits, limit=limits.max_literal_digits), _("raise it with --max-literal-digits"),
-                            text, pos)
-    v = float(s)
-    if v != v or v in (float("inf"), float("-inf")):
-        if not allow_nonfinite:
-            raise InputError(_("{value!r} overflows to {result}").format(value=s, result=v), text,
-                             pos, len(s))
-    return v
-
-
-# --- sympy expressions -------------------------------------------------------------------
-_SYMPY_FUNCS = {"sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log",
-                "tanh": "tanh", "Abs": "abs", "atan": "atan", "sinh": "sinh", "cosh": "cosh"}
-
-
-def from_sympy(expr: object, limits: Limits = DEFAULT_LIMITS) -> Graph:
-    """The same graph a user would get by typing the expression (post-order, explicit stack).
-
-    ``a - b`` (``Add(a, Mul(-1, b))``) becomes a subtraction, ``a*b**-1`` a division,
-    ``b**(1/2)`` ``sqrt(b)``, ``Max(0, u)`` ``relu(u)``; anything outside the
-    function table is an :class:`InputError`.
-    """
-    import sympy as sp
-
-    if not isinstance(expr, sp.Basic):
-        raise InputError(_("not a sympy expression: {type}").format(type=type(expr).__name__))
-    b = GraphBuilder(limits, str(expr) if len(expr.args) < 50 else "")
-    memo: dict[object, int] = {}
-    stack: list[tuple[object, bool]] = [(expr, False)]
-    while stack:
-        e, done = stack.pop()
-        if e in memo:
-            continue
-        if not done:
-            stack.append((e, True))
-            stack.extend((a, False) for a in reversed(_operands(sp, e)) if a not in memo)
-            continue
-        memo[e] = _sympy_node(sp, b, e, memo)
-    return b.build([memo[expr]])
-
-
-def _operands(sp: object, e: object) -> list[object]:
-    import sympy as sp
-
-    assert isinstance(e, sp.Basic)
-    if e.is_Atom:
-        return []
-    if isinstance(e, sp.Mul):
-        num, den = e.as_numer_denom() if any(
-            isinstance(a, sp.Pow) and a.exp.is_negative for a in e.args) else (e, sp.Integer(1))
-        if den != 1:
-            return [num, den]
-        coeff, rest = e.as_coeff_Mul()
-        if coeff == -1:
-            return [rest]
-    if isinstance(e, sp.Pow) and e.exp == sp.Rational(1, 2):
-        return [e.base]
-    if isinstance(e, sp.Pow) and e.exp.is_negative and e.exp != -1:
-        return [sp.Pow(e.base, -e.exp)]
-    if isinstance(e, sp.Pow) and e.exp == -1:
-        return [e.base]
-    return list(e.args)
-
-
-def _sympy_node(sp: object, b: GraphBuilder, e: object, memo: dict[object, int]) -> int:
-    import sympy as sp
-
-    assert isinstance(e, sp.Basic)
-    if isinstance(e, sp.Symbol):
-        name = e.name
-        if not _NAME.fullmatch(name) or name.startswith("_") or keyword.iskeyword(name):
-            raise InputError(_("symbol name {name!r} is not a valid identifier").format(name=name))
-        if name in CONSTANTS or lookup(name) is not None:
-            raise InputError(_("symbol name {name!r} is reserved").format(name=name))
-        return b.var(name)
-    if e is sp.pi:
-        return b.named_constant("pi")
-    if e is sp.E:
-        return b.named_constant("e")
-    if isinstance(e, sp.Integer):
-        if len(str(abs(int(e)))) > limits_digits(b):
-            raise LimitExceeded(_("integer literal too long"), _("use fewer digits"))
-        return b.const(float(e), str(int(e)))
-    if isinstance(e, sp.Rational):
-        return b.op("div", [b.const(float(e.p), str(e.p)), b.const(float(e.q), str(e.q))])
-    if isinstance(e, sp.Float):
-        return b.const(float(e))
-    ops = [memo[a] for a in _operands(sp, e)]
-    if isinstance(e, sp.Add):
-        node = ops[0]
-        for a in ops[1:]:
-            node = b.op("add", [node, a])
-        return node
-    if isinstance(e, sp.Mul):
-        if len(ops) == 2 and any(isinstance(a, sp.Pow) and a.exp.is_negative for a in e.args):
-            return b.op("div", ops)
-        if len(ops) == 1:
-            return b.op("neg", ops)
-        node = ops[0]
-        for a in ops[1:]:
-            node = b.op("mul", [node, a])
-        return node
-    if isinstance(e, sp.Pow):
-        if e.exp == sp.Rational(1, 2):
-            return b.op("sqrt", ops)
-        if e.exp == -1:
-            return b.op("div", [b.const(1.0, "1"), ops[0]])
-        if e.exp.is_negative:
-            return b.op("div", [b.const(1.0, "1"), ops[0]])
-        return b.op("pow", ops)
-    if isinstance(e, sp.Max) and len(e.args) == 2 and sp.Integer(0) in e.args:
-        other = e.args[1] if e.args[0] == 0 else e.args[0]
-        return b.op("relu", [memo[other]])
-    name = _SYMPY_FUNCS.get(type(e).__name__)
-    if name is None:
-        raise InputError(_("sympy {type} is not in diffexplain's function table").format(
-            type=type(e).__name__))
-    return b.op(name, ops)
-
-
-def limits_digits(b: GraphBuilder) -> int:
-    return b.limits.max_literal_digits

@@ -20,6 +20,7 @@ from diffexplain.core.printing import latex as p_latex
 from diffexplain.core.printing import text as p_text
 from diffexplain.errors import LimitExceeded
 from diffexplain.i18n import N_, _
+from diffexplain.lessons.why import grad_fn_reason
 from diffexplain.limits import DEFAULT_LIMITS, Limits, check_order
 from diffexplain.methods import exact, identity
 
@@ -169,6 +170,8 @@ def _torch_chain(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
                     order=k - 1, v=v)
             row["autograd"] = float(d.detach())
             row["grad_fn"] = type(d.grad_fn).__name__ if d.grad_fn is not None else None
+            if k == 1:  # x*x gives AddBackward0, x**2 MulBackward0: say why, from the graph
+                row["note"] = row["note"] or grad_fn_reason(graph, v, row["grad_fn"])
             row["requires_grad"] = bool(d.requires_grad)
             row["create_graph"] = create
             row["code"] = (f"d{k}, = torch.autograd.grad({yname if k == 1 else f'd{k - 1}'}, "
@@ -209,7 +212,7 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
         "symbolic_values": [[exact.evaluate(e, at).value for e in row] for row in entries],
         "autograd": None, "agree": None,
     }
-    if autograd:
+    if autograd and wrt:  # no variable: a 0×0 Hessian, which torch.autograd.functional refuses
         import torch
 
         from diffexplain.methods.autograd import execute

@@ -85,15 +85,20 @@ def check_equal(lhs: sympy.Expr, rhs: sympy.Expr, near: Mapping[Any, float],
     rng = random.Random(seed)
     # both sides' symbols: one may cancel in the difference yet be needed to evaluate a side
     symbols = sorted(lhs.free_symbols | rhs.free_symbols, key=lambda s: s.name)
-    agree, tried = 0, 0
+    agree, tried, same_nonfinite = 0, 0, 0
     try:
         envs = [dict(near)]
+        # around a non-finite point (--allow-nonfinite) the identity is checked at finite
+        # points on the same side: ±100 for ±inf, 0.5 for nan
+        mid = {s: v if math.isfinite(v) else 0.5 if math.isnan(v) else math.copysign(100.0, v)
+               for s, v in near.items()}
         for _ in range(points * 3):
-            envs.append({s: near.get(s, 0.5) + rng.uniform(-0.5, 0.5) * max(1.0, abs(near.get(s, 0.5)))
+            envs.append({s: mid.get(s, 0.5) + rng.uniform(-0.5, 0.5) * max(1.0, abs(mid.get(s, 0.5)))
                          for s in symbols})
         for env in envs:
             a, b = evaluate(lhs, env), evaluate(rhs, env)
             if not (math.isfinite(a) and math.isfinite(b)):
+                same_nonfinite += not math.isfinite(a) and not math.isfinite(b) and close(a, b)
                 continue
             tried += 1
             if not close(a, b):
@@ -106,6 +111,10 @@ def check_equal(lhs: sympy.Expr, rhs: sympy.Expr, near: Mapping[Any, float],
     except NotImplementedError:
         pass
     if tried and agree == tried and agree >= 2:
+        return NUMERIC
+    if not tried and same_nonfinite == len(envs):
+        # both sides are the same inf (or nan) everywhere, e.g. through a constant 0**-2:
+        # no finite value to compare, and the verdict reports the point as undefined
         return NUMERIC
     if not tried and lhs.has(sp.nan, sp.zoo) and rhs.has(sp.nan, sp.zoo):
         # both sides are undefined expressions (e.g. 0**x·log(0)): nothing to compare, and the

@@ -118,6 +118,6 @@ def jacobian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str] | None
         sym = tuple(tuple(p_text(e) for e in row) for row in exprs)
         sym_val = tuple(tuple(float(e.evalf(subs=subs)) for e in row) for row in exprs)
     tj = None
-    if use_torch:
+    if use_torch and inputs:  # no input: no column, which torch.autograd.functional refuses
         tj = tuple(tuple(r) for r in _torch_jacobian(graph, point, inputs))
     return Jacobian(inputs, outputs, j_fw, j_rv, sym, sym_val, tj, len(inputs), len(outputs))

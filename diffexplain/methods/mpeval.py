@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
+from diffexplain.core.floats import fsum
+
 __all__ = ["KEEP_BITS", "NotRational", "Unsupported", "run"]
 
 #: a sum (or a logarithm near 1) that keeps fewer bits than this is flagged: ~36 digits
@@ -158,7 +160,7 @@ class _Float:
     @staticmethod
     def add(args: list[float], flags: list[str] | None) -> float:
         try:
-            return math.fsum(args)
+            return fsum(args)
         except (OverflowError, ValueError):
             return sum(args)
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, op_table, point_values
 from diffexplain.core.reasons import Msg, Reason, reason
 from diffexplain.i18n import N_
@@ -160,7 +161,7 @@ class Difference:
 def _objective(graph: Graph, point: Mapping[str, float], seeds: Mapping[int, float],
                dtype: str) -> float:
     vals = forward(graph, point, dtype)
-    return math.fsum(w * vals[o] for o, w in seeds.items())
+    return fsum(w * vals[o] for o, w in seeds.items())
 
 
 #: a step is shrunk by this factor at a time, at most this many times, before going one-sided
@@ -189,14 +190,14 @@ def central_difference(graph: Graph, point: Mapping[str, float], var: str,
     sub = [p for p in _plan(graph) if reach[p[0]]]
     kinks = [(n.inputs[0], k) for n in graph.nodes if reach[n.id] and not n.is_leaf
              for k in op_table(n.op).kinks]
-    f0 = math.fsum(w * base[o] for o, w in seeds.items())
+    f0 = fsum(w * base[o] for o, w in seeds.items())
 
     def f_at(v: float) -> tuple[float, bool]:
         """f at x = v, and whether the way from x to v stays clean (defined, no kink crossed)."""
         vals = list(base)
         vals[vid] = _round32(float(v)) if r32 else float(v)
         _run(sub, vals, r32)
-        f = math.fsum(w * vals[o] for o, w in seeds.items())
+        f = fsum(w * vals[o] for o, w in seeds.items())
         clean = math.isfinite(f) or not math.isfinite(f0)
         for i, k in kinks:
             if clean and base[i] != k and (vals[i] - k) * (base[i] - k) <= 0:

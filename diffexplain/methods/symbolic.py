@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, Node, op_table
 from diffexplain.core.printing import bar, fmt_number, join_terms
 from diffexplain.core.printing import latex as p_latex
@@ -168,12 +169,20 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
         # E1-sized: in-process, no fork
         out = _closed_forms(graph, point, values, wrt, seeds, grads, limits, refs)
     elif small:
-        from diffexplain.methods.sandbox import Timeout, WorkerCrashed, run_with_budget
+        import sympy  # noqa: F401 - imported before the fork, so the worker inherits it
+
+        from diffexplain.methods.sandbox import MemoryLimit, Timeout, WorkerCrashed, run_with_budget
 
         try:
             out = run_with_budget(_closed_forms, (graph, dict(point), list(values), list(wrt),
                                                   seeds, tuple(grads), limits, refs),
-                                  limits.symbolic_seconds)
+                                  limits.symbolic_seconds, limits.symbolic_memory_mb)
+        except MemoryLimit:
+            from diffexplain.errors import LimitExceeded
+
+            raise LimitExceeded(_("the symbolic side needed more than {mb} MiB of memory").format(
+                mb=limits.symbolic_memory_mb), _("raise it with --symbolic-memory-mb (API: "
+                "limits=Limits(symbolic_memory_mb=…); 0 for no limit)")) from None
         except (Timeout, WorkerCrashed) as err:
             # degrade, never hang: the float-only derivation below costs one pass over the graph
             why = (_("the closed form did not finish within {seconds} s").format(
@@ -222,6 +231,9 @@ def _trivial(graph: Graph) -> bool:
     powers = [n for n in graph.nodes if n.op == "pow"]
     if len(powers) > TRIVIAL_POWERS:
         return False
+    if any(not n.is_leaf and all(graph.nodes[i].op == "const" for i in n.inputs)
+           for n in graph.nodes):  # 1/(1e-3)**3 is an exact 10**9: cosh(10**9·w) expands
+        return False
     for n in powers:
         e = graph.nodes[n.inputs[1]]
         if e.op != "const" or e.value is None or abs(e.value) > TRIVIAL_EXPONENT:
@@ -230,6 +242,36 @@ def _trivial(graph: Graph) -> bool:
                for n in graph.nodes)
 
 
+def _floats_where_undefined(fn: Any) -> Any:
+    """Where a node is undefined at the point (nan, inf), exact and float arithmetic can
+    part ways (sympy takes (-1)**0.5 = i): a line that fails its check there is not a bug,
+    so the derivative falls back to reverse accumulation with a note instead."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(graph: Graph, point: Mapping[str, float], values: Sequence[float],
+                wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
+                limits: Limits, *rest: Any) -> dict[str, Derivation]:
+        from diffexplain.errors import VerificationError
+
+        try:
+            result: dict[str, Derivation] = fn(graph, point, values, wrt, seeds, grads, limits,
+                                               *rest)
+            return result
+        except VerificationError:
+            bad = next((n for n in graph.nodes if not math.isfinite(values[n.id])), None)
+            if bad is None:
+                raise
+            note = _("not written as a closed form: {node} is undefined at this point, where "
+                     "exact and float arithmetic can disagree; showing reverse accumulation "
+                     "instead").format(node=graph.describe(bad))
+            return {v: replace(_adjoint_derivation(graph, graph[v].id, values, grads), note=note)
+                    for v in wrt}
+
+    return wrapper
+
+
+@_floats_where_undefined
 def _closed_forms(graph: Graph, point: Mapping[str, float], values: Sequence[float],
                   wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
                   limits: Limits, refs: Mapping[str, exact.Real] | None = None
@@ -303,7 +345,7 @@ def _local_partial_text(graph: Graph, user: Node, inp: int, fmt: str,
 def _local_partial_value(user: Node, inp: int, values: Sequence[float]) -> float:
     fn = op_table(user.op)
     args = [values[i] for i in user.inputs]
-    return math.fsum(fn.dmath[k](math, *args) for k, i in enumerate(user.inputs) if i == inp)
+    return fsum(fn.dmath[k](math, *args) for k, i in enumerate(user.inputs) if i == inp)
 
 
 def _wrap(s: str) -> str:
