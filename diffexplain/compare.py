@@ -178,7 +178,9 @@ def _judge(graph: Graph, values: Sequence[float], v: str, s: float,
         if gap > 0:
             reasons.append(reason("float32_roundoff", gap=f"{gap:.3g}"))
     return Comparison(v, s, a, n, None if d is None else d.error, state == "agree",
-                      tuple(reasons), state, w.value if w is not None else None)
+                      tuple(reasons), state,
+                      # at a kink ``w.value`` is what the rules give, not a derivative
+                      w.value if w is not None and w.state != "kink" else None)
 
 
 def _numeric(graph: Graph, values: Sequence[float], v: str, s: float, n: float,

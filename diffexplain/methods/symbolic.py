@@ -159,6 +159,11 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     small = len(graph.nodes) <= limits.closed_form_nodes and len(seeds) == 1
     witness = exact.witness(graph, point, wrt, seeds)
     refs = {v: w.value for v, w in witness.derivatives.items()} if witness else {}
+    if witness is not None and all(math.isfinite(x) for x in values):
+        for v, w in witness.derivatives.items():  # the table's float rules against sympy's
+            if w.state == "ok" and w.cancel < 1e4 and not w.value.range:
+                exact.check_closed_form(grads[graph[v].id], w.value, f"the float rules, ∂/∂{v}",
+                                        rtol=1e-9)
     out: dict[str, Derivation] = {}
     if small and _trivial(graph) and limits.symbolic_seconds >= TRIVIAL_MIN_BUDGET:
         # E1-sized: in-process, no fork
