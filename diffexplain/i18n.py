@@ -224,12 +224,12 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
 def rule_text(rule: str) -> str:
     """A differentiation rule's name from the function table in the current language.
 
-    The table (:mod:`diffexplain.core.functions`) marks its rules with :func:`N_`; the chain-rule
+    The table (:mod:`diffexplain.core.functions`) marks its rules with :func:`N_`; the table-derivative
     entries are one template with the function's derivative filled in.
     """
-    head = "chain rule, d/du "
+    head = "table derivative, d/du "
     if rule.startswith(head):
-        return _("chain rule, d/du {derivative}").format(derivative=rule[len(head):])
+        return _("table derivative, d/du {derivative}").format(derivative=rule[len(head):])
     return _(rule)
 
 

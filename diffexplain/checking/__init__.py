@@ -266,6 +266,7 @@ class _Reader:
         s = _PARTIAL_A.sub(lambda m: m.group(0) if f"d{m.group(1)}" in g else partial(m), s)
         s = _BAR.sub(adjoint, s)
         s = _ADJ.sub(adjoint, s)
+        s = re.sub(r"σ\s*\(", "sigmoid(", s).replace("π", "pi")  # as explain prints them
         s = re.sub(r"√\s*\(", "sqrt(", s)
         s = re.sub(r"√\s*([A-Za-z0-9_.]+)", r"sqrt(\1)", s)
         return _SUP_RUN.sub(lambda m: "**(" + m.group().translate(_SUP) + ")", s)

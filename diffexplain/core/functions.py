@@ -165,9 +165,17 @@ def _fn(name: str, sympy: Callable[..., Any], torch: Callable[..., Any],
                rule, text=name + "({0})", latex=latex, **kw)
 
 
+def _named(name: str) -> Any:
+    """σ, softplus, relu as sympy functions with their own derivative (see core/named.py)."""
+    from diffexplain.core.named import NAMED
+
+    return NAMED[name]
+
+
 def _chain(deriv: str) -> str:
     # one message for every entry: diffexplain.i18n.rule_text translates it where it is shown
-    return N_("chain rule, d/du {derivative}").format(derivative=deriv)
+    # a table derivative, not the chain rule: the chain rule is the product along a path
+    return N_("table derivative, d/du {derivative}").format(derivative=deriv)
 
 
 # --- functions: the only names a call may use -----------------------------------------------
@@ -196,13 +204,13 @@ FUNCTIONS: dict[str, Fn] = {
                 lambda m, u: m.tanh(u), lambda m, u: 1.0 - m.tanh(u) ** 2, "1 - tanh²({0})",
                 r"1 - \tanh^{{2}}{{\left({0}\right)}}", _chain("tanh u = 1 - tanh² u"),
                 r"\tanh{{\left({0}\right)}}"),
-    "sigmoid": _fn("sigmoid", lambda sp, u: 1 / (1 + sp.exp(-u)), lambda t, u: t.sigmoid(u),
+    "sigmoid": _fn("sigmoid", lambda sp, u: _named("sigmoid")(u), lambda t, u: t.sigmoid(u),
                    _sigmoid, lambda m, u: _sigmoid(m, u) * (1.0 - _sigmoid(m, u)),
-                   "sigmoid({0})·(1 - sigmoid({0}))",
+                   "σ({0})·(1 - σ({0}))",
                    r"\sigma\left({0}\right) \left(1 - \sigma\left({0}\right)\right)",
                    _chain("σ(u) = σ(u)(1 - σ(u))"), r"\sigma\left({0}\right)",
                    aliases=("logistic",)),
-    "relu": _fn("relu", lambda sp, u: sp.Max(0, u), lambda t, u: t.relu(u),
+    "relu": _fn("relu", lambda sp, u: _named("relu")(u), lambda t, u: t.relu(u),
                 lambda m, u: max(u, 0.0), _heaviside_half, "H({0})",
                 r"\theta\left({0}\right)", _chain("relu u = H(u), the step function"),
                 r"\operatorname{{relu}}\left({0}\right)", kinks=(0.0,),
@@ -211,9 +219,9 @@ FUNCTIONS: dict[str, Fn] = {
                _sign, "sign({0})", r"\operatorname{{sign}}{{\left({0}\right)}}",
                _chain("|u| = sign(u)"), r"\left|{0}\right|", kinks=(0.0,),
                note=N_("at 0 both sides use sign(0) = 0, but the derivative does not exist")),
-    "softplus": _fn("softplus", lambda sp, u: sp.log(1 + sp.exp(u)),
+    "softplus": _fn("softplus", lambda sp, u: _named("softplus")(u),
                     lambda t, u: t.nn.functional.softplus(u), _softplus,
-                    lambda m, u: _sigmoid(m, u), "sigmoid({0})", r"\sigma\left({0}\right)",
+                    lambda m, u: _sigmoid(m, u), "σ({0})", r"\sigma\left({0}\right)",
                     _chain("softplus u = σ(u)"), r"\operatorname{{softplus}}\left({0}\right)",
                     note=N_("torch switches to the identity for u > 20")),
     "atan": _fn("atan", lambda sp, u: sp.atan(u), lambda t, u: t.atan(u),
@@ -279,7 +287,7 @@ FUNCTIONS["bce_with_logits"] = _op(
     "bce_with_logits", 2, lambda sp, z, y: sp.log(1 + sp.exp(z)) - y * z,
     lambda t, z, y: t.nn.functional.binary_cross_entropy_with_logits(z, y), _bce,
     (lambda m, z, y: _sigmoid(m, z) - y, lambda m, z, y: -z),
-    ("sigmoid({0}) - {1}", "-{0}"), (r"\sigma\left({0}\right) - {1}", "-{0}"),
+    ("σ({0}) - {1}", "-{0}"), (r"\sigma\left({0}\right) - {1}", "-{0}"),
     N_("logit loss: ∂/∂z [log(1 + eᶻ) − y·z] = σ(z) − y"),
     text="bce_with_logits({0}, {1})",
     latex=r"\operatorname{{BCE}}\left({0}, {1}\right)", tensor="bce",

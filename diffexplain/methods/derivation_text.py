@@ -76,6 +76,8 @@ class Derivation:
     closed_form_latex: str | None = None
     partials: tuple[Partial, ...] = ()
     note: str = ""
+    #: the intermediates the lines use, defined: (``a = exp(w)``, its LaTeX)
+    where: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,17 +108,57 @@ def partial_symbol(out: str, inp: str, fmt: str) -> str:
     return f"∂{out}/∂{inp}"
 
 
-def _rule_name(graph: Graph, node: Node, inp: int) -> str:
+_SUBSCRIPT = str.maketrans("aehijklmnoprstuvx0123456789", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀₁₂₃₄₅₆₇₈₉")
+
+
+def held_symbol(out: str, inp: str, held: Sequence[str], fmt: str) -> str:
+    """The local partial along a direct edge when other paths exist: ``∂y/∂w|ₐ`` holds a fixed.
+
+    Written as plain ``∂y/∂w`` it would read as the total derivative on the left
+    of the same line. ASCII keeps ``dy/dw``: :func:`diffexplain.check` reads a partial
+    along an edge as the local one.
+    """
+    if not held or fmt == "ascii":
+        return partial_symbol(out, inp, fmt)
+    if fmt == "latex":
+        sub = ", ".join(latex_name(h) for h in held)
+        return rf"\left.{partial_symbol(out, inp, fmt)}\right|_{{{sub}}}"
+    sub = ",".join(held)
+    low = sub.translate(_SUBSCRIPT)
+    return f"∂{out}/∂{inp}|{low if all(c in _SUBSCRIPT_CHARS for c in low) else '(' + sub + ')'}"
+
+
+_SUBSCRIPT_CHARS = frozenset("ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀₁₂₃₄₅₆₇₈₉,")
+
+
+def constant_nodes(graph: Graph) -> list[bool]:
+    """Which nodes depend on no variable (``1/3``, ``2*pi``): constants for the rules."""
+    const = [False] * len(graph.nodes)
+    for n in graph.nodes:
+        const[n.id] = n.op == "const" or (not n.is_leaf and all(const[i] for i in n.inputs))
+    return const
+
+
+def _rule_name(graph: Graph, node: Node, inp: int, const: Sequence[bool] | None = None,
+               exponent: str = "") -> str:
+    """The rule that gives ∂node/∂inp, named for what it is (a table lookup is not the chain rule).
+
+    ``exponent`` is the constant exponent as printed, so the power rule says its n.
+    """
     fn = op_table(node.op)
+    const = const if const is not None else constant_nodes(graph)
+    consts = [const[i] for i in node.inputs]
     if node.op == "pow":
         base, expo = node.inputs
-        consts = [graph.nodes[i].op == "const" for i in node.inputs]
         if inp == base and consts[1]:
-            return _("power rule")
+            return (_("power rule, n = {n}").format(n=exponent) if exponent
+                    else _("power rule"))
         if inp == expo and consts[0]:
             return _("exponential rule")
         return _("generalized power rule")
-    if node.op == "mul" and any(graph.nodes[i].op == "const" for i in node.inputs):
+    if node.op == "mul" and any(consts):
+        return _("constant multiple rule")
+    if node.op == "div" and consts[1] and inp == node.inputs[0]:
         return _("constant multiple rule")
     return rule_text(fn.rule)
 
@@ -231,7 +273,7 @@ def _adjoint_terms(graph: Graph, n: Node, users: Sequence[int], values: Sequence
             pv = _local_partial_value(un, nid, values)
         texts.append(f"{nm.bar[u]}·{_wrap(pt)}")
         latexs.append(nm.bar_latex[u] + _wrap(pl))
-        vals.append(f"{nm.grad_text(u)}·{_wrap(fmt_number(pv))}")
+        vals.append(f"{_wrap(nm.grad_text(u))}·{_wrap(fmt_number(pv))}")
     return " + ".join(texts), " + ".join(latexs), " + ".join(vals), grads[n.id]
 
 

@@ -106,6 +106,9 @@ def _apply(e: Any, args: list[float]) -> float:
             return float(_UNARY[name](args[0]))
         if name == "sigmoid":
             return _sigmoid(math, args[0])
+        imp = getattr(type(e), "_imp_", None)  # the named functions (core/named.py): relu, softplus
+        if imp is not None and len(args) == 1:
+            return float(imp(args[0]))
     except (ValueError, ZeroDivisionError):
         return math.nan
     except OverflowError:

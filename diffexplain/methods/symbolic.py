@@ -27,6 +27,7 @@ from diffexplain.core.printing import text as p_text
 from diffexplain.i18n import N_, _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 from diffexplain.methods import identity
+from diffexplain.methods.closed_form import REWRITE_OPS, Form, best_form, in_exp
 from diffexplain.methods.derivation_text import (
     AdjointRow,
     Derivation,
@@ -39,6 +40,8 @@ from diffexplain.methods.derivation_text import (
     _Names,
     _paths,
     _rule_name,
+    constant_nodes,
+    held_symbol,
     latex_name,
     partial_symbol,
 )
@@ -47,8 +50,10 @@ from diffexplain.methods.numeric import reverse
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
-#: largest derivative (in sympy operations) that full ``sympy.simplify`` is tried on
-SIMPLIFY_OPS = 12
+#: how closed forms write the named functions: in the learner's names, or through exp
+CLOSED_FORMS = ("named", "exp")
+#: bottleneck nodes tried for the chain-rule-through-z closed form
+MAX_SPLITS = 4
 #: closed forms with more operations are kept in JSON but not written out line by line
 CLOSED_FORM_OPS = 40
 
@@ -66,8 +71,17 @@ __all__ = [
 
 def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
            wrt: Sequence[str], seeds: Mapping[int, float] | None = None,
-           limits: Limits = DEFAULT_LIMITS) -> SymbolicResult:
-    """Derive ∂(Σ seeds·outputs)/∂v for each v in ``wrt``; see the module docstring."""
+           limits: Limits = DEFAULT_LIMITS, closed_form: str = "named") -> SymbolicResult:
+    """Derive ∂(Σ seeds·outputs)/∂v for each v in ``wrt``; see the module docstring.
+
+    ``closed_form="exp"`` writes σ, softplus and relu through their definitions
+    (exp, log, Max) in the closed form; the default keeps the learner's names.
+    """
+    if closed_form not in CLOSED_FORMS:
+        from diffexplain.errors import InputError
+
+        raise InputError(_("closed form {name!r}: use one of {names}").format(
+            name=closed_form, names=", ".join(CLOSED_FORMS)))
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
     grads = reverse(graph, list(values), seeds)
     names = _Names(graph, grads)
@@ -76,13 +90,13 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     out: dict[str, Derivation] = {}
     if small and _trivial(graph) and limits.symbolic_seconds >= TRIVIAL_MIN_BUDGET:
         # E1-sized: in-process, no fork
-        out = _closed_forms(graph, point, values, wrt, seeds, grads, limits)
+        out = _closed_forms(graph, point, values, wrt, seeds, grads, limits, closed_form)
     elif small:
         from diffexplain.methods.sandbox import Timeout, WorkerCrashed, run_with_budget
 
         try:
             out = run_with_budget(_closed_forms, (graph, dict(point), list(values), list(wrt),
-                                                  seeds, tuple(grads), limits),
+                                                  seeds, tuple(grads), limits, closed_form),
                                   limits.symbolic_seconds)
         except (Timeout, WorkerCrashed) as err:
             # degrade, never hang: the float-only derivation below costs one pass over the graph
@@ -130,9 +144,9 @@ def _trivial(graph: Graph) -> bool:
 
 def _closed_forms(graph: Graph, point: Mapping[str, float], values: Sequence[float],
                   wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
-                  limits: Limits) -> dict[str, Derivation]:
+                  limits: Limits, closed_form: str = "named") -> dict[str, Derivation]:
     """Every sympy step of a small graph, in one function so it can run in a killable worker."""
-    ctx = _SympyContext(graph, point, values)
+    ctx = _SympyContext(graph, point, values, closed_form)
     out: dict[str, Derivation] = {}
     out_id = next(iter(seeds))
     for v in wrt:
@@ -149,7 +163,7 @@ class _SympyContext:
     """Sympy objects for a small graph, built once and shared by every variable."""
 
     def __init__(self, graph: Graph, point: Mapping[str, float],
-                 values: Sequence[float]) -> None:
+                 values: Sequence[float], rewrite: str = "named") -> None:
         import sympy as sp
 
         self.sp = sp
@@ -173,6 +187,13 @@ class _SympyContext:
         self.to_leaves = {self.sym[n.id]: self.full[n.id] for n in inter}
         self.to_shown = {self.sym[n.id]: self.shown[n.id] for n in inter}
         self.values_text = {s: fmt_number(v) for s, v in self.point.items()}
+        self.rewrite = rewrite
+        self.const = constant_nodes(graph)
+        # constant subexpressions (1/3 in x**(1/3)) are numbers to the rules, not intermediates
+        self.const_values = {self.sym[n.id]: self.full[n.id] for n in inter if self.const[n.id]}
+        # the program's own names (z = w*x + b): closed forms are written back in them
+        self.user_named = [n.id for n in inter if not self.const[n.id] and n.id not in
+                           graph.outputs and _assigned(graph.source, n.name)]
 
     def in_leaves(self, expr: sympy.Expr) -> sympy.Expr:
         # intermediates may reference earlier intermediates: substitute latest-first
@@ -186,31 +207,49 @@ class _SympyContext:
     def check(self, expr: sympy.Expr, truth: sympy.Expr, what: str) -> str:
         return identity.check_equal(self.in_leaves(expr), truth, self.point, what)
 
-    def closed(self, vid: int, out: int) -> tuple[sympy.Expr, sympy.Expr]:
-        """The raw derivative and the shortest of a few cheap rewritings of it.
-
-        Full ``simplify`` (trigsimp above all) can take seconds on a 20-node
-        expression, so it is tried only on small ones.
-        """
+    def closed(self, vid: int, out: int) -> tuple[sympy.Expr, Form]:
+        """The raw derivative and its most readable form (see :mod:`.closed_form`)."""
         sp = self.sp
         raw = sp.diff(self.full[out], self.sym[vid])
-        size = sp.count_ops(raw)
-        cands = [raw, sp.factor_terms(raw)]
-        if raw.is_polynomial():
-            # expand/factor decide polynomials; simplify would add ~0.2 s of sympy imports
-            cands += [sp.expand(raw), sp.factor(raw)] if size <= SIMPLIFY_OPS else []
-        elif size <= SIMPLIFY_OPS:
-            cands.append(sp.simplify(raw))
-        elif size <= 60 and not raw.has(sp.Function):
-            cands.append(sp.cancel(raw))
-        return raw, min(cands, key=sp.count_ops)
+        if self.rewrite == "exp":
+            raw = in_exp(raw)
+        allowed = {type(f).__name__ for f in (self.full[out].atoms(sp.Function)
+                                              | raw.atoms(sp.Function))}
+        if self.rewrite == "exp":
+            allowed = {type(f).__name__ for f in raw.atoms(sp.Function)}
+        splits = []
+        if sp.count_ops(raw) <= REWRITE_OPS and self.rewrite != "exp":
+            for z in self.bottlenecks(vid, out)[:MAX_SPLITS]:
+                outer, inner = self.through(z, out), sp.diff(self.full[z], self.sym[vid])
+                splits.append((self.g.nodes[z].name, outer, inner))
+        return raw, best_form(raw, allowed, splits)
+
+    def bottlenecks(self, vid: int, out: int) -> list[int]:
+        """Nodes on every path from the variable to the output, nearest the output first."""
+        paths = _paths(self.g, vid, out)
+        common = set(paths[0][1:-1]) if paths else set()
+        for p in paths[1:]:
+            common &= set(p)
+        return sorted((z for z in common if not self.const[z]), reverse=True)
+
+    def through(self, z: int, out: int) -> sympy.Expr:
+        """∂out/∂z with z an independent symbol, then written in the leaves."""
+        sp = self.sp
+        full: list[Any] = []
+        for n in self.g.nodes:
+            if n.is_leaf or n.id == z:
+                full.append(self.sym[n.id])
+            else:
+                full.append(op_table(n.op).sympy(sp, *(full[i] for i in n.inputs)))
+        return sp.diff(full[out], self.sym[z]).xreplace({self.sym[z]: self.full[z]})
 
     def path_sum(self, vid: int, out: int, seeds: Mapping[int, float],
                  float_value: float) -> Derivation:
         sp, g = self.sp, self.g
         v, y = g.nodes[vid], g.nodes[out]
         paths = [list(reversed(p)) for p in _paths(g, vid, out)]  # output first
-        raw, best = self.closed(vid, out)
+        raw, form = self.closed(vid, out)
+        best = form.expr
         lines: list[Line] = []
 
         def add(terms: Sequence[Sequence[Any]] | None, rule: str, expr: sympy.Expr | None,
@@ -234,7 +273,8 @@ class _SympyContext:
             return Derivation(v.name, lhs, lhs_latex, tuple(lines), 0.0, N_("path sum"), "0", "0",
                               "0")
         edges = [[(p[k], p[k + 1]) for k in range(len(p) - 1)] for p in paths]
-        sym_terms = {fmt_: [[partial_symbol(g.nodes[a].name, g.nodes[b].name, fmt_)
+        held = {e: tuple(g.nodes[h].name for h in self.held(*e)) for es in edges for e in es}
+        sym_terms = {fmt_: [[held_symbol(g.nodes[a].name, g.nodes[b].name, held[(a, b)], fmt_)
                              for a, b in es] for es in edges]
                      for fmt_ in ("text", "latex", "ascii")}
         npaths = len(paths)
@@ -254,23 +294,24 @@ class _SympyContext:
             for a, b in es:
                 if (a, b) in partial_exprs:
                     continue
-                e = g.local_partial(a, b)
+                e = g.local_partial(a, b).xreplace(self.const_values)
                 partial_exprs[(a, b)] = e
                 ev = identity.evaluate(self.in_leaves(e), self.point)
                 partials.append(Partial(g.nodes[a].name, g.nodes[b].name, p_text(e), p_latex(e),
-                                        _rule_name(g, g.nodes[a], b), ev))
+                                        self.rule(a, b), ev))
         terms = [[partial_exprs[e] for e in es] for es in edges]
         products = [sp.Mul(*t) for t in terms]
         line2 = sp.Add(*products)
         rules = _("; ").join(_("{partial} = {formula} ({rule})").format(
-            partial=partial_symbol(p.out, p.inp, "text"), formula=p.text, rule=p.rule)
-            for p in partials)
+            partial=held_symbol(p.out, p.inp, held[(g[p.out].id, g[p.inp].id)], "text"),
+            formula=p.text, rule=p.rule) for p in partials)
         add(terms, _("local partials: {rules}").format(rules=rules), line2,
             self.check(line2, raw, "local partials"))
         shown_products = [[p] for p in products]
         add(shown_products, _("multiply out each path"), line2,
             self.check(line2, raw, "products"))
         inter_used = set().union(*(p.free_symbols for p in products)) & self.to_leaves.keys()
+        where = {self.sym[g[h].id] for hs in held.values() for h in hs} | inter_used
         big = sp.count_ops(best) > CLOSED_FORM_OPS
         value = identity.evaluate(best, self.point)
         if big:
@@ -288,18 +329,25 @@ class _SympyContext:
             add(expanded, _("substitute the intermediates: {definitions}").format(definitions=defs),
                 None, self.check(sp.Add(*[self.in_leaves(p) for p in products]), raw,
                                  "intermediates substituted"))
+        folded = self.fold(form)
         if not big:
-            add([[best]], _("simplify (sympy)"), best,
-                identity.check_equal(best, raw, self.point, "closed form"), keep_order=False)
+            add(None, self.how(form, y.name, v.name), best,
+                identity.check_equal(best, raw, self.point, "closed form"),
+                form.printed("text"), form.printed("latex"), form.printed("ascii"))
+            if folded is not form:
+                names_used = sorted(self.folded_names(folded), key=lambda s: g[s.name].id)
+                where |= set(names_used)
+                add(None, _("in the program's names: {definitions}").format(definitions=", ".join(
+                    f"{s} = {p_text(self.to_shown[s], keep_order=True)}" for s in names_used)),
+                    folded.expr, self.check(folded.expr, raw, "closed form in the program's names"),
+                    folded.printed("text"), folded.printed("latex"), folded.printed("ascii"))
         if best.free_symbols and not big:
             subs_names = ", ".join(f"{s} = {fmt_number(val)}" for s, val in
                                    sorted(self.point.items(), key=lambda kv: kv[0].name)
                                    if s in best.free_symbols)
             add(None, _("substitute {values}").format(values=subs_names), None,
-                N_("float evaluation"),
-                join_terms([[best]], "text", self.values_text, keep_order=False),
-                join_terms([[best]], "latex", self.values_text, keep_order=False),
-                join_terms([[best]], "ascii", self.values_text, keep_order=False))
+                N_("float evaluation"), form.printed("text", self.values_text),
+                form.printed("latex", self.values_text), form.printed("ascii", self.values_text))
         if (not identity.close(value, float_value, 1e-9, 1e-12) and math.isfinite(float_value)
                 and math.isfinite(value)):  # exact vs float can differ only in definedness
             # the closed form and the float reverse pass must agree wherever both are defined
@@ -310,12 +358,66 @@ class _SympyContext:
         add(None, _("evaluate"), None, N_("float evaluation"), fmt_number(value),
             fmt_number(value), repr(value))
         return Derivation(v.name, lhs, lhs_latex, tuple(lines), value, N_("path sum"),
-                          closed_form=identity_str(best),
-                          closed_form_text=None if big else p_text(best),
-                          closed_form_latex=p_latex(best), partials=tuple(partials),
+                          closed_form=form.printed("ascii"),
+                          closed_form_text=None if big else folded.printed("text"),
+                          closed_form_latex=folded.printed("latex"), partials=tuple(partials),
                           note=_("closed form of {n} operations: in the JSON "
                                  "output, not written out").format(n=sp.count_ops(best))
-                          if big else "")
+                          if big else "", where=self.where(where))
+
+    def held(self, a: int, b: int) -> tuple[int, ...]:
+        """Inputs of ``a`` other than ``b`` that depend on ``b``: held fixed along the edge."""
+        n = self.g.nodes[a]
+        if b not in n.inputs:
+            return ()
+        reach = self.g.depends_on(b)
+        return tuple(dict.fromkeys(i for i in n.inputs if i != b and reach[i]))
+
+    def rule(self, a: int, b: int) -> str:
+        n = self.g.nodes[a]
+        expo = ""
+        if n.op == "pow" and self.const[n.inputs[1]]:
+            expo = p_text(self.full[n.inputs[1]])
+        why = _rule_name(self.g, n, b, self.const, expo)
+        hs = self.held(a, b)
+        if hs:
+            why = _("{rule}, holding {names} fixed").format(
+                rule=why, names=", ".join(self.g.nodes[h].name for h in hs))
+        return why
+
+    def how(self, form: Form, y: str, v: str) -> str:
+        if form.how.startswith("chain through "):
+            z = form.how[len("chain through "):]
+            return _("chain rule through {z}: {lhs} = {outer}·{inner}, each factor "
+                     "simplified").format(z=z, lhs=partial_symbol(y, v, "text"),
+                                          outer=partial_symbol(y, z, "text"),
+                                          inner=partial_symbol(z, v, "text"))
+        return _(_HOW.get(form.how, N_("simplify (sympy)")))
+
+    def fold(self, form: Form) -> Form:
+        """The closed form with the program's named intermediates written back (σ(z), not
+        σ(w·x + b)), where a function's argument or a repeated sum is exactly one."""
+        sp = self.sp
+        if not self.user_named:
+            return form
+        sub = {self.full[i]: self.sym[i] for i in reversed(self.user_named)
+               if not self.full[i].is_Atom}
+        if not sub:
+            return form
+        factors = tuple(f.xreplace(sub) for f in form.factors)
+        if factors == form.factors:
+            return form
+        return Form(sp.Mul(*factors), factors, form.how)
+
+    def folded_names(self, form: Form) -> set[Any]:
+        return set().union(*(f.free_symbols for f in form.factors)) & self.to_leaves.keys()
+
+    def where(self, symbols: set[Any]) -> tuple[tuple[str, str], ...]:
+        """``where a = exp(w)``: each intermediate a line uses, in text and LaTeX."""
+        order = sorted(symbols, key=lambda s: self.g[s.name].id)
+        return tuple((f"{s} = {p_text(self.to_shown[s], keep_order=True)}",
+                      f"{latex_name(s.name)} = {p_latex(self.to_shown[s], keep_order=True)}")
+                     for s in order if s in self.to_shown and s not in self.const_values)
 
     def _shown_in_leaves(self, expr: sympy.Expr) -> sympy.Expr:
         sp = self.sp
@@ -329,9 +431,10 @@ class _SympyContext:
 
     def with_closed_form(self, d: Derivation, vid: int, out: int) -> Derivation:
         """An adjoint derivation of a small graph with many paths, plus its closed form."""
-        raw, best = self.closed(vid, out)
+        raw, form = self.closed(vid, out)
+        best = form.expr
         value = identity.evaluate(best, self.point)
-        extra = [Line(p_text(best), p_latex(best), identity_str(best),
+        extra = [Line(form.printed("text"), form.printed("latex"), form.printed("ascii"),
                       _("closed form (sympy), checked against the adjoint value"),
                       identity.check_equal(best, raw, self.point, "closed form"))]
         big = self.sp.count_ops(best) > CLOSED_FORM_OPS
@@ -343,8 +446,28 @@ class _SympyContext:
             raise VerificationError("internal check failed: closed form disagrees with "
                                     "reverse accumulation")
         return Derivation(d.wrt, d.lhs, d.lhs_latex, tuple(lines), d.value, d.method,
-                          identity_str(best), None if big else p_text(best), p_latex(best),
-                          d.partials, "")
+                          form.printed("ascii"), None if big else form.printed("text"),
+                          form.printed("latex"), d.partials, "")
+
+
+#: what each closed-form candidate (:mod:`.closed_form`) did, as the line's reason
+_HOW = {
+    "factor_terms": N_("simplify: take out the common factors"),
+    "together": N_("simplify: one fraction"),
+    "cancel": N_("simplify: cancel common factors"),
+    "factor": N_("simplify: factor"),
+    "expanded over factored": N_("simplify: one fraction, numerator expanded, denominator "
+                                 "factored"),
+    "collect": N_("simplify: collect the terms of each function"),
+    "expand": N_("simplify: expand"),
+}
+
+
+def _assigned(source: str, name: str) -> bool:
+    """Whether the program text assigns ``name`` (a name the learner chose, not a generated one)."""
+    import re
+
+    return bool(source) and re.search(rf"(?:^|[;\n])\s*{re.escape(name)}\s*=(?!=)", source) is not None
 
 
 def identity_str(expr: sympy.Expr) -> str:
