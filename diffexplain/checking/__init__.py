@@ -262,11 +262,14 @@ class _Reader:
             return self._hole(self.partial(self.ex.model.out, g[name].id), f"{name}\u0304")
 
         s = unicodedata.normalize("NFD", s)  # ā (one code point) is a + U+0304, as bar() prints
+        s = re.sub(r"(∂\w+/∂\w+|d\w+/d\w+)\|(?:[ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀-₉,]+|\([\w, ]+\))", r"\1", s)
         s = _PARTIAL_U.sub(partial, s)
         s = _PARTIAL_A.sub(lambda m: m.group(0) if f"d{m.group(1)}" in g else partial(m), s)
         s = _BAR.sub(adjoint, s)
         s = _ADJ.sub(adjoint, s)
-        s = re.sub(r"σ\s*\(", "sigmoid(", s).replace("π", "pi")  # as explain prints them
+        # as explain prints them: σ(u), H(u), π, and ∂y/∂w|ₐ (an edge's partial, others held)
+        s = re.sub(r"σ\s*\(", "sigmoid(", s).replace("π", "pi")
+        s = re.sub(r"(?<![\w.])H\s*\(", "heaviside(", s)
         s = re.sub(r"√\s*\(", "sqrt(", s)
         s = re.sub(r"√\s*([A-Za-z0-9_.]+)", r"sqrt(\1)", s)
         return _SUP_RUN.sub(lambda m: "**(" + m.group().translate(_SUP) + ")", s)

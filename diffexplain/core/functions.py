@@ -239,6 +239,22 @@ FUNCTIONS: dict[str, Fn] = {
 }
 
 
+# --- the derivatives of relu and abs, so derivations that print them can be read back -------
+def _step_torch(t: Any, u: Any) -> Any:
+    # torch's heaviside has no derivative; H′ = 0 wherever it exists
+    return u * 0 + t.heaviside(u.detach(), t.tensor(0.5, dtype=u.dtype))
+
+
+FUNCTIONS["heaviside"] = _fn(
+    "heaviside", lambda sp, u: _named("heaviside")(u), _step_torch, _heaviside_half,
+    lambda m, u: 0.0, "0", "0", _chain("H(u) = 0 (u ≠ 0)"), r"\theta\left({0}\right)",
+    kinks=(0.0,), note=N_("the step jumps at 0: H(0) = 1/2 and no derivative there"))
+FUNCTIONS["sign"] = _fn(
+    "sign", lambda sp, u: _named("sign")(u), lambda t, u: t.sign(u), _sign, lambda m, u: 0.0,
+    "0", "0", _chain("sign u = 0 (u ≠ 0)"), r"\operatorname{{sign}}\left({0}\right)",
+    kinks=(0.0,), note=N_("sign jumps at 0: no derivative there"))
+
+
 # --- vector functions: scalar forms here, the vector meaning in diffexplain.tensors ---------
 _STOP: dict[str, Any] = {}
 
@@ -284,7 +300,7 @@ FUNCTIONS["detach"] = _op("detach", 1, _stop_gradient, lambda t, u: u.detach(),
                           latex=r"\operatorname{{detach}}\left({0}\right)", tensor="detach",
                           aliases=("stop_gradient",))
 FUNCTIONS["bce_with_logits"] = _op(
-    "bce_with_logits", 2, lambda sp, z, y: sp.log(1 + sp.exp(z)) - y * z,
+    "bce_with_logits", 2, lambda sp, z, y: _named("softplus")(z) - y * z,
     lambda t, z, y: t.nn.functional.binary_cross_entropy_with_logits(z, y), _bce,
     (lambda m, z, y: _sigmoid(m, z) - y, lambda m, z, y: -z),
     ("σ({0}) - {1}", "-{0}"), (r"\sigma\left({0}\right) - {1}", "-{0}"),

@@ -19,7 +19,7 @@ from typing import Any
 
 import sympy as sp
 
-__all__ = ["NAMED", "relu", "sigmoid", "softplus"]
+__all__ = ["NAMED", "heaviside", "relu", "sigmoid", "sign", "softplus", "to_exp"]
 
 
 def _float_sigmoid(u: Any) -> Any:
@@ -151,7 +151,7 @@ class relu(_Named):  # noqa: N801
         return sp.Max(0, u)
 
     def fdiff(self, argindex: int = 1) -> Any:
-        return sp.Heaviside(self.args[0])
+        return heaviside(self.args[0])
 
     def _eval_is_nonnegative(self) -> bool | None:
         return True if self.args[0].is_extended_real else None
@@ -160,8 +160,76 @@ class relu(_Named):  # noqa: N801
         return _call(r"\operatorname{relu}", printer._print(self.args[0]), exp)
 
 
+def _float_step(u: Any) -> Any:
+    return 1.0 if u > 0 else (0.0 if u < 0 else (0.5 if u == 0 else float("nan")))
+
+
+def _float_sign(u: Any) -> Any:
+    return 1.0 if u > 0 else (-1.0 if u < 0 else (0.0 if u == 0 else float("nan")))
+
+
+class heaviside(_Named):  # noqa: N801
+    """The step H(u), with H(0) = 1/2 as sympy's Heaviside; H′ = 0 away from the jump at 0.
+
+    Its derivative is 0 wherever it exists, as torch computes it: the jump at 0 is a
+    kink the comparison reports, not a Dirac delta in the closed form.
+    """
+
+    _imp_ = staticmethod(_float_step)
+
+    @classmethod
+    def eval(cls, arg: Any) -> Any:
+        if arg.is_extended_positive:
+            return sp.S.One
+        if arg.is_extended_negative:
+            return sp.S.Zero
+        if arg.is_zero:
+            return sp.S.Half
+        return None
+
+    @classmethod
+    def _definition(cls, u: Any) -> Any:
+        return sp.Heaviside(u, sp.S.Half)
+
+    def fdiff(self, argindex: int = 1) -> Any:
+        return sp.S.Zero
+
+    def _eval_is_nonnegative(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        return _call(r"\theta", printer._print(self.args[0]), exp)
+
+
+class sign(_Named):  # noqa: N801
+    """sign(u), with sign′ = 0 away from 0 (the derivative of |u| is sign(u))."""
+
+    _imp_ = staticmethod(_float_sign)
+
+    @classmethod
+    def eval(cls, arg: Any) -> Any:
+        if arg.is_extended_positive:
+            return sp.S.One
+        if arg.is_extended_negative:
+            return sp.S.NegativeOne
+        if arg.is_zero:
+            return sp.S.Zero
+        return None
+
+    @classmethod
+    def _definition(cls, u: Any) -> Any:
+        return sp.sign(u)
+
+    def fdiff(self, argindex: int = 1) -> Any:
+        return sp.S.Zero
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        return _call(r"\operatorname{sign}", printer._print(self.args[0]), exp)
+
+
 #: by name, as the operation table and the printers look them up
-NAMED: dict[str, type[_Named]] = {"sigmoid": sigmoid, "softplus": softplus, "relu": relu}
+NAMED: dict[str, type[_Named]] = {"sigmoid": sigmoid, "softplus": softplus, "relu": relu,
+                                  "heaviside": heaviside, "sign": sign}
 
 
 def to_exp(expr: Any) -> Any:

@@ -45,7 +45,7 @@ def text(expr: sympy.Expr, symbol_names: Mapping[Any, str] | None = None,
     """Unicode for a terminal: ``2*w + x**2`` prints as ``2w + x²``."""
     s = ascii(expr, symbol_names, keep_order)
     s = re.sub(r"\bsqrt\(", "√(", s)
-    s = re.sub(r"\bHeaviside\(", "H(", s)
+    s = re.sub(r"\b(?:Heaviside|heaviside)\(", "H(", s)
     s = re.sub(r"\bsigmoid\(", "σ(", s)
     s = re.sub(r"(?<![\w.])pi(?!\w)", "π", s)
     s = _POW_INT.sub(lambda m: (m.group(1) or m.group(2)).translate(_SUPER), s)
@@ -79,13 +79,15 @@ def _with_values(base: Any, symbol_names: Mapping[Any, str] | None, paren: str) 
 
         def _print_Add(self, expr: Any, order: str | None = None) -> str:
             # terms by degree (``w·x + b``), and a positive term first: ``σ(z) − t``, not
-            # ``-t + σ(z)``; a sum kept as written (``order="none"``) is left alone
+            # ``-t + σ(z)``, but ``-2x² - 6x + 2`` stays by degree; a sum kept as written
+            # (``order="none"``) is left alone
             if self.order == "none":
                 return str(super()._print_Add(expr, order))
             import sympy as sp
 
             terms = list(self._as_ordered_terms(expr, order=order))
-            if terms and terms[0].could_extract_minus_sign():
+            if terms and terms[0].could_extract_minus_sign() and (
+                    len(terms) == 2 or not terms[-1].is_Number):
                 k = next((i for i, t in enumerate(terms) if not t.could_extract_minus_sign()), 0)
                 terms = [terms[k], *terms[:k], *terms[k + 1:]]
             # the order argument applies to this sum only; nested sums keep the setting
