@@ -139,7 +139,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
             backward: int | None = None, zero_grad: bool = False,
             retain_graph: bool | int = False, rebuild: bool = False,
             inplace: Mapping[str, float] | str | None = None, tensors: bool = False,
-            limit_table: bool | int = False, lang: str | None = None) -> Explanation:
+            limit_table: bool | int = False, lang: str | None = None,
+            closed_form: str = "named") -> Explanation:
     """Differentiate ``expr`` at ``at`` symbolically, with torch, and by finite differences.
 
     Args:
@@ -156,6 +157,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         step: the finite-difference step h (default ∛eps·max(1, |x|)).
         lang: the language of the prose (rules, reasons, verdict, notes): ``"en"`` or
             ``"zh"``; default: the locale's (``LC_ALL``/``LC_MESSAGES``/``LANG``).
+        closed_form: ``"named"`` writes closed forms in the learner's functions (σ(x)(1 − σ(x)));
+            ``"exp"`` writes σ, softplus and relu through exp, log and max.
 
     The autograd lessons (each stored in ``extras`` and shown by every renderer; see
     :func:`diffexplain.lessons.collect`): ``order`` (N-th derivatives, torch's
@@ -181,6 +184,9 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         ['b·1 + a·1', 'b + a']
     """
     limits = limits or DEFAULT_LIMITS
+    if closed_form not in symbolic.CLOSED_FORMS:
+        raise InputError(_("closed form {name!r}: use one of {names}").format(
+            name=closed_form, names=", ".join(symbolic.CLOSED_FORMS)))
     if dtype not in DTYPES:
         raise InputError(_("unknown dtype {dtype!r}; choose float64 or float32").format(dtype=dtype))
     if isinstance(expr, (list, tuple)):
@@ -198,6 +204,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     from diffexplain.tensors import needs_tensors
 
     if needs_tensors(graph, at):  # vectors, matrices, dot/sum/@/detach: diffexplain.tensors
+        if closed_form != "named":
+            raise InputError(_("--closed-form exp is not supported on vector inputs yet"))
         from diffexplain.tensors import explain_tensors
 
         return explain_tensors(graph, at, expression=expr if isinstance(expr, str) else "",
@@ -225,7 +233,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     weighted = len(seeds) > 1 or any(w != 1 for w in seeds.values())
     # a weighted sum is derived per output (below); its totals come from the adjoints
     sym = symbolic.derive(graph, point, values, wrt, seeds,
-                          limits.with_(closed_form_nodes=0) if weighted else limits)
+                          limits.with_(closed_form_nodes=0) if weighted else limits,
+                          closed_form=closed_form)
     derivations = sym.derivations
     extras: dict[str, Any] = {}
     if weighted:

@@ -93,6 +93,17 @@ def _with_values(base: Any, symbol_names: Mapping[Any, str] | None, paren: str) 
             # the order argument applies to this sum only; nested sums keep the setting
             return str(super()._print_Add(sp.Add(*terms, evaluate=False), "none"))
 
+        def _print_Pow(self, expr: Any, *args: Any, **kw: Any) -> str:
+            # 1/(x + 1)², not (x + 1)⁻²: a negative power on its own is a fraction
+            e = expr.exp
+            if (base.__name__ == "StrPrinter" and e.is_Rational and e.is_negative
+                    and e != -1):
+                import sympy as sp
+
+                inner = sp.Pow(expr.base, -e, evaluate=False)
+                return "1/" + self.parenthesize(inner, 50)  # PRECEDENCE["Mul"]
+            return str(super()._print_Pow(expr, *args, **kw))
+
         def _print_Function(self, expr: Any, *args: Any, **kw: Any) -> str:
             if base.__name__ == "StrPrinter" and names:
                 inner = ", ".join(names[a] if a in names else self._print(a)

@@ -14,8 +14,9 @@ small set of candidate forms and picks the most *readable* one:
 
 **Readability score** (lower is better; ties go to the earlier candidate):
 the number of operations (:func:`sympy.count_ops`), plus 2 per level of nesting
-of function calls and powers beyond the first, plus 100 per function the input
-does not use (so ``cosh`` never replaces σ or ``exp``). Every candidate is an
+of function calls and powers beyond the first, plus 3 per sum that has a fraction
+among its terms (``2x/(x − 1) − (x² + 1)/(x − 1)²`` is one fraction away), plus 100
+per function the input does not use (so ``cosh`` never replaces σ or ``exp``). Every candidate is an
 identity: :mod:`~diffexplain.methods.symbolic` verifies the winner against the
 raw derivative with :func:`~diffexplain.methods.identity.check_equal` before it
 is shown.
@@ -33,6 +34,8 @@ __all__ = ["FOREIGN_PENALTY", "Form", "best_form", "readability"]
 FOREIGN_PENALTY = 100
 #: score added per level of nesting beyond the first
 NESTING_WEIGHT = 2
+#: score added per sum that has a fraction among its terms (one fraction reads better)
+FRACTION_SUM_WEIGHT = 3
 #: largest expression (operations) that factor/cancel/together are tried on
 REWRITE_OPS = 80
 #: largest expression that full ``simplify`` is tried on (trigsimp can take seconds)
@@ -77,7 +80,18 @@ def readability(expr: Any, allowed: Iterable[str] | None = None) -> int:
 
     foreign = len(_functions(expr) - set(allowed)) if allowed is not None else 0
     return (int(sp.count_ops(expr)) + NESTING_WEIGHT * max(0, _depth(expr) - 1)
-            + FOREIGN_PENALTY * foreign)
+            + FRACTION_SUM_WEIGHT * _fraction_sums(expr) + FOREIGN_PENALTY * foreign)
+
+
+def _fraction_sums(expr: Any) -> int:
+    """Sums with a fraction among their terms: ``cos(x)/x − sin(x)/x²`` is one fraction away."""
+    import sympy as sp
+
+    def has_denominator(term: Any) -> bool:
+        return any(f.is_Pow and f.exp.is_negative and f.free_symbols
+                   for f in sp.Mul.make_args(term))
+
+    return sum(1 for a in expr.atoms(sp.Add) if any(has_denominator(t) for t in a.args))
 
 
 def _candidates(raw: Any) -> list[tuple[str, Any]]:

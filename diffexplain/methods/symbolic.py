@@ -413,11 +413,25 @@ class _SympyContext:
         return set().union(*(f.free_symbols for f in form.factors)) & self.to_leaves.keys()
 
     def where(self, symbols: set[Any]) -> tuple[tuple[str, str], ...]:
-        """``where a = exp(w)``: each intermediate a line uses, in text and LaTeX."""
-        order = sorted(symbols, key=lambda s: self.g[s.name].id)
-        return tuple((f"{s} = {p_text(self.to_shown[s], keep_order=True)}",
-                      f"{latex_name(s.name)} = {p_latex(self.to_shown[s], keep_order=True)}")
-                     for s in order if s in self.to_shown and s not in self.const_values)
+        """``where a = exp(w)``: each intermediate the lines use, defined as written, in the
+        leaves and the other intermediates the lines use (``z = w·x + b``, ``c = σ(z)``)."""
+        sp, g = self.sp, self.g
+        used = {s for s in symbols if s in self.to_shown and s not in self.const_values}
+
+        def build(nid: int, top: bool) -> Any:
+            n = g.nodes[nid]
+            if n.is_leaf or self.const[nid] or (not top and self.sym[nid] in used):
+                return self.full[nid] if self.const[nid] else self.sym[nid]
+            args = [build(i, False) for i in n.inputs]
+            with sp.evaluate(False):
+                return op_table(n.op).sympy(sp, *args)
+
+        out = []
+        for s in sorted(used, key=lambda s: g[s.name].id):
+            d = build(g[s.name].id, True)
+            out.append((f"{s} = {p_text(d, keep_order=True)}",
+                        f"{latex_name(s.name)} = {p_latex(d, keep_order=True)}"))
+        return tuple(out)
 
     def _shown_in_leaves(self, expr: sympy.Expr) -> sympy.Expr:
         sp = self.sp
