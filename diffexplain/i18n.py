@@ -218,6 +218,8 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
     ("higher-order derivative", "高阶导数", r"(?i)\bhigher[- ]order\b"),
     ("logistic regression", "对数几率回归", r"(?i)\blogistic regression\b"),
     ("finite differences", "有限差分", r"(?i)\bfinite[- ]differences?\b"),
+    ("quotient rule", "商的求导法则", r"(?i)\bquotient rule\b"),
+    ("kink (non-differentiable point)", "不可导点", r"(?i)\bkinks?\b(?!\))|non-differentiable"),
 )
 
 
