@@ -94,7 +94,7 @@ def _fraction_sums(expr: Any) -> int:
     return sum(1 for a in expr.atoms(sp.Add) if any(has_denominator(t) for t in a.args))
 
 
-def _candidates(raw: Any) -> list[tuple[str, Any]]:
+def _candidates(raw: Any, full: bool = True) -> list[tuple[str, Any]]:
     import sympy as sp
 
     size = sp.count_ops(raw)
@@ -119,7 +119,7 @@ def _candidates(raw: Any) -> list[tuple[str, Any]]:
         out.append(("collect", sp.collect(sp.expand(raw), funcs)))
     if raw.is_polynomial():
         out.append(("expand", sp.expand(raw)))
-    elif size <= SIMPLIFY_OPS:
+    elif size <= SIMPLIFY_OPS and full:
         out.append(("simplify", sp.simplify(raw)))
     return out
 
@@ -138,19 +138,26 @@ def _function_first(expr: Any) -> tuple[Any, ...]:
 
 
 def best_form(raw: Any, allowed: Iterable[str],
-              splits: Sequence[tuple[str, Any, Any]] = ()) -> Form:
+              splits: Sequence[tuple[str, Any, Any]] = (),
+              cache: dict[Any, Form] | None = None, full: bool = True) -> Form:
     """The most readable of the candidates for ``raw``.
 
     ``splits`` are (name of z, ∂y/∂z, ∂z/∂w) for bottleneck nodes z, each tried as
-    the product of its factors' best forms, outer factor first.
+    the product of its factors' best forms, outer factor first; their factors skip
+    ``simplify`` (the costly candidate) and are memoised in ``cache``, since every
+    variable of a loss shares ∂L/∂z.
     """
+    key = (raw, full)
+    if cache is not None and not splits and key in cache:
+        return cache[key]
     allowed = set(allowed)
     scored = [(readability(e, allowed), k, name, e)
-              for k, (name, e) in enumerate(_candidates(raw))]
+              for k, (name, e) in enumerate(_candidates(raw, full))]
     score, _k, how, expr = min(scored, key=lambda s: (s[0], s[1]))
     best = Form(expr, _function_first(expr), how)
     for z, outer, inner in splits:
-        fo, fi = best_form(outer, allowed), best_form(inner, allowed)
+        fo = best_form(outer, allowed, cache=cache, full=False)
+        fi = best_form(inner, allowed, cache=cache, full=False)
         if fi.expr == 1 or fo.expr.is_Number or fi.expr.is_Number:
             continue  # a factor of 1 or a lone number: the unsplit form says the same
         s = readability(fo.expr, allowed) + readability(fi.expr, allowed) + 1
@@ -159,6 +166,8 @@ def best_form(raw: Any, allowed: Iterable[str],
                          and not fi.expr.is_Add):
             score = s
             best = Form(fo.expr * fi.expr, fo.factors + fi.factors, f"chain through {z}")
+    if cache is not None and not splits:
+        cache[key] = best
     return best
 
 

@@ -188,6 +188,7 @@ class _SympyContext:
         self.to_shown = {self.sym[n.id]: self.shown[n.id] for n in inter}
         self.values_text = {s: fmt_number(v) for s, v in self.point.items()}
         self.rewrite = rewrite
+        self.forms: dict[Any, Form] = {}  # best forms of shared factors (∂L/∂z for every w)
         self.const = constant_nodes(graph)
         # constant subexpressions (1/3 in x**(1/3)) are numbers to the rules, not intermediates
         self.const_values = {self.sym[n.id]: self.full[n.id] for n in inter if self.const[n.id]}
@@ -222,7 +223,7 @@ class _SympyContext:
             for z in self.bottlenecks(vid, out)[:MAX_SPLITS]:
                 outer, inner = self.through(z, out), sp.diff(self.full[z], self.sym[vid])
                 splits.append((self.g.nodes[z].name, outer, inner))
-        return raw, best_form(raw, allowed, splits)
+        return raw, best_form(raw, allowed, splits, self.forms)
 
     def bottlenecks(self, vid: int, out: int) -> list[int]:
         """Nodes on every path from the variable to the output, nearest the output first."""
