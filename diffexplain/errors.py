@@ -7,6 +7,8 @@ returns ``error.exit_code``. Disagreement between the methods is *data* (a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 __all__ = [
     "EXIT_DISAGREE",
     "EXIT_INPUT",
@@ -27,6 +29,15 @@ EXIT_LIMIT = 3
 EXIT_INTERNAL = 4
 
 _EXCERPT = 60  # characters of context either side of a caret, so 1 MB inputs stay one screen
+
+
+def _untranslated(message: str) -> str:
+    return message
+
+
+#: gettext for the errors' own sentences. Identity until :mod:`diffexplain.i18n`, which
+#: raises these errors and so sits above them, installs the catalog here on import.
+_translate: Callable[[str], str] = _untranslated
 
 
 class DiffexplainError(Exception):
@@ -84,9 +95,7 @@ class InputError(DiffexplainError):
     def __str__(self) -> str:
         if self.line is None:
             return self.message
-        from diffexplain.i18n import _
-
-        return _("{message} (line {line}, column {column})").format(
+        return _translate("{message} (line {line}, column {column})").format(
             message=self.message, line=self.line, column=self.column)
 
 

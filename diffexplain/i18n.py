@@ -31,6 +31,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
+from diffexplain import errors
+
 __all__ = [
     "GLOSSARY",
     "LANGUAGES",
@@ -66,15 +68,13 @@ def normalize(lang: str | None, strict: bool = True) -> str:
     An explicit language that has no catalog is an error when ``strict`` (the user asked
     for it by name); a locale's is not (English is the fallback).
     """
-    from diffexplain.errors import InputError
-
     raw = (lang or "").strip()
     base = raw.split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
     if base in LANGUAGES:
         return base
     if not strict or base in ("", "c", "posix"):
         return "en"
-    raise InputError(_("unknown language {lang!r}; choose one of: {choices}").format(
+    raise errors.InputError(_("unknown language {lang!r}; choose one of: {choices}").format(
         lang=raw, choices=", ".join(LANGUAGES)))
 
 
@@ -120,6 +120,9 @@ def _(message: str) -> str:
     return _translations(get_lang()).gettext(message)
 
 
+errors._translate = _  # the errors' own sentences (carets, line numbers) in the user's language
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural form of a message for the count ``n``, in the current language."""
     return _translations(get_lang()).ngettext(singular, plural, n)
@@ -140,7 +143,8 @@ def localized(fn: F) -> F:
         kwargs["lang"] = lang
         with use_lang(lang):
             result = fn(*args, **kwargs)
-        if dataclasses.is_dataclass(result) and getattr(result, "lang", lang) != lang:
+        if (dataclasses.is_dataclass(result) and not isinstance(result, type)
+                and getattr(result, "lang", lang) != lang):
             result = dataclasses.replace(result, lang=lang)
         return result
 
@@ -179,7 +183,7 @@ def cjk_font() -> str | None:
     return next((n for n in sorted(names) if "CJK" in n), None)
 
 
-def figure_rc(lang: str | None = None) -> tuple[str, dict[str, Any]]:
+def figure_rc(lang: str | None = None) -> tuple[str, Any]:
     """The language a figure can be labelled in, and matplotlib rc settings for it.
 
     Chinese needs a CJK font; when none is installed the labels fall back to English,

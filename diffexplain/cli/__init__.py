@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from diffexplain import __version__
+from diffexplain._version import __version__
 from diffexplain.cli.check import _add_check
 from diffexplain.cli.common import _lang_option, _Parser
 from diffexplain.cli.explain import _add_explain

@@ -26,7 +26,7 @@ _LIMIT_FLAGS: dict[str, tuple[type, str]] = {
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2 like every input error."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         self.exit(EXIT_INPUT, _("{prog}: error: {message} (see --help)").format(
             prog=self.prog, message=message) + "\n")
 

@@ -186,7 +186,7 @@ def _with_traces(e: Any, args: argparse.Namespace, text: str) -> str:
 
 
 def _write_graphs(e: Any, args: argparse.Namespace) -> None:
-    wrt = (_split(args.wrt) or [None])[0]
+    wrt = next(iter(_split(args.wrt) or []), None)
     for key, combined in (("graph", False), ("graph_autograd", True)):
         path = getattr(args, key, None)
         if not path:

@@ -24,4 +24,4 @@ def render(explanation: Explanation, fmt: str = "text") -> str:
     if fmt not in FORMATS:
         raise KeyError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     module = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
-    return module.render(explanation)  # type: ignore[no-any-return]
+    return str(module.render(explanation))

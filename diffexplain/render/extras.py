@@ -59,7 +59,7 @@ def _outputs(d: Mapping[str, Any]) -> list[Section]:
 
 
 def _higher(d: Mapping[str, Any]) -> list[Section]:
-    out = []
+    out: list[Section] = []
     for v, r in d["variables"].items():
         rows = [[s["lhs"], _clip(s["symbolic"]), _n(s["value"], 10), _n(s["autograd"], 10),
                  s["grad_fn"] or "None", _b(s["requires_grad"]),
@@ -138,7 +138,7 @@ def _tensors(d: Mapping[str, Any]) -> list[Section]:
 
 
 def _inplace(d: Sequence[Mapping[str, Any]]) -> list[Section]:
-    out = []
+    out: list[Section] = []
     for exp in d:
         lines = [_("backward nodes that saved {node}: {nodes}").format(
             node=exp["node"], nodes=", ".join(exp["saved_by"]) or _("none"))]
@@ -157,7 +157,7 @@ def _inplace(d: Sequence[Mapping[str, Any]]) -> list[Section]:
 
 
 def _limit(d: Sequence[Mapping[str, Any]]) -> list[Section]:
-    out = []
+    out: list[Section] = []
     for t in d:
         rows = [[f"{r['h']:.0e}", f"{r['forward']:.5f}", f"{r['forward_error']:.1e}",
                  f"{r['central']:.5f}", f"{r['central_error']:.1e}"] for r in t["rows"]]
@@ -188,7 +188,7 @@ def _sections(e: Explanation) -> list[Section]:
 
 def text_sections(e: Explanation) -> list[str]:
     """Lines to put before the side-by-side table of the text output."""
-    from diffexplain.render.text import table
+    from diffexplain.render.tables import table
 
     out: list[str] = []
     for title, intro, tables, closing in _sections(e):
@@ -203,7 +203,7 @@ def text_sections(e: Explanation) -> list[str]:
 
 def markdown_sections(e: Explanation) -> list[str]:
     """Markdown blocks (headings, code for derivations and torch calls, pipe tables)."""
-    from diffexplain.render.markdown import _md_table
+    from diffexplain.render.tables import md_table
 
     parts: list[str] = []
     for title, intro, tables, closing in _sections(e):
@@ -211,7 +211,7 @@ def markdown_sections(e: Explanation) -> list[str]:
         if intro:
             parts.append("```text\n" + "\n".join(intro).rstrip() + "\n```")
         for head, rows in tables:
-            parts.append(_md_table(head, rows))
+            parts.append(md_table(head, rows))
         if closing:
             parts.append("\n".join(f"- {line}" for line in closing))
     return parts

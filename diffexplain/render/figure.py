@@ -19,9 +19,10 @@ import io
 import itertools
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from diffexplain.core.printing import bar, fmt_number
+from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, in_figure_lang
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,15 +123,17 @@ def _ordered(g: nx.DiGraph) -> nx.DiGraph:
     return out
 
 
-def _partial(e: Explanation, out: str, inp: str) -> tuple[str, float]:
-    """∂out/∂inp as text and value from the rule table (summed over repeated inputs)."""
+def _partial(e: Explanation, out: str, inp: str) -> tuple[str, float | None]:
+    """∂out/∂inp as text and value from the rule table (summed over repeated inputs);
+    on a vector node the text alone (its value is a Jacobian, not a number)."""
     from diffexplain.core.graph import op_table
 
     node = e.node(out)
     fn = op_table(node.op)
     vals = [e.node(i).value for i in node.inputs]
     slots = [k for k, i in enumerate(node.inputs) if i == inp]
-    value = math.fsum(fn.dmath[k](math, *vals) for k in slots)
+    vector = any(isinstance(v, list) for v in vals) or isinstance(node.value, list)
+    value = None if vector else math.fsum(fn.dmath[k](math, *vals) for k in slots)
     texts = [fn.partial_text[k].format(*node.inputs) for k in slots]
     if node.op == "pow" and slots == [0] and e.node(node.inputs[1]).kind == "constant":
         k = e.node(node.inputs[1]).value
@@ -161,9 +164,9 @@ def _node_label(e: Explanation, name: str, full: bool) -> str:
     if n.kind == "constant":
         return f"{name}\n" + _("constant")
     tag = _("input") if n.kind == "variable" else n.op
-    lines = [head, _("{kind} · value {value}").format(kind=tag, value=fmt_number(n.value, 4))]
+    lines = [head, _("{kind} · value {value}").format(kind=tag, value=fmt_value(n.value, 4))]
     if n.grad is not None:
-        lines.append(f"{bar(name)} = ∂{y}/∂{name} = {fmt_number(n.grad, 4)}")
+        lines.append(f"{bar(name)} = ∂{y}/∂{name} = {fmt_value(n.grad, 4)}")
     return "\n".join(lines)
 
 
@@ -260,13 +263,13 @@ def draw(e: Explanation, ax: Axes | None = None, wrt: str | None = None,
     ax.set_axis_off()
     _frame(ax, pos, g)
     if title:
-        point = ", ".join(f"{k} = {fmt_number(v)}" for k, v in e.point.items())
+        point = ", ".join(f"{k} = {fmt_value(v)}" for k, v in e.point.items())
         lead = _("{expression}   at {point}").format(expression=e.expression, point=point)
         lead = lead if len(lead) <= 90 else lead[:87] + "…"
         sub = _("red: the paths that make up {partial}").format(
             partial=f"∂{_y(e)}/∂{wrt}") if hot else ""
         if hot and wrt in e.gradient:
-            sub += f" = {fmt_number(e.gradient[wrt])}"
+            sub += f" = {fmt_value(e.gradient[wrt])}"
         ax.set_title(lead + ("\n" + sub if sub else ""), fontsize=11, loc="left")
     return ax
 
@@ -292,7 +295,7 @@ def _draw_small(ax: Axes, g: nx.DiGraph, pos: dict[str, Any], hot: set[tuple[str
         if g.nodes[a]["kind"] != "constant":
             text, value = _partial(e, b, a)
             shown = f"∂{b}/∂{a} = {text}"
-            if text != fmt_number(value):
+            if value is not None and text != fmt_number(value):
                 shown += f" = {fmt_number(value, 4)}"
             labels[(a, b)] = shown
     texts = nx.draw_networkx_edge_labels(
@@ -382,11 +385,11 @@ def _backward_label(e: Explanation, name: str, node: str | None, full: bool) -> 
         return name if full else (node or name)
     info = e.node(node)
     if name == "AccumulateGrad":
-        return f"AccumulateGrad\n{node}.grad = {fmt_number(info.autograd_grad, 4)}"
+        return f"AccumulateGrad\n{node}.grad = {fmt_value(info.autograd_grad, 4)}"
     lines = [name, f"{node} = {info.expr}" if info.kind == "operation" else node]
     for attr, ref, value in info.saved:
         ref_text = f" = {ref}" if ref else ""
-        lines.append(_("saved {attr}").format(attr=attr) + f"{ref_text} = {fmt_number(value, 4)}")
+        lines.append(_("saved {attr}").format(attr=attr) + f"{ref_text} = {fmt_value(value, 4)}")
     return "\n".join(lines)
 
 
@@ -424,8 +427,8 @@ def draw_autograd(e: Explanation, ax: Axes | None = None, title: bool = True) ->
             src, dst = g.nodes[a]["node"], g.nodes[b]["node"]
             if src is not None and dst is not None and e.node(src).grad is not None:
                 _expr, local = _partial(e, src, dst)
-                labels[(a, b)] = (f"{bar(src)}·∂{src}/∂{dst} = "
-                                  f"{fmt_number((e.node(src).grad or 0.0) * local, 4)}")
+                labels[(a, b)] = f"{bar(src)}·∂{src}/∂{dst}" + (
+                    "" if local is None else f" = {fmt_number((e.node(src).grad or 0.0) * local, 4)}")
         import networkx as nx
 
         texts = nx.draw_networkx_edge_labels(
@@ -483,7 +486,7 @@ def figure(e: Explanation, wrt: str | None = None, autograd: bool = False) -> Fi
     plt = _agg()
     if not autograd:
         ax = draw(e, wrt=wrt)
-        return ax.figure
+        return cast("Figure", ax.figure)
     g = layered(e)
     small = len(g) <= FULL_LABELS
     w, h = _figsize(g, 3.1, 1.35) if small else _figsize(g, 0.9, 0.35)

@@ -45,7 +45,7 @@ def _plain(x: Any) -> Any:
 
 def to_dict(e: Explanation) -> dict[str, Any]:
     """Top-level keys: expression, point, value, gradient, steps, graph (+ details)."""
-    from diffexplain import __version__
+    from diffexplain._version import __version__
 
     gradient = {}
     for v, d in e.derivations.items():
