@@ -39,7 +39,8 @@ FUNCTIONS = {
     "ReLU": "relu", "abs": "abs", "Abs": "abs", "softplus": "softplus", "atan": "atan",
     "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "sec": "sec", "csc": "csc", "cot": "cot",
     "asin": "asin", "arcsin": "asin", "acos": "acos", "arccos": "acos", "H": "heaviside",
-    "Heaviside": "heaviside", "theta": "heaviside", "sign": "sign", "sgn": "sign",
+    "Heaviside": "heaviside", "heaviside": "heaviside", "theta": "heaviside", "sign": "sign",
+    "sgn": "sign",
     "Max": "max", "max": "max", "Min": "min", "min": "min", "pow": "pow",
 }
 #: f⁻¹ read as the inverse function
@@ -78,7 +79,12 @@ def normalize(text: str) -> str:
         if 0xFF01 <= c <= 0xFF5E:
             ch = chr(c - 0xFEE0)
         out.append(_CHARS.get(ch, ch))
-    return "".join(out)
+    # explain writes an edge's local partial ∂y/∂w|ₐ ("holding a fixed"): read it as ∂y/∂w
+    return _HELD.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))),
+                     "".join(out))
+
+
+_HELD = re.compile(r"(∂\w+/∂\w+|d\w+/d\w+)\|(?:[ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀-₉,]+|\([\w, ]+\))")
 
 
 def _err(msg: str, text: str, pos: int, length: int = 1) -> InputError:
