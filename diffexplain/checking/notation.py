@@ -80,10 +80,14 @@ def normalize(text: str) -> str:
             ch = chr(c - 0xFEE0)
         out.append(_CHARS.get(ch, ch))
     # explain writes an edge's local partial ∂y/∂w|ₐ ("holding a fixed"): read it as ∂y/∂w
-    return _HELD.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))),
+    text = _HELD.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))),
                      "".join(out))
+    # and in LaTeX \left.\frac{∂y}{∂w}\right|_{a}: the fraction, padded so positions hold
+    return _HELD_TEX.sub(lambda m: " " * 6 + m.group(1) + " " * (len(m.group(0)) - 6
+                                                               - len(m.group(1))), text)
 
 
+_HELD_TEX = re.compile(r"\\left\.(\\frac\{\\partial [^{}]+\}\{\\partial [^{}]+\})\\right\|_\{[^{}]*\}")
 _HELD = re.compile(r"(∂\w+/∂\w+|d\w+/d\w+)\|(?:[ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀-₉,]+|\([\w, ]+\))")
 
 

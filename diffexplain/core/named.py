@@ -52,10 +52,10 @@ class _Named(sp.Function):
     nargs = 1
 
     def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_extended_real  # type: ignore[no-any-return]
+        return self.args[0].is_extended_real
 
     def _eval_is_finite(self) -> bool | None:
-        return self.args[0].is_finite  # type: ignore[no-any-return]
+        return self.args[0].is_finite
 
     def _eval_evalf(self, prec: int) -> Any:
         arg = self.args[0]._eval_evalf(prec)
@@ -71,7 +71,7 @@ class _Named(sp.Function):
         return self._definition(u)
 
 
-class sigmoid(_Named):  # noqa: N801 - the name the learner writes and sees
+class sigmoid(_Named):  # lower case: the name the learner writes and sees
     """σ(u) = 1/(1 + e^(−u)), with σ′ = σ(1 − σ)."""
 
     _imp_ = staticmethod(_float_sigmoid)
@@ -100,7 +100,7 @@ class sigmoid(_Named):  # noqa: N801 - the name the learner writes and sees
         return _call(r"\sigma", printer._print(self.args[0]), exp)
 
 
-class softplus(_Named):  # noqa: N801
+class softplus(_Named):
     """softplus(u) = log(1 + e^u), with softplus′ = σ."""
 
     _imp_ = staticmethod(_float_softplus)
@@ -125,7 +125,7 @@ class softplus(_Named):  # noqa: N801
         return _call(r"\operatorname{softplus}", printer._print(self.args[0]), exp)
 
 
-class relu(_Named):  # noqa: N801
+class relu(_Named):
     """relu(u) = max(0, u), with relu′ = H(u) (sympy's H(0) = 1/2 at the kink)."""
 
     _imp_ = staticmethod(lambda u: u if u > 0 else 0 * u)
@@ -168,7 +168,7 @@ def _float_sign(u: Any) -> Any:
     return 1.0 if u > 0 else (-1.0 if u < 0 else (0.0 if u == 0 else float("nan")))
 
 
-class heaviside(_Named):  # noqa: N801
+class heaviside(_Named):
     """The step H(u), with H(0) = 1/2 as sympy's Heaviside; H′ = 0 away from the jump at 0.
 
     Its derivative is 0 wherever it exists, as torch computes it: the jump at 0 is a
@@ -201,7 +201,7 @@ class heaviside(_Named):  # noqa: N801
         return _call(r"\theta", printer._print(self.args[0]), exp)
 
 
-class sign(_Named):  # noqa: N801
+class sign(_Named):
     """sign(u), with sign′ = 0 away from 0 (the derivative of |u| is sign(u))."""
 
     _imp_ = staticmethod(_float_sign)

@@ -101,6 +101,8 @@ def _candidates(raw: Any, full: bool = True) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = [("raw", raw), ("factor_terms", sp.factor_terms(raw))]
     if size > REWRITE_OPS:
         return out
+    if raw.is_polynomial():  # a polynomial: expanded or factored, nothing else to try
+        return [*out, ("expand", sp.expand(raw)), ("factor", sp.factor(raw))]
     tries: list[tuple[str, Any]] = [("together", sp.together), ("cancel", sp.cancel),
                                     ("factor", sp.factor)]
     for name, f in tries:
