@@ -114,6 +114,37 @@ def train(seed: int = 1, bias: float = 1.0, max_iter: int = 1000, check_every: i
             "torch": torch.__version__}
 
 
+def boundary_figure(result: dict[str, Any]) -> Any:
+    """Both classes and the line w0·x₁ + w1·x₂ + b = 0: labelled axes, a legend beside no point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    x = np.asarray(result["x"])
+    t = np.asarray(result["t"]).reshape(-1)
+    fig, ax = plt.subplots(figsize=(5.2, 4.9), dpi=110)
+    ax.scatter(x[t == 0, 0], x[t == 0, 1], s=14, c="tab:red", label="class 0")
+    ax.scatter(x[t == 1, 0], x[t == 1, 1], s=14, c="tab:green", label="class 1")
+    w0, w1, b = result["w0"], result["w1"], result["b"]
+    xs = np.linspace(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5, 50)
+    ax.plot(xs, -(w0 * xs + b) / w1, c="tab:blue", lw=2, label="w0·x₁ + w1·x₂ + b = 0")
+    ax.set_xlim(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5)
+    ax.set_ylim(x[:, 1].min() - 0.5, x[:, 1].max() + 0.5)
+    ax.set_xlabel("x₁ (first feature)")
+    ax.set_ylabel("x₂ (second feature)")
+    it = result["stopped_at"] if result["stopped_at"] is not None else result["iterations"] - 1
+    ax.set_title(f"iteration {it}: loss {result['loss']:.4f}, "
+                 f"accuracy {result['accuracy']:.1%}\nw0 {w0:.4f}, w1 {w1:.4f}, b {b:.4f}",
+                 fontsize=9)
+    # below the axes: inside, "best" still sits on a point when the classes fill the corners
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3,
+              frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def plot(result: dict[str, Any], out: Path) -> list[dict[str, str]]:
     import matplotlib
 
@@ -121,22 +152,7 @@ def plot(result: dict[str, Any], out: Path) -> list[dict[str, str]]:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    x = result["x"].numpy()
-    t = result["t"].numpy()
-    fig, ax = plt.subplots(figsize=(5.2, 4.4), dpi=110)
-    ax.scatter(x[t == 0, 0], x[t == 0, 1], s=14, c="tab:red", label="class 0")
-    ax.scatter(x[t == 1, 0], x[t == 1, 1], s=14, c="tab:green", label="class 1")
-    w0, w1, b = result["w0"], result["w1"], result["b"]
-    xs = np.linspace(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5, 50)
-    ax.plot(xs, -(w0 * xs + b) / w1, c="tab:blue", lw=2, label="w0·x + w1·y + b = 0")
-    ax.set_xlim(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5)
-    ax.set_ylim(x[:, 1].min() - 0.5, x[:, 1].max() + 0.5)
-    it = result["stopped_at"] if result["stopped_at"] is not None else result["iterations"] - 1
-    ax.set_title(f"iteration {it}: loss {result['loss']:.4f}, "
-                 f"accuracy {result['accuracy']:.1%}\nw0 {w0:.4f}, w1 {w1:.4f}, b {b:.4f}",
-                 fontsize=9)
-    ax.legend(fontsize=8, loc="best", framealpha=0.9)
-    fig.tight_layout()
+    fig = boundary_figure({**result, "x": result["x"].numpy(), "t": result["t"].numpy()})
     fig.savefig(out / "decision_boundary.png")
     plt.close(fig)
 
@@ -155,7 +171,7 @@ def plot(result: dict[str, Any], out: Path) -> list[dict[str, str]]:
     fig.savefig(out / "curves.png")
     plt.close(fig)
     return [{"file": "decision_boundary.png", "caption": "Both classes and the learned decision "
-             "boundary w0·x + w1·y + b = 0"},
+             "boundary w0·x₁ + w1·x₂ + b = 0"},
             {"file": "curves.png", "caption": "Loss and accuracy per iteration"}]
 
 

@@ -13,9 +13,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, Node, op_table
 from diffexplain.core.printing import bar, fmt_number
 from diffexplain.i18n import N_, _, rule_text
+from diffexplain.methods import exact
 
 __all__ = [
     "AdjointRow",
@@ -78,6 +80,8 @@ class Derivation:
     note: str = ""
     #: the intermediates the lines use, defined: (``a = exp(w)``, its LaTeX)
     where: tuple[tuple[str, str], ...] = ()
+    #: the value in exact or arbitrary-precision arithmetic (``value`` is its nearest float)
+    exact: exact.Real | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class SymbolicResult:
     derivations: dict[str, Derivation]
     adjoints: tuple[AdjointRow, ...]
     grads: tuple[float, ...] = field(default=())
+    #: the exact witness (None for graphs over exact.EXACT_NODES nodes)
+    exact: exact.ExactPass | None = None
 
 
 def latex_name(name: str) -> str:
@@ -218,7 +224,7 @@ def _local_partial_text(graph: Graph, user: Node, inp: int, fmt: str,
 def _local_partial_value(user: Node, inp: int, values: Sequence[float]) -> float:
     fn = op_table(user.op)
     args = [values[i] for i in user.inputs]
-    return math.fsum(fn.dmath[k](math, *args) for k, i in enumerate(user.inputs) if i == inp)
+    return fsum(fn.dmath[k](math, *args) for k, i in enumerate(user.inputs) if i == inp)
 
 
 def _wrap(s: str) -> str:
