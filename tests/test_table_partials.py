@@ -22,7 +22,8 @@ from diffexplain.core.parsing import parse
 from diffexplain.methods.identity import evaluate
 from diffexplain.methods.numeric import forward
 
-ENTRIES = {fn.name: fn for fn in [*OPERATORS.values(), *FUNCTIONS.values()]}
+#: the scalar entries (the vector rules of softmax, mean, … are written over indices: sᵢ, δᵢⱼ)
+ENTRIES = {fn.name: fn for fn in [*OPERATORS.values(), *FUNCTIONS.values()] if fn.tensor != "rule"}
 #: points inside each entry's domain (u, v); kinks and poles avoided
 DOMAIN = {"log": (0.2, 3.0), "sqrt": (0.2, 3.0), "pow": (0.2, 3.0), "div": (0.3, 3.0),
           "tan": (-1.2, 1.2)}
