@@ -178,7 +178,7 @@ def _floats_where_undefined(fn: Any) -> Any:
         from diffexplain.errors import VerificationError
 
         try:
-            return fn(graph, point, values, wrt, seeds, grads, limits, *rest)  # type: ignore[no-any-return]
+            return fn(graph, point, values, wrt, seeds, grads, limits, *rest)
         except VerificationError:
             bad = next((n for n in graph.nodes if not math.isfinite(values[n.id])), None)
             if bad is None:
