@@ -70,7 +70,7 @@ def _with_values(base: Any, symbol_names: Mapping[Any, str] | None, paren: str) 
     (``2·(-1)``, ``(-1)²``) except as a call's argument (``log(-1)``)."""
     names = dict(symbol_names or {})
 
-    class _Printer(base):  # type: ignore[misc,valid-type]
+    class _Printer(base):
         def _print_Symbol(self, expr: Any, *args: Any, **kw: Any) -> str:
             if expr in names:
                 shown = names[expr]
