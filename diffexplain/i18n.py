@@ -243,18 +243,20 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
     ("higher-order derivative", "高阶导数", r"(?i)\bhigher[- ]order\b"),
     ("logistic regression", "对数几率回归", r"(?i)\blogistic regression\b"),
     ("finite differences", "有限差分", r"(?i)\bfinite[- ]differences?\b"),
+    ("quotient rule", "商的求导法则", r"(?i)\bquotient rule\b"),
+    ("kink (non-differentiable point)", "不可导点", r"(?i)\bkinks?\b(?!\))|non-differentiable"),
 )
 
 
 def rule_text(rule: str) -> str:
     """A differentiation rule's name from the function table in the current language.
 
-    The table (:mod:`diffexplain.core.functions`) marks its rules with :func:`N_`; the chain-rule
+    The table (:mod:`diffexplain.core.functions`) marks its rules with :func:`N_`; the table-derivative
     entries are one template with the function's derivative filled in.
     """
-    head = "chain rule, d/du "
+    head = "table derivative, d/du "
     if rule.startswith(head):
-        return _("chain rule, d/du {derivative}").format(derivative=rule[len(head):])
+        return _("table derivative, d/du {derivative}").format(derivative=rule[len(head):])
     return _(rule)
 
 

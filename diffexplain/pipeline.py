@@ -168,7 +168,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
             backward: int | None = None, zero_grad: bool = False,
             retain_graph: bool | int = False, rebuild: bool = False,
             inplace: Mapping[str, float] | str | None = None, tensors: bool = False,
-            limit_table: bool | int = False, lang: str | None = None) -> Explanation:
+            limit_table: bool | int = False, lang: str | None = None,
+            closed_form: str = "named") -> Explanation:
     """Differentiate ``expr`` at ``at`` symbolically, with torch, and by finite differences.
 
     Args:
@@ -186,6 +187,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         step: the finite-difference step h (default ∛eps·max(1, |x|)).
         lang: the language of the prose (rules, reasons, verdict, notes): ``"en"`` or
             ``"zh"``; default: the locale's (``LC_ALL``/``LC_MESSAGES``/``LANG``).
+        closed_form: ``"named"`` writes closed forms in the learner's functions (σ(x)(1 − σ(x)));
+            ``"exp"`` writes σ, softplus and relu through exp, log and max.
 
     The autograd lessons (each stored in ``extras`` and shown by every renderer; see
     :func:`diffexplain.lessons.collect`): ``order`` (N-th derivatives, torch's
@@ -211,6 +214,9 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         ['b·1 + a·1', 'b + a']
     """
     limits = limits or DEFAULT_LIMITS
+    if closed_form not in symbolic.CLOSED_FORMS:
+        raise InputError(_("closed form {name!r}: use one of {names}").format(
+            name=closed_form, names=", ".join(symbolic.CLOSED_FORMS)))
     if type(expr).__module__.startswith("torch"):  # a tensor recorded under dx.record()
         from diffexplain.core.recorded import tensor_graph
 
@@ -237,7 +243,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
                     numeric_check=numeric_check, limits=limits,
                     allow_nonfinite=allow_nonfinite, step=step, order=order, hessian=hessian,
                     backward=backward, zero_grad=zero_grad, retain_graph=retain_graph,
-                    rebuild=rebuild, inplace=inplace, tensors=tensors, limit_table=limit_table)
+                    rebuild=rebuild, inplace=inplace, tensors=tensors, limit_table=limit_table,
+                    closed_form=closed_form)
 
 
 def input_kind(graph: Graph, at: Mapping[str, Any] | None) -> str:
@@ -255,7 +262,8 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
              retain_graph: bool | int = False, rebuild: bool = False,
              inplace: Mapping[str, float] | str | None = None, tensors: bool = False,
              limit_table: bool | int = False,
-             extras: Mapping[str, Any] | None = None) -> Explanation:
+             extras: Mapping[str, Any] | None = None,
+             closed_form: str = "named") -> Explanation:
     """Every stage, once, for a graph and its point (see the module docstring)."""
     if not graph.variables:  # a constant: every option would have nothing to work on
         raise InputError(_("nothing to differentiate: the expression has no variables "
@@ -297,7 +305,8 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
     if len(cg.nodes) <= limits.closed_form_nodes:  # where derivations are written with sympy
         verify_graph_rules(cg)
     sym = symbolic.derive(cg, cpoint, values, cwrt, cseeds,
-                          limits.with_(closed_form_nodes=0) if weighted else limits)
+                          limits.with_(closed_form_nodes=0) if weighted else limits,
+                          closed_form=closed_form)
     derivations = sym.derivations
     extras = dict(extras or {})
     if weighted:

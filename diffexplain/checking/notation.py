@@ -40,7 +40,8 @@ FUNCTIONS = {
     "ReLU": "relu", "abs": "abs", "Abs": "abs", "softplus": "softplus", "atan": "atan",
     "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "sec": "sec", "csc": "csc", "cot": "cot",
     "asin": "asin", "arcsin": "asin", "acos": "acos", "arccos": "acos", "H": "heaviside",
-    "Heaviside": "heaviside", "theta": "heaviside", "sign": "sign", "sgn": "sign",
+    "Heaviside": "heaviside", "heaviside": "heaviside", "theta": "heaviside", "sign": "sign",
+    "sgn": "sign",
     "Max": "max", "max": "max", "Min": "min", "min": "min", "pow": "pow",
 }
 #: LaTeX commands that are functions (``\\sin``, ``\\ln``, ``\\sigma``, ``\\theta`` …)
@@ -83,7 +84,16 @@ def normalize(text: str) -> str:
         if 0xFF01 <= c <= 0xFF5E:
             ch = chr(c - 0xFEE0)
         out.append(_CHARS.get(ch, ch))
-    return "".join(out)
+    # explain writes an edge's local partial ∂y/∂w|ₐ ("holding a fixed"): read it as ∂y/∂w
+    text = _HELD.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))),
+                     "".join(out))
+    # and in LaTeX \left.\frac{∂y}{∂w}\right|_{a}: the fraction, padded so positions hold
+    return _HELD_TEX.sub(lambda m: " " * 6 + m.group(1) + " " * (len(m.group(0)) - 6
+                                                               - len(m.group(1))), text)
+
+
+_HELD_TEX = re.compile(r"\\left\.(\\frac\{\\partial [^{}]+\}\{\\partial [^{}]+\})\\right\|_\{[^{}]*\}")
+_HELD = re.compile(r"(∂\w+/∂\w+|d\w+/d\w+)\|(?:[ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀-₉,]+|\([\w, ]+\))")
 
 
 def _err(msg: str, text: str, pos: int, length: int = 1) -> InputError:

@@ -139,6 +139,12 @@ def _apply(mp: Any, e: Any, args: list[Any]) -> Any:
         if name in _UNARY and len(args) == 1:
             out = getattr(mp, _UNARY[name])(args[0])
             return out if isinstance(out, type(nan)) else nan
+        definition = getattr(type(e), "_definition", None)  # σ, softplus, relu… (core/named.py)
+        if definition is not None and len(args) == 1:
+            import sympy as sp
+
+            u = sp.Dummy("u", real=True)
+            return evaluate(definition(u), {u: args[0]})
     except (ZeroDivisionError, ValueError):
         return mp.inf if name != "log" else nan
     except OverflowError:

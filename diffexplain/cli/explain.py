@@ -64,6 +64,9 @@ def _add_explain(sub: Any) -> None:
                    help=_("precision of torch and finite differences (default float64)"))
     p.add_argument("--check", action="store_true",
                    help=_("exit with code 1 when the methods disagree"))
+    p.add_argument("--closed-form", default="named", choices=["named", "exp"],
+                   help=_("write closed forms in the learner's functions (σ, softplus, relu; "
+                          "the default) or through exp"))
     p.add_argument("--no-autograd", action="store_true", help=_("skip torch (never imports it)"))
     p.add_argument("--no-numeric", action="store_true", help=_("skip finite differences"))
     p.add_argument("--allow-nonfinite", action="store_true",
@@ -132,7 +135,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                 weights=_weights(args.weights), dtype=args.dtype,
                 autograd=not args.no_autograd, numeric_check=not args.no_numeric,
                 limits=limits, allow_nonfinite=args.allow_nonfinite,
-                **_lesson_kwargs(args))
+                closed_form=args.closed_form, **_lesson_kwargs(args))
     from diffexplain.render import render
 
     # render every output first, then write them together: an error leaves nothing half-done

@@ -1,7 +1,9 @@
 """Printing sympy expressions three ways: unicode for terminals, LaTeX, plain ASCII.
 
 LaTeX always comes from :func:`sympy.latex`; unicode is sympy's string printer
-with math typography on top (``2w``, ``x²``, ``a·b``, ``√``). Derivation lines
+with math typography on top (``2w``, ``x²``, ``a·b``, ``√``, ``σ``). Sums print as a
+textbook writes them: higher degree first (``w·x + b``) and a positive term
+first (``σ(z) − t``). Derivation lines
 that must *not* be simplified (``b·1 + a·1``) are sums of products of printed
 factors: :func:`join_terms` assembles them without letting sympy evaluate.
 
@@ -23,7 +25,9 @@ __all__ = ["FORMATS", "ascii", "bar", "fmt_number", "join_terms", "latex", "text
 FORMATS = ("text", "latex", "ascii")
 
 _SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_POW_INT = re.compile(r"\*\*(\d+)|\*\*\((-\d+)\)")
+# integer exponents become superscripts; ``**2.5`` must not become ``².5``
+_POW_INT = re.compile(r"\*\*(\d+)(?![\d.])|\*\*\((-\d+)\)")
+_SQRT_PRODUCT = re.compile(r"√\((\d+)\)·√\(([A-Za-zπ]\w*)\)")
 _JUXTA = re.compile(r"(?<![\w.)])(\d+(?:\.\d+)?)\*(?=[A-Za-z(√])")
 
 
@@ -41,10 +45,13 @@ def text(expr: sympy.Expr, symbol_names: Mapping[Any, str] | None = None,
     """Unicode for a terminal: ``2*w + x**2`` prints as ``2w + x²``."""
     s = ascii(expr, symbol_names, keep_order)
     s = re.sub(r"\bsqrt\(", "√(", s)
-    s = re.sub(r"\bHeaviside\(", "H(", s)
+    s = re.sub(r"\b(?:Heaviside|heaviside)\(", "H(", s)
+    s = re.sub(r"\bsigmoid\(", "σ(", s)
+    s = re.sub(r"(?<![\w.])pi(?!\w)", "π", s)
     s = _POW_INT.sub(lambda m: (m.group(1) or m.group(2)).translate(_SUPER), s)
     s = _JUXTA.sub(r"\1", s) if not symbol_names else s
     s = s.replace("**", "^").replace("*", "·")
+    s = _SQRT_PRODUCT.sub(lambda m: f"√({m.group(1)}{m.group(2)})", s)  # √(2)·√(π) → √(2π)
     return re.sub(r"(?<![\w.])E(?![\w(])", "e", s)
 
 
@@ -53,7 +60,7 @@ def latex(expr: sympy.Expr, symbol_names: Mapping[Any, str] | None = None,
     """:func:`sympy.latex`, with the same symbol renaming and term-order options."""
     from sympy.printing.latex import LatexPrinter
 
-    settings: dict[str, Any] = {"order": "none"} if keep_order else {}
+    settings: dict[str, Any] = {"order": "none" if keep_order else "grlex"}
     printer = _with_values(LatexPrinter, symbol_names, r"\left({}\right)")(settings)
     return str(printer.doprint(expr))
 
@@ -63,12 +70,39 @@ def _with_values(base: Any, symbol_names: Mapping[Any, str] | None, paren: str) 
     (``2·(-1)``, ``(-1)²``) except as a call's argument (``log(-1)``)."""
     names = dict(symbol_names or {})
 
-    class _Printer(base):  # type: ignore[misc,valid-type]
+    class _Printer(base):
         def _print_Symbol(self, expr: Any, *args: Any, **kw: Any) -> str:
             if expr in names:
                 shown = names[expr]
                 return paren.format(shown) if shown.startswith("-") else shown
             return str(super()._print_Symbol(expr, *args, **kw))
+
+        def _print_Add(self, expr: Any, order: str | None = None) -> str:
+            # terms by degree (``w·x + b``), and a positive term first: ``σ(z) − t``, not
+            # ``-t + σ(z)``, but ``-2x² - 6x + 2`` stays by degree; a sum kept as written
+            # (``order="none"``) is left alone
+            if self.order == "none":
+                return str(super()._print_Add(expr, order))
+            import sympy as sp
+
+            terms = list(self._as_ordered_terms(expr, order=order))
+            if terms and terms[0].could_extract_minus_sign() and (
+                    len(terms) == 2 or not terms[-1].is_Number):
+                k = next((i for i, t in enumerate(terms) if not t.could_extract_minus_sign()), 0)
+                terms = [terms[k], *terms[:k], *terms[k + 1:]]
+            # the order argument applies to this sum only; nested sums keep the setting
+            return str(super()._print_Add(sp.Add(*terms, evaluate=False), "none"))
+
+        def _print_Pow(self, expr: Any, *args: Any, **kw: Any) -> str:
+            # 1/(x + 1)², not (x + 1)⁻²: a negative power on its own is a fraction
+            e = expr.exp
+            if (base.__name__ == "StrPrinter" and e.is_Rational and e.is_negative
+                    and e != -1):
+                import sympy as sp
+
+                inner = sp.Pow(expr.base, -e, evaluate=False)
+                return "1/" + self.parenthesize(inner, 50)  # PRECEDENCE["Mul"]
+            return str(super()._print_Pow(expr, *args, **kw))
 
         def _print_Function(self, expr: Any, *args: Any, **kw: Any) -> str:
             if base.__name__ == "StrPrinter" and names:
@@ -83,11 +117,14 @@ def _with_values(base: Any, symbol_names: Mapping[Any, str] | None, paren: str) 
 def _str_printer(sp: Any, symbol_names: Mapping[Any, str] | None, keep_order: bool) -> Any:
     from sympy.printing.str import StrPrinter
 
-    return _with_values(StrPrinter, symbol_names, "({})")({"order": "none"} if keep_order else {})
+    return _with_values(StrPrinter, symbol_names, "({})")(
+        {"order": "none" if keep_order else "grlex"})
 
 
 def _needs_parens(expr: sympy.Expr) -> bool:
+    # a fraction next to other factors too: ``(1/4)·2x``, never ``1/4·2x``
     return bool(expr.is_Add or (expr.is_Number and expr.is_negative)
+                or (expr.is_Rational and not expr.is_Integer)
                 or (expr.is_Mul and expr.could_extract_minus_sign()))
 
 
@@ -117,7 +154,8 @@ def join_terms(terms: Sequence[Sequence[Any]], fmt: str,
         parts.append(dot.join(shown))
     out = parts[0] if parts else "0"
     for p in parts[1:]:
-        out += f" - {p[1:]}" if p.startswith("-") and not p.startswith("-(") else f" + {p}"
+        # a printed term's leading minus negates the whole term: ``+ -(x² + 1)/c`` is ``- (…)/c``
+        out += f" - {p[1:]}" if p.startswith("-") else f" + {p}"
     return out
 
 

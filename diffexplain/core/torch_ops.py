@@ -85,34 +85,39 @@ def _ce_torch(t: Any, z: Any, target: tuple[int, ...] = (0,), reduction: str = "
 def table(_op: Callable[..., Fn]) -> tuple[dict[str, Fn], dict[str, Fn]]:
     """The entries for ``FUNCTIONS`` and the parameterized ``TORCH_OPS``, made with ``_op``."""
     functions: dict[str, Fn] = {}
-    functions["mean"] = _op("mean", 1, lambda sp, u: u, _mean_torch, lambda m, u: u,
-                            (lambda m, u: 1.0,), ("1/n",), (r"\frac{{1}}{{n}}",),
-                            N_("mean rule: ∂(Σu/n)/∂uᵢ = 1/n"), text="mean({0})",
-                            latex=r"\operatorname{{mean}}\left({0}\right)", tensor="rule")
-    functions["softmax"] = _op("softmax", 1, lambda sp, u: sp.exp(u) / sp.exp(u), _softmax_torch,
-                               lambda m, u: 1.0, (lambda m, u: 0.0,), ("sᵢ(δᵢⱼ - sⱼ)",),
-                               (r"s_i (\delta_{{ij}} - s_j)",),
-                               N_("softmax rule: ∂sᵢ/∂uⱼ = sᵢ(δᵢⱼ − sⱼ)"), text="softmax({0})",
+    functions["mean"] = _op("mean", arity=1, sympy=lambda sp, u: u, torch=_mean_torch, mathf=lambda m, u: u,
+                            dmath=(lambda m, u: 1.0,), partial_text=("1/n",),
+                            partial_latex=(r"\frac{{1}}{{n}}",), rule=N_("mean rule: ∂(Σu/n)/∂uᵢ = 1/n"),
+                            text="mean({0})", latex=r"\operatorname{{mean}}\left({0}\right)", tensor="rule")
+    functions["softmax"] = _op("softmax", arity=1, sympy=lambda sp, u: sp.exp(u) / sp.exp(u),
+                               torch=_softmax_torch, mathf=lambda m, u: 1.0, dmath=(lambda m, u: 0.0,),
+                               partial_text=("sᵢ(δᵢⱼ - sⱼ)",), partial_latex=(r"s_i (\delta_{{ij}} - s_j)",),
+                               rule=N_("softmax rule: ∂sᵢ/∂uⱼ = sᵢ(δᵢⱼ − sⱼ)"), text="softmax({0})",
                                latex=r"\operatorname{{softmax}}\left({0}\right)", tensor="rule")
-    functions["log_softmax"] = _op(
-        "log_softmax", 1, lambda sp, u: u - sp.log(sp.exp(u)), _log_softmax_torch,
-        lambda m, u: 0.0, (lambda m, u: 0.0,), ("δᵢⱼ - sⱼ",), (r"\delta_{{ij}} - s_j",),
-        N_("log-softmax rule: ∂(uᵢ − log Σ eᵘ)/∂uⱼ = δᵢⱼ − softmax(u)ⱼ"), text="log_softmax({0})",
-        latex=r"\operatorname{{log\,softmax}}\left({0}\right)", tensor="rule")
-    functions["mse_loss"] = _op(
-        "mse_loss", 2, lambda sp, a, b: (a - b) ** 2, _mse_torch, lambda m, a, b: (a - b) ** 2,
-        (lambda m, a, b: 2.0 * (a - b), lambda m, a, b: -2.0 * (a - b)),
-        ("2({0} - {1})", "-2({0} - {1})"), (r"2 ({0} - {1})", r"-2 ({0} - {1})"),
-        N_("squared error: ∂(a − b)²/∂a = 2(a − b), averaged over the entries"),
-        text="mse_loss({0}, {1})", latex=r"\operatorname{{MSE}}\left({0}, {1}\right)",
-        tensor="rule", note=N_("torch averages over the entries (reduction='mean')"))
+    functions["log_softmax"] = _op("log_softmax", arity=1, sympy=lambda sp, u: u - sp.log(sp.exp(u)),
+                                   torch=_log_softmax_torch, mathf=lambda m, u: 0.0,
+                                   dmath=(lambda m, u: 0.0,), partial_text=("δᵢⱼ - sⱼ",),
+                                   partial_latex=(r"\delta_{{ij}} - s_j",),
+                                   rule=N_("log-softmax rule: ∂(uᵢ − log Σ eᵘ)/∂uⱼ = δᵢⱼ − softmax(u)ⱼ"),
+                                   text="log_softmax({0})",
+                                   latex=r"\operatorname{{log\,softmax}}\left({0}\right)", tensor="rule")
+    functions["mse_loss"] = _op("mse_loss", arity=2, sympy=lambda sp, a, b: (a - b) ** 2, torch=_mse_torch,
+                                mathf=lambda m, a, b: (a - b) ** 2,
+                                dmath=(lambda m, a, b: 2.0 * (a - b), lambda m, a, b: -2.0 * (a - b)),
+                                partial_text=("2({0} - {1})", "-2({0} - {1})"),
+                                partial_latex=(r"2 ({0} - {1})", r"-2 ({0} - {1})"),
+                                rule=N_("squared error: ∂(a − b)²/∂a = 2(a − b), averaged over the entries"),
+                                text="mse_loss({0}, {1})",
+                                latex=r"\operatorname{{MSE}}\left({0}, {1}\right)", tensor="rule",
+                                note=N_("torch averages over the entries (reduction='mean')"))
 
     def _structural(name: str, arity: int, text: str, latex: str, rule: str,
                     torch: Callable[..., Any]) -> Fn:
         """A wiring op (cat, reshape, index): each output entry *is* an input entry."""
         ones = tuple(lambda m, *a: 1.0 for _ in range(arity))
-        return _op(name, arity, lambda sp, *a: a[0], torch, lambda m, *a: a[0], ones,
-                   ("1",) * arity, ("1",) * arity, rule, text=text, latex=latex, tensor="rule")
+        return _op(name, arity=arity, sympy=lambda sp, *a: a[0], torch=torch, mathf=lambda m, *a: a[0],
+                   dmath=ones, partial_text=("1",) * arity, partial_latex=("1",) * arity, rule=rule,
+                   text=text, latex=latex, tensor="rule")
 
     ops: dict[str, Fn] = {
         "cat": _structural("cat", 2, "cat({0}, {1})", r"\left[{0}; {1}\right]",
@@ -123,29 +128,30 @@ def table(_op: Callable[..., Fn]) -> tuple[dict[str, Fn], dict[str, Fn]]:
         "index": _structural("index", 1, "{0}[{where}]", r"{0}_{{{where}}}",
                              N_("indexing: the selected entries, the rest get gradient 0"),
                              _index_torch),
-        "linear": _op("linear", 3, lambda sp, x, w, b: x * w + b, _linear_torch,
-                      lambda m, x, w, b: x * w + b,
-                      (lambda m, x, w, b: w, lambda m, x, w, b: x, lambda m, x, w, b: 1.0),
-                      ("{1}", "{0}", "1"), ("{1}", "{0}", "1"),
-                      N_("linear layer z = x·Wᵀ + b: ∂z/∂W = x, ∂z/∂b = 1"),
-                      text="linear({0}, {1}, {2})", latex=r"{0} {1}^{{\top}} + {2}",
-                      tensor="rule"),
-        "bce": _op("bce", 2, lambda sp, p, y: -(y * sp.log(p) + (1 - y) * sp.log(1 - p)),
-                   _bce_torch, _bce_prob,
-                   (lambda m, p, y: (p - y) / (p * (1.0 - p)),
+        "linear": _op("linear", arity=3, sympy=lambda sp, x, w, b: x * w + b, torch=_linear_torch,
+                      mathf=lambda m, x, w, b: x * w + b,
+                      dmath=(lambda m, x, w, b: w, lambda m, x, w, b: x, lambda m, x, w, b: 1.0),
+                      partial_text=("{1}", "{0}", "1"), partial_latex=("{1}", "{0}", "1"),
+                      rule=N_("linear layer z = x·Wᵀ + b: ∂z/∂W = x, ∂z/∂b = 1"),
+                      text="linear({0}, {1}, {2})", latex=r"{0} {1}^{{\top}} + {2}", tensor="rule"),
+        "bce": _op("bce", arity=2, sympy=lambda sp, p, y: -(y * sp.log(p) + (1 - y) * sp.log(1 - p)),
+                   torch=_bce_torch, mathf=_bce_prob,
+                   dmath=(lambda m, p, y: (p - y) / (p * (1.0 - p)),
                     lambda m, p, y: m.log(1.0 - p) - m.log(p)),
-                   ("({0} - {1})/({0}(1 - {0}))", "log(1 - {0}) - log({0})"),
-                   (r"\frac{{{0} - {1}}}{{{0} (1 - {0})}}", r"\log(1 - {0}) - \log {0}"),
-                   N_("binary cross-entropy: ∂/∂p [−y·log p − (1 − y)·log(1 − p)] = "
+                   partial_text=("({0} - {1})/({0}(1 - {0}))", "log(1 - {0}) - log({0})"),
+                   partial_latex=(r"\frac{{{0} - {1}}}{{{0} (1 - {0})}}", r"\log(1 - {0}) - \log {0}"),
+                   rule=N_("binary cross-entropy: ∂/∂p [−y·log p − (1 − y)·log(1 − p)] = "
                       "(p − y)/(p(1 − p))"), text="bce({0}, {1})",
                    latex=r"\operatorname{{BCE}}\left({0}, {1}\right)", domain=N_("0 < p < 1"),
                    tensor="rule", note=N_("torch averages over the entries (reduction='mean')")),
-        "cross_entropy": _op(
-            "cross_entropy", 1, lambda sp, z: z - z, _ce_torch, lambda m, z: 0.0,
-            (lambda m, z: 0.0,), ("softmax({0}) - onehot",), (r"\operatorname{{softmax}}({0}) - e_t",),
-            N_("cross-entropy with class targets: ∂/∂z [−log softmax(z)ₜ] = softmax(z) − onehot(t)"),
-            text="cross_entropy({0}, {target})",
-            latex=r"\operatorname{{CE}}\left({0}\right)", tensor="rule",
-            note=N_("torch averages over the batch (reduction='mean')")),
+        "cross_entropy": _op("cross_entropy", arity=1, sympy=lambda sp, z: z - z, torch=_ce_torch,
+                             mathf=lambda m, z: 0.0, dmath=(lambda m, z: 0.0,),
+                             partial_text=("softmax({0}) - onehot",),
+                             partial_latex=(r"\operatorname{{softmax}}({0}) - e_t",),
+                             rule=N_("cross-entropy with class targets: "
+                                     "∂/∂z [−log softmax(z)ₜ] = softmax(z) − onehot(t)"),
+                             text="cross_entropy({0}, {target})",
+                             latex=r"\operatorname{{CE}}\left({0}\right)", tensor="rule",
+                             note=N_("torch averages over the batch (reduction='mean')")),
     }
     return functions, ops

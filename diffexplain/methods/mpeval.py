@@ -64,6 +64,9 @@ def run(expr: Any, env: Mapping[Any, Any], mode: str = "float",
                 vals.append(e is sp.true)
             elif e.is_Number or e in (sp.pi, sp.E) or e.is_Atom:
                 vals.append(ops.number(e))
+            elif getattr(type(e), "_definition", None) is not None:
+                # σ, softplus, relu, H, sign keep their names (core/named.py): their definitions
+                stack.append((type(e)._definition(*e.args), False))
             else:
                 stack.append((e, True))
                 stack.extend((a, False) for a in reversed(e.args))

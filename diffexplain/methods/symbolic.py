@@ -17,24 +17,41 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from diffexplain.core.floats import fsum
-from diffexplain.core.graph import Graph, Node, op_table
-from diffexplain.core.printing import bar, fmt_number, join_terms
+from diffexplain.core.graph import Graph, op_table
+from diffexplain.core.printing import fmt_number, join_terms
 from diffexplain.core.printing import latex as p_latex
 from diffexplain.core.printing import text as p_text
-from diffexplain.i18n import N_, _, rule_text
+from diffexplain.i18n import N_, _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 from diffexplain.methods import exact, identity
+from diffexplain.methods.closed_form import Form
+from diffexplain.methods.derivation_text import (
+    AdjointRow,
+    Derivation,
+    Line,
+    Partial,
+    SymbolicResult,
+    _adjoint_derivation,
+    _adjoint_table,
+    _count_paths,
+    _Names,
+    _paths,
+    constant_nodes,
+    held_symbol,
+    latex_name,
+    partial_symbol,
+)
 from diffexplain.methods.numeric import reverse
+from diffexplain.methods.textbook import Textbook, assigned
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
-#: largest derivative (in sympy operations) that full ``sympy.simplify`` is tried on
-SIMPLIFY_OPS = 12
+#: how closed forms write the named functions: in the learner's names, or through exp
+CLOSED_FORMS = ("named", "exp")
 #: closed forms with more operations are kept in JSON but not written out line by line
 CLOSED_FORM_OPS = 40
 
@@ -50,108 +67,19 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Line:
-    """One line of a derivation in three notations, with why it follows and how it was checked."""
-
-    text: str
-    latex: str
-    ascii: str
-    rule: str
-    check: str
-
-
-@dataclass(frozen=True)
-class Partial:
-    """A local partial ∂out/∂inp on one edge, with the rule that gives it."""
-
-    out: str
-    inp: str
-    text: str
-    latex: str
-    rule: str
-    value: float
-
-
-@dataclass(frozen=True)
-class AdjointRow:
-    """One line of reverse accumulation: ``ā = ȳ·∂y/∂a = ȳ·b = 1·2 = 2``."""
-
-    node: str
-    formula: str
-    formula_latex: str
-    values: str
-    value: float
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """The derivative of the output with respect to one variable."""
-
-    wrt: str
-    lhs: str
-    lhs_latex: str
-    lines: tuple[Line, ...]
-    value: float
-    method: str  # "path sum" or "reverse accumulation"
-    closed_form: str | None = None
-    closed_form_text: str | None = None
-    closed_form_latex: str | None = None
-    partials: tuple[Partial, ...] = ()
-    note: str = ""
-    #: the value in exact or arbitrary-precision arithmetic (``value`` is its nearest float)
-    exact: exact.Real | None = None
-
-
-@dataclass(frozen=True)
-class SymbolicResult:
-    derivations: dict[str, Derivation]
-    adjoints: tuple[AdjointRow, ...]
-    grads: tuple[float, ...] = field(default=())
-    #: the exact witness (None for graphs over exact.EXACT_NODES nodes)
-    exact: exact.ExactPass | None = None
-
-
-def latex_name(name: str) -> str:
-    """A node name in LaTeX without sympy: ``v12`` → ``v_{12}``, ``w_0_1`` → ``w_{0,1}``."""
-    head, _, idx = name.partition("_")
-    if idx and head.isalpha() and all(p.isdigit() for p in idx.split("_")):  # components
-        return f"{latex_name(head)}_{{{idx.replace('_', ',')}}}"
-    head = name.rstrip("0123456789")
-    tail = name[len(head):]
-    head = head.replace("_", r"\_")
-    if len(head) > 1 and not tail:
-        head = rf"\mathit{{{head}}}"
-    return f"{head}_{{{tail}}}" if tail and head else (head or tail)
-
-
-def partial_symbol(out: str, inp: str, fmt: str) -> str:
-    if fmt == "latex":
-        return rf"\frac{{\partial {latex_name(out)}}}{{\partial {latex_name(inp)}}}"
-    if fmt == "ascii":
-        return f"d{out}/d{inp}"
-    return f"∂{out}/∂{inp}"
-
-
-def _rule_name(graph: Graph, node: Node, inp: int) -> str:
-    fn = op_table(node.op)
-    if node.op == "pow":
-        base, expo = node.inputs
-        consts = [graph.nodes[i].op == "const" for i in node.inputs]
-        if inp == base and consts[1]:
-            return _("power rule")
-        if inp == expo and consts[0]:
-            return _("exponential rule")
-        return _("generalized power rule")
-    if node.op == "mul" and any(graph.nodes[i].op == "const" for i in node.inputs):
-        return _("constant multiple rule")
-    return rule_text(fn.rule)
-
-
 def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
            wrt: Sequence[str], seeds: Mapping[int, float] | None = None,
-           limits: Limits = DEFAULT_LIMITS) -> SymbolicResult:
-    """Derive ∂(Σ seeds·outputs)/∂v for each v in ``wrt``; see the module docstring."""
+           limits: Limits = DEFAULT_LIMITS, closed_form: str = "named") -> SymbolicResult:
+    """Derive ∂(Σ seeds·outputs)/∂v for each v in ``wrt``; see the module docstring.
+
+    ``closed_form="exp"`` writes σ, softplus and relu through their definitions
+    (exp, log, Max) in the closed form; the default keeps the learner's names.
+    """
+    if closed_form not in CLOSED_FORMS:
+        from diffexplain.errors import InputError
+
+        raise InputError(_("closed form {name!r}: use one of {names}").format(
+            name=closed_form, names=", ".join(CLOSED_FORMS)))
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
     grads = reverse(graph, list(values), seeds)
     names = _Names(graph, grads)
@@ -167,7 +95,7 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     out: dict[str, Derivation] = {}
     if small and _trivial(graph) and limits.symbolic_seconds >= TRIVIAL_MIN_BUDGET:
         # E1-sized: in-process, no fork
-        out = _closed_forms(graph, point, values, wrt, seeds, grads, limits, refs)
+        out = _closed_forms(graph, point, values, wrt, seeds, grads, limits, refs, closed_form)
     elif small:
         import sympy  # noqa: F401 - imported before the fork, so the worker inherits it
 
@@ -175,7 +103,7 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
 
         try:
             out = run_with_budget(_closed_forms, (graph, dict(point), list(values), list(wrt),
-                                                  seeds, tuple(grads), limits, refs),
+                                                  seeds, tuple(grads), limits, refs, closed_form),
                                   limits.symbolic_seconds, limits.symbolic_memory_mb)
         except MemoryLimit:
             from diffexplain.errors import LimitExceeded
@@ -255,9 +183,13 @@ def _floats_where_undefined(fn: Any) -> Any:
         from diffexplain.errors import VerificationError
 
         try:
+<<<<<<< ours
             result: dict[str, Derivation] = fn(graph, point, values, wrt, seeds, grads, limits,
                                                *rest)
             return result
+=======
+            return fn(graph, point, values, wrt, seeds, grads, limits, *rest)
+>>>>>>> theirs
         except VerificationError:
             bad = next((n for n in graph.nodes if not math.isfinite(values[n.id])), None)
             if bad is None:
@@ -274,10 +206,10 @@ def _floats_where_undefined(fn: Any) -> Any:
 @_floats_where_undefined
 def _closed_forms(graph: Graph, point: Mapping[str, float], values: Sequence[float],
                   wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
-                  limits: Limits, refs: Mapping[str, exact.Real] | None = None
-                  ) -> dict[str, Derivation]:
+                  limits: Limits, refs: Mapping[str, exact.Real] | None = None,
+                  closed_form: str = "named") -> dict[str, Derivation]:
     """Every sympy step of a small graph, in one function so it can run in a killable worker."""
-    ctx = _SympyContext(graph, point, values)
+    ctx = _SympyContext(graph, point, values, closed_form)
     out: dict[str, Derivation] = {}
     out_id = next(iter(seeds))
     for v in wrt:
@@ -289,178 +221,12 @@ def _closed_forms(graph: Graph, point: Mapping[str, float], values: Sequence[flo
                                           vid, out_id, (refs or {}).get(v))
     return out
 
-
-def _count_paths(graph: Graph, src: int, dst: int) -> int:
-    count = [0] * len(graph.nodes)
-    count[dst] = 1
-    users = graph._users()
-    for n in reversed(graph.nodes[: dst + 1]):
-        if n.id != dst:
-            count[n.id] = sum(count[u] for u in users[n.id])
-    return count[src]
-
-
-def _paths(graph: Graph, src: int, dst: int) -> list[list[int]]:
-    """Every path src → dst as node ids, by an explicit stack (outputs first when printed)."""
-    users = graph.users()
-    reach = graph.depends_on(src)
-    out: list[list[int]] = []
-    stack: list[list[int]] = [[src]]
-    while stack:
-        path = stack.pop()
-        last = path[-1]
-        if last == dst:
-            out.append(path)
-            continue
-        for u in reversed(users[last]):
-            if reach[u] and u <= dst:
-                stack.append(path + [u])
-    return out
-
-
-# --- reverse accumulation, no sympy ---------------------------------------------------------
-def _local_partial_text(graph: Graph, user: Node, inp: int, fmt: str,
-                        all_names: Sequence[str] | None = None) -> str:
-    fn = op_table(user.op)
-    if all_names is not None:  # every node's name in ``fmt``, precomputed by the caller
-        names = [all_names[i] for i in user.inputs]
-    else:
-        names = [graph.nodes[i].name if fmt != "latex" else latex_name(graph.nodes[i].name)
-                 for i in user.inputs]
-    if user.op == "pow" and graph.nodes[user.inputs[1]].op == "const" and inp == user.inputs[0]:
-        k = graph.nodes[user.inputs[1]].value or 0.0
-        lower = fmt_number(k - 1)
-        if k - 1 == 0:
-            return fmt_number(k)
-        power = names[0] if k - 1 == 1 else (
-            f"{names[0]}^{{{lower}}}" if fmt == "latex" else f"{names[0]}^{_wrap(lower)}")
-        dot = r" \cdot " if fmt == "latex" else "·"
-        return power if k == 1 else f"{fmt_number(k)}{dot}{power}"
-    tmpl = fn.partial_latex if fmt == "latex" else fn.partial_text
-    parts = [tmpl[k].format(*names) for k, i in enumerate(user.inputs) if i == inp]
-    s = " + ".join(parts)
-    return f"({s})" if len(parts) > 1 else s
-
-
-def _local_partial_value(user: Node, inp: int, values: Sequence[float]) -> float:
-    fn = op_table(user.op)
-    args = [values[i] for i in user.inputs]
-    return fsum(fn.dmath[k](math, *args) for k, i in enumerate(user.inputs) if i == inp)
-
-
-def _wrap(s: str) -> str:
-    return f"({s})" if (" " in s or "+" in s or "-" in s) and not (
-        s.startswith("(") and s.endswith(")")) else s
-
-
-class _Names:
-    """Each node's name, LaTeX name, bars and formatted adjoint, computed once per graph.
-
-    The adjoint table asks for them once per edge; building them once per node
-    is what keeps its cost per node flat.
-    """
-
-    def __init__(self, graph: Graph, grads: Sequence[float]) -> None:
-        self.text = [n.name for n in graph.nodes]
-        self.latex = [latex_name(nm) for nm in self.text]
-        self.bar = [bar(nm) for nm in self.text]
-        self.bar_latex = [rf"\bar{{{ln}}} \cdot " for ln in self.latex]
-        self.grads = grads
-        self._grad_text: dict[int, str] = {}
-
-    def grad_text(self, u: int) -> str:
-        t = self._grad_text.get(u)
-        if t is None:
-            t = self._grad_text[u] = fmt_number(self.grads[u])
-        return t
-
-
-def _adjoint_terms(graph: Graph, n: Node, users: Sequence[int], values: Sequence[float],
-                   grads: Sequence[float], names: _Names | None = None
-                   ) -> tuple[str, str, str, float]:
-    nm = names if names is not None else _Names(graph, grads)
-    texts, latexs, vals = [], [], []
-    nodes = graph.nodes
-    nid = n.id
-    for u in users:
-        un = nodes[u]
-        ins = un.inputs
-        if un.op != "pow" and len(ins) <= 2 and (len(ins) == 1 or ins[0] != ins[1]):
-            # one slot holds the input: the rule's template, as _local_partial_text gives it
-            fn = op_table(un.op)
-            k = 0 if ins[0] == nid else 1
-            pt = fn.partial_text[k].format(*[nm.text[i] for i in ins])
-            pl = fn.partial_latex[k].format(*[nm.latex[i] for i in ins])
-            # one term: fsum would return it unchanged (up to the sign of zero, which
-            # fmt_number does not show)
-            pv = fn.dmath[k](math, *[values[i] for i in ins])
-        else:
-            pt = _local_partial_text(graph, un, nid, "text", nm.text)
-            pl = _local_partial_text(graph, un, nid, "latex", nm.latex)
-            pv = _local_partial_value(un, nid, values)
-        texts.append(f"{nm.bar[u]}·{_wrap(pt)}")
-        latexs.append(nm.bar_latex[u] + _wrap(pl))
-        vals.append(f"{nm.grad_text(u)}·{_wrap(fmt_number(pv))}")
-    return " + ".join(texts), " + ".join(latexs), " + ".join(vals), grads[n.id]
-
-
-def _adjoint_table(graph: Graph, values: Sequence[float], seeds: Mapping[int, float],
-                   grads: Sequence[float], names: _Names | None = None
-                   ) -> tuple[AdjointRow, ...]:
-    users = graph._users()
-    nm = names if names is not None else _Names(graph, grads)
-    live = [False] * len(graph.nodes)  # nodes some seeded output depends on
-    for o in seeds:
-        live[o] = True
-    for n in reversed(graph.nodes):
-        if live[n.id]:
-            for i in n.inputs:
-                live[i] = True
-    rows: list[AdjointRow] = []
-    for n in reversed(graph.nodes):
-        if not live[n.id] or n.op == "const":
-            continue
-        us = [u for u in users[n.id] if live[u]]
-        if n.id in seeds and not us:
-            w = seeds[n.id]
-            rows.append(AdjointRow(n.name, "1" if w == 1 else fmt_number(w),
-                                   "1" if w == 1 else fmt_number(w), "", w))
-            continue
-        t, lt, vals, value = _adjoint_terms(graph, n, us, values, grads, nm)
-        if n.id in seeds:
-            t, lt, vals = f"{fmt_number(seeds[n.id])} + {t}", f"{fmt_number(seeds[n.id])} + {lt}", \
-                f"{fmt_number(seeds[n.id])} + {vals}"
-        rows.append(AdjointRow(n.name, t, lt, vals, value))
-    return tuple(rows)
-
-
-def _adjoint_derivation(graph: Graph, vid: int, values: Sequence[float],
-                        grads: Sequence[float], names: _Names | None = None) -> Derivation:
-    n = graph.nodes[vid]
-    users = graph._users()[vid]
-    y = graph.nodes[graph.outputs[0]].name if len(graph.outputs) == 1 else "L"
-    lhs, lhs_latex = partial_symbol(y, n.name, "text"), partial_symbol(y, n.name, "latex")
-    t, lt, vals, value = _adjoint_terms(graph, n, users, values, grads, names)
-    rule = _("reverse accumulation: the adjoint of a node is the sum over its users u of ū·∂u/∂node")
-    lines = [Line(bar(n.name), rf"\bar{{{latex_name(n.name)}}}", f"adj({n.name})", rule,
-                  N_("definition"))]
-    if users:
-        lines.append(Line(t, lt, t, _("adjoints of the users times the local partials"),
-                          N_("chain rule")))
-        lines.append(Line(vals, vals.replace("·", r" \cdot "), vals.replace("·", "*"),
-                          _("values at the point"), N_("float evaluation")))
-    lines.append(Line(fmt_number(value), fmt_number(value), repr(value), _("evaluate"),
-                      N_("float evaluation")))
-    return Derivation(n.name, lhs, lhs_latex, tuple(lines), value, N_("reverse accumulation"),
-                      note=_("{n} nodes: the closed form is not built").format(n=len(graph.nodes)))
-
-
 # --- the sympy side, for small graphs ----------------------------------------------------
-class _SympyContext:
+class _SympyContext(Textbook):
     """Sympy objects for a small graph, built once and shared by every variable."""
 
     def __init__(self, graph: Graph, point: Mapping[str, float],
-                 values: Sequence[float]) -> None:
+                 values: Sequence[float], rewrite: str = "named") -> None:
         import sympy as sp
 
         self.sp = sp
@@ -484,6 +250,14 @@ class _SympyContext:
         self.to_leaves = {self.sym[n.id]: self.full[n.id] for n in inter}
         self.to_shown = {self.sym[n.id]: self.shown[n.id] for n in inter}
         self.values_text = {s: fmt_number(v) for s, v in self.point.items()}
+        self.rewrite = rewrite
+        self.forms: dict[Any, Form] = {}  # best forms of shared factors (∂L/∂z for every w)
+        self.const = constant_nodes(graph)
+        # constant subexpressions (1/3 in x**(1/3)) are numbers to the rules, not intermediates
+        self.const_values = {self.sym[n.id]: self.full[n.id] for n in inter if self.const[n.id]}
+        # the program's own names (z = w*x + b): closed forms are written back in them
+        self.user_named = [n.id for n in inter if not self.const[n.id] and n.id not in
+                           graph.outputs and assigned(graph.source, n.name)]
 
     def in_leaves(self, expr: sympy.Expr) -> sympy.Expr:
         # intermediates may reference earlier intermediates: substitute latest-first
@@ -497,31 +271,13 @@ class _SympyContext:
     def check(self, expr: sympy.Expr, truth: sympy.Expr, what: str) -> str:
         return identity.check_equal(self.in_leaves(expr), truth, self.point, what)
 
-    def closed(self, vid: int, out: int) -> tuple[sympy.Expr, sympy.Expr]:
-        """The raw derivative and the shortest of a few cheap rewritings of it.
-
-        Full ``simplify`` (trigsimp above all) can take seconds on a 20-node
-        expression, so it is tried only on small ones.
-        """
-        sp = self.sp
-        raw = sp.diff(self.full[out], self.sym[vid])
-        size = sp.count_ops(raw)
-        cands = [raw, sp.factor_terms(raw)]
-        if raw.is_polynomial():
-            # expand/factor decide polynomials; simplify would add ~0.2 s of sympy imports
-            cands += [sp.expand(raw), sp.factor(raw)] if size <= SIMPLIFY_OPS else []
-        elif size <= SIMPLIFY_OPS:
-            cands.append(sp.simplify(raw))
-        elif size <= 60 and not raw.has(sp.Function):
-            cands.append(sp.cancel(raw))
-        return raw, min(cands, key=sp.count_ops)
-
     def path_sum(self, vid: int, out: int, seeds: Mapping[int, float],
                  ref: exact.Real | None) -> Derivation:
         sp, g = self.sp, self.g
         v, y = g.nodes[vid], g.nodes[out]
         paths = [list(reversed(p)) for p in _paths(g, vid, out)]  # output first
-        raw, best = self.closed(vid, out)
+        raw, form = self.closed(vid, out)
+        best = form.expr
         lines: list[Line] = []
 
         def add(terms: Sequence[Sequence[Any]] | None, rule: str, expr: sympy.Expr | None,
@@ -545,7 +301,8 @@ class _SympyContext:
             return Derivation(v.name, lhs, lhs_latex, tuple(lines), 0.0, N_("path sum"), "0", "0",
                               "0")
         edges = [[(p[k], p[k + 1]) for k in range(len(p) - 1)] for p in paths]
-        sym_terms = {fmt_: [[partial_symbol(g.nodes[a].name, g.nodes[b].name, fmt_)
+        held = {e: tuple(g.nodes[h].name for h in self.held(*e)) for es in edges for e in es}
+        sym_terms = {fmt_: [[held_symbol(g.nodes[a].name, g.nodes[b].name, held[(a, b)], fmt_)
                              for a, b in es] for es in edges]
                      for fmt_ in ("text", "latex", "ascii")}
         npaths = len(paths)
@@ -565,23 +322,24 @@ class _SympyContext:
             for a, b in es:
                 if (a, b) in partial_exprs:
                     continue
-                e = g.local_partial(a, b)
+                e = g.local_partial(a, b).xreplace(self.const_values)
                 partial_exprs[(a, b)] = e
                 ev = identity.evaluate(self.in_leaves(e), self.point)
                 partials.append(Partial(g.nodes[a].name, g.nodes[b].name, p_text(e), p_latex(e),
-                                        _rule_name(g, g.nodes[a], b), ev))
+                                        self.rule(a, b), ev))
         terms = [[partial_exprs[e] for e in es] for es in edges]
         products = [sp.Mul(*t) for t in terms]
         line2 = sp.Add(*products)
         rules = _("; ").join(_("{partial} = {formula} ({rule})").format(
-            partial=partial_symbol(p.out, p.inp, "text"), formula=p.text, rule=p.rule)
-            for p in partials)
+            partial=held_symbol(p.out, p.inp, held[(g[p.out].id, g[p.inp].id)], "text"),
+            formula=p.text, rule=p.rule) for p in partials)
         add(terms, _("local partials: {rules}").format(rules=rules), line2,
             self.check(line2, raw, "local partials"))
         shown_products = [[p] for p in products]
         add(shown_products, _("multiply out each path"), line2,
             self.check(line2, raw, "products"))
         inter_used = set().union(*(p.free_symbols for p in products)) & self.to_leaves.keys()
+        where = {self.sym[g[h].id] for hs in held.values() for h in hs} | inter_used
         big = sp.count_ops(best) > CLOSED_FORM_OPS
         value = exact.evaluate(best, self.point).value
         if big:
@@ -599,28 +357,35 @@ class _SympyContext:
             add(expanded, _("substitute the intermediates: {definitions}").format(definitions=defs),
                 None, self.check(sp.Add(*[self.in_leaves(p) for p in products]), raw,
                                  "intermediates substituted"))
+        folded = self.fold(form)
         if not big:
-            add([[best]], _("simplify (sympy)"), best,
-                identity.check_equal(best, raw, self.point, "closed form"), keep_order=False)
+            add(None, self.how(form, y.name, v.name), best,
+                identity.check_equal(best, raw, self.point, "closed form"),
+                form.printed("text"), form.printed("latex"), form.printed("ascii"))
+            if folded is not form:
+                names_used = sorted(self.folded_names(folded), key=lambda s: g[s.name].id)
+                where |= set(names_used)
+                add(None, _("in the program's names: {definitions}").format(definitions=", ".join(
+                    f"{s} = {p_text(self.to_shown[s], keep_order=True)}" for s in names_used)),
+                    folded.expr, self.check(folded.expr, raw, "closed form in the program's names"),
+                    folded.printed("text"), folded.printed("latex"), folded.printed("ascii"))
         if best.free_symbols and not big:
             subs_names = ", ".join(f"{s} = {fmt_number(val)}" for s, val in
                                    sorted(self.point.items(), key=lambda kv: kv[0].name)
                                    if s in best.free_symbols)
             add(None, _("substitute {values}").format(values=subs_names), None,
-                N_("float evaluation"),
-                join_terms([[best]], "text", self.values_text, keep_order=False),
-                join_terms([[best]], "latex", self.values_text, keep_order=False),
-                join_terms([[best]], "ascii", self.values_text, keep_order=False))
+                N_("float evaluation"), form.printed("text", self.values_text),
+                form.printed("latex", self.values_text), form.printed("ascii", self.values_text))
         exact.check_closed_form(value, ref, f"∂{y.name}/∂{v.name}")
         add(None, _("evaluate"), None, N_("float evaluation"), fmt_number(value),
             fmt_number(value), repr(value))
         return Derivation(v.name, lhs, lhs_latex, tuple(lines), value, N_("path sum"),
-                          closed_form=identity_str(best),
-                          closed_form_text=None if big else p_text(best),
-                          closed_form_latex=p_latex(best), partials=tuple(partials),
+                          closed_form=form.printed("ascii"),
+                          closed_form_text=None if big else folded.printed("text"),
+                          closed_form_latex=folded.printed("latex"), partials=tuple(partials),
                           note=_("closed form of {n} operations: in the JSON "
                                  "output, not written out").format(n=sp.count_ops(best))
-                          if big else "")
+                          if big else "", where=self.where(where))
 
     def _shown_in_leaves(self, expr: sympy.Expr) -> sympy.Expr:
         sp = self.sp
@@ -635,17 +400,18 @@ class _SympyContext:
     def with_closed_form(self, d: Derivation, vid: int, out: int,
                          ref: exact.Real | None = None) -> Derivation:
         """An adjoint derivation of a small graph with many paths, plus its closed form."""
-        raw, best = self.closed(vid, out)
+        raw, form = self.closed(vid, out)
+        best = form.expr
         value = exact.evaluate(best, self.point).value
-        extra = [Line(p_text(best), p_latex(best), identity_str(best),
+        extra = [Line(form.printed("text"), form.printed("latex"), form.printed("ascii"),
                       _("closed form (sympy), checked against the adjoint value"),
                       identity.check_equal(best, raw, self.point, "closed form"))]
         big = self.sp.count_ops(best) > CLOSED_FORM_OPS
         lines = list(d.lines[:-1]) + ([] if big else extra) + [d.lines[-1]]
         exact.check_closed_form(value, ref, "closed form")
         return Derivation(d.wrt, d.lhs, d.lhs_latex, tuple(lines), d.value, d.method,
-                          identity_str(best), None if big else p_text(best), p_latex(best),
-                          d.partials, "")
+                          form.printed("ascii"), None if big else form.printed("text"),
+                          form.printed("latex"), d.partials, "")
 
 
 def identity_str(expr: sympy.Expr) -> str:

@@ -20,6 +20,8 @@ def derivation_block(e: Explanation, wrt: str) -> str:
     d = e.derivations[wrt]
     rows = [f"{d.lhs_latex} &= {d.lines[0].latex}"]
     rows += [f"&= {line.latex}" for line in d.lines[1:]]
+    if d.where:  # every intermediate the lines use, defined
+        rows.append(r"&\text{" + _("where") + r"}\ " + r",\ ".join(lt for _t, lt in d.where))
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
@@ -28,8 +30,9 @@ def adjoint_block(e: Explanation, limit: int = 60) -> str:
     for r in e.adjoints[:limit]:
         cdot = r" \cdot "
         vals = " = " + r.values.replace("·", cdot) if r.values else ""
-        rows.append(f"\\bar{{{latex_name(r.node)}}} &= {r.formula_latex}{vals} = "
-                    f"{fmt_number(r.value)}")
+        # no ``= 1 = 1``: the value is written once when the formula already is it
+        result = "" if r.formula_latex == fmt_number(r.value) else f" = {fmt_number(r.value)}"
+        rows.append(f"\\bar{{{latex_name(r.node)}}} &= {r.formula_latex}{vals}{result}")
     if len(e.adjoints) > limit:
         rows.append("&\\;\\vdots \\quad \\text{" + _("({n} more)").format(
             n=len(e.adjoints) - limit) + "}")

@@ -63,6 +63,9 @@ def render(e: Explanation) -> str:
             out.append(f"{lead}{line.text.ljust(width)}{why}".rstrip())
         if d.closed_form_text:
             out.append("  " + _("closed form: {formula}").format(formula=d.closed_form_text))
+        if d.where:
+            out.append("  " + _("where {definitions}").format(
+                definitions=", ".join(t for t, _l in d.where)))
         if d.note:
             out.append(f"  ({d.note})")
         out.append("")
