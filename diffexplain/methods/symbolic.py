@@ -183,13 +183,9 @@ def _floats_where_undefined(fn: Any) -> Any:
         from diffexplain.errors import VerificationError
 
         try:
-<<<<<<< ours
             result: dict[str, Derivation] = fn(graph, point, values, wrt, seeds, grads, limits,
                                                *rest)
             return result
-=======
-            return fn(graph, point, values, wrt, seeds, grads, limits, *rest)
->>>>>>> theirs
         except VerificationError:
             bad = next((n for n in graph.nodes if not math.isfinite(values[n.id])), None)
             if bad is None:
