@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -22,9 +21,9 @@ from diffexplain.compare import compare
 from diffexplain.core.constant_graph import with_named_variables
 from diffexplain.core.graph import Graph, op_table
 from diffexplain.core.parsing import parse
-from diffexplain.core.points import parse_point
+from diffexplain.core.points import parse_point, point_names, resolve_point, resolve_values, resolve_wrt
 from diffexplain.core.printing import fmt_number
-from diffexplain.core.shapes import Shape, flatten, needs_tensors, unflatten
+from diffexplain.core.shapes import flatten, needs_tensors, unflatten
 from diffexplain.core.sympy_import import from_sympy
 from diffexplain.errors import InputError
 from diffexplain.i18n import _, localized
@@ -52,84 +51,6 @@ def build_graph(expr: Any, outputs: Sequence[str] | None = None,
         return from_sympy(expr, limits)
     raise InputError(_("cannot explain a {type}: give a string, a sympy expression or a "
                        "Graph").format(type=type(expr).__name__))
-
-
-def point_names(graph: Graph, at: Mapping[str, Any] | str | None,
-                allow_nonfinite: bool = False) -> dict[str, Any]:
-    """The point as a dict, with exactly the graph's variables: none missing, no strangers."""
-    if isinstance(at, str):
-        at = parse_point(at, allow_nonfinite=allow_nonfinite)
-    at = dict(at or {})
-    variables = graph.variables
-    unknown = [k for k in at if k not in variables]
-    if unknown:
-        raise InputError(_("unknown variable {name!r} in the point; the expression's "
-                           "variables are: {variables}").format(
-                               name=unknown[0], variables=", ".join(variables) or _("none")))
-    missing = [v for v in variables if v not in at]
-    if missing:
-        raise InputError(_("no value for {name!r}; give it with --at {example}").format(
-            name=missing[0], example=",".join(f"{m}=…" for m in missing)))
-    return at
-
-
-def resolve_wrt(graph: Graph, wrt: Sequence[str] | str | None) -> list[str]:
-    """The variables to differentiate by (``"w,x"`` or a list; default all), each checked."""
-    if isinstance(wrt, str):
-        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
-    wrt = list(wrt) if wrt else list(graph.variables)
-    for v in wrt:
-        if v not in graph.variables:
-            raise InputError(_("cannot differentiate with respect to {name!r}: not a variable "
-                               "of the expression ({variables})").format(
-                                   name=v, variables=", ".join(graph.variables) or _("none")))
-    return wrt
-
-
-def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
-                  allow_nonfinite: bool = False) -> dict[str, float]:
-    """Check the point against the graph's variables: every one given, no strangers."""
-    at = point_names(graph, at, allow_nonfinite)
-    point: dict[str, float] = {}
-    for k, v in at.items():
-        if isinstance(v, (list, tuple)):
-            raise InputError(_("{name!r} is a vector, but this expression is scalar").format(name=k))
-        if isinstance(v, bool):
-            raise InputError(_("the value of {name!r} is a bool, not a number").format(name=k))
-        if isinstance(v, str):  # the same strict rule as --at: no '1_0', no '١', no 'infinity'
-            from diffexplain.core.points import _value
-
-            v = _value(v.strip(), v, 0, allow_nonfinite)
-        if isinstance(v, bool) or not isinstance(v, float):
-            try:
-                v = float(v)
-            except (TypeError, ValueError):
-                raise InputError(_("the value of {name!r} is not a number: {value}").format(
-                    name=k, value=f"{v!r:.60}")) from None
-            except OverflowError:
-                raise InputError(_("the value of {name!r} is too large for a float").format(
-                    name=k)) from None
-        if not math.isfinite(v) and not allow_nonfinite:
-            raise InputError(_("the value of {name!r} is {value}; pass allow_nonfinite=True "
-                               "(--allow-nonfinite) to explain at non-finite points").format(
-                                   name=k, value=v))
-        point[k] = float(v)
-    return point
-
-
-def resolve_values(graph: Graph, at: Mapping[str, Any] | str | None,
-                   allow_nonfinite: bool = False) -> dict[str, tuple[Shape, list[float]]]:
-    """The point with vector and matrix values, each as ``(shape, flat floats)``."""
-    at = point_names(graph, at, allow_nonfinite)
-    out = {}
-    for k, v in at.items():
-        shape, flat = flatten(v, k)
-        if not allow_nonfinite and not all(math.isfinite(x) for x in flat):
-            raise InputError(_("the value of {name!r} is not finite; pass allow_nonfinite=True "
-                               "(--allow-nonfinite) to explain at non-finite points").format(
-                                   name=k))
-        out[k] = (shape, flat)
-    return out
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
