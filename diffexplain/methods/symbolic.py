@@ -246,18 +246,19 @@ def _floats_where_undefined(fn: Any) -> Any:
     @functools.wraps(fn)
     def wrapper(graph: Graph, point: Mapping[str, float], values: Sequence[float],
                 wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
-                limits: Limits) -> dict[str, Derivation]:
+                *rest: Any) -> dict[str, Derivation]:
         from diffexplain.errors import VerificationError
 
         try:
-            return fn(graph, point, values, wrt, seeds, grads, limits)  # type: ignore[no-any-return]
-        except VerificationError:
+            return fn(graph, point, values, wrt, seeds, grads, *rest)  # type: ignore[no-any-return]
+        except (VerificationError, OverflowError, ValueError, ZeroDivisionError):
+            # (the exact witness has no number for inf or nan: mpmath and Fraction raise)
             bad = next((n for n in graph.nodes if not math.isfinite(values[n.id])), None)
             if bad is None:
                 raise
-            note = _("not written as a closed form: {node} is undefined at this point, where "
-                     "exact and float arithmetic can disagree; showing reverse accumulation "
-                     "instead").format(node=graph.describe(bad))
+            note = _("not written as a closed form: {node} is not a finite number at this "
+                     "point, where exact and float arithmetic part ways; showing reverse "
+                     "accumulation instead").format(node=graph.describe(bad))
             return {v: replace(_adjoint_derivation(graph, graph[v].id, values, grads), note=note)
                     for v in wrt}
 
