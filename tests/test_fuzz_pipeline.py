@@ -30,7 +30,13 @@ def test_random_program_is_in_the_grammar():
     import random
 
     import diffexplain as dx
+    from diffexplain.errors import DiffexplainError, ParseError
 
     rng = random.Random(0)
     for _ in range(50):
-        dx.parse(random_program(rng))  # never a parse error: the soak explains real input
+        try:  # never a parse error: the soak explains real input
+            dx.parse(random_program(rng))
+        except ParseError:
+            raise
+        except DiffexplainError:  # a constant beyond the float range, a limit: refused fine
+            pass

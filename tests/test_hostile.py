@@ -341,9 +341,9 @@ def test_only_tiny_graphs_skip_the_worker(monkeypatch):
     calls = []
     real = sandbox.run_with_budget
 
-    def spy(fn, args, seconds):
+    def spy(fn, args, seconds, *rest):
         calls.append(seconds)
-        return real(fn, args, seconds)
+        return real(fn, args, seconds, *rest)
 
     monkeypatch.setattr(sandbox, "run_with_budget", spy)
     e1 = {"w": 1, "x": 2}
