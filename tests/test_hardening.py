@@ -200,10 +200,10 @@ def test_plot_swell_and_batch_outputs_follow_the_same_rule(tmp_path, capsys):
     (["explain", "p = x + 1; y = p*y", "--at", "x=1"], EXIT_INPUT),
     (["swell", "--seconds", "nan"], EXIT_INPUT),
     (["swell", "--seconds", "inf"], EXIT_INPUT),
-    (["explain", "2*3", "--hessian"], EXIT_INPUT),  # nothing to differentiate: one line
-    (["explain", "2*3", "--jacobian"], EXIT_INPUT),  # nothing to differentiate: one line
-    (["explain", "2*3", "--tensors"], EXIT_INPUT),  # nothing to differentiate: one line
-    (["explain", "2*3", "--backward", "2"], EXIT_INPUT),  # nothing to differentiate: one line
+    (["explain", "2*3", "--hessian"], EXIT_INPUT),
+    (["explain", "2*3", "--jacobian"], EXIT_INPUT),
+    (["explain", "2*3", "--tensors"], EXIT_INPUT),
+    (["explain", "2*3", "--backward", "2"], EXIT_INPUT),
     (["explain", "x", "--at", "x=1e-400"], EXIT_INPUT),
     (["explain", "x", "--at", "x=[1,-1e-999]"], EXIT_INPUT),
     (["explain", "x", "--at", "x=1", "-o", ""], EXIT_INPUT),
@@ -258,24 +258,24 @@ def test_max_work_can_be_raised():
 
 def test_oversized_input_is_refused_by_the_node_count_while_parsing():
     """A 999,999-character sum is refused once the graph passes max_nodes, before the end."""
-    from diffexplain.core import parsing, tokens
+    from diffexplain.core import parsing
     from diffexplain.limits import Limits
 
     text = "+".join(["x"] * 500_000)[:999_999]
     read: list[int] = []
-    scan = tokens._scan
+    scan = parsing._scan
 
     def counting(t, limits):
         for tok in scan(t, limits):
             read.append(tok.pos)
             yield tok
 
-    tokens._scan = counting
+    parsing._scan = counting
     try:
         with pytest.raises(LimitExceeded, match="nodes"):
             parsing.parse(text, Limits(max_nodes=10_000))
     finally:
-        tokens._scan = scan
+        parsing._scan = scan
     assert max(read) < 25_000  # ~2 characters a node: read in proportion to the limit
 
 

@@ -176,7 +176,8 @@ def figure(t: TangentPlot) -> Figure:
     if finite:
         lo, hi = min(finite), max(finite)
         pad = 0.1 * (hi - lo or 1.0)
-        left.set_ylim(lo - pad, hi + pad)
+        if math.isfinite(lo - pad) and math.isfinite(hi + pad):  # near the float limit: auto
+            left.set_ylim(lo - pad, hi + pad)
     left.axhline(0, color="#999999", lw=0.6)
     left.set_xlabel(t.var)
     left.set_title(_("f and its tangent line"), fontsize=11)
@@ -237,8 +238,7 @@ def _error_panel(ax: Any, t: TangentPlot) -> None:
     axes, where it covers no point.
     """
     hs = [r.h for r in t.rows]
-    # an overflowing slope (x*x at 1e308) has no scale: the error axis falls back to 1's
-    floor = 2.0 ** -53 * max(1.0, abs(t.slope) if math.isfinite(t.slope) else 1.0)
+    floor = 2.0 ** -53 * (max(1.0, abs(t.slope)) if math.isfinite(t.slope) else 1.0)
     series = [("forward_error", "o-", "#1f5fa8", _("forward (f(x+h) − f(x))/h, float64")),
               ("forward32_error", "s-", "#8e44ad", _("forward, float32")),
               ("central_error", "^-", "#2e7d32", _("central (f(x+h) − f(x−h))/2h, float64"))]
@@ -254,7 +254,7 @@ def _error_panel(ax: Any, t: TangentPlot) -> None:
             floored = True
             ax.plot([p[0] for p in low], [p[1] for p in low], style[0], color="white",
                     markeredgecolor=color, zorder=4)
-    ax.set_ylim(floor / 10, min(top * 1e3, 1e308))  # three decades of headroom for the labels
+    ax.set_ylim(floor / 10, min(top * 1e3, 1e300))  # three decades of headroom for the labels
     for h, name in ((2.0 ** -26, "√eps"), (2.0 ** (-52 / 3), "∛eps")):
         ax.axvline(h, color="#999999", ls=":", lw=1)
         ax.text(h, 0.98, name, transform=ax.get_xaxis_transform(), fontsize=8,

@@ -207,8 +207,10 @@ def witness(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
         return None
     try:
         return _witness(graph, point, wrt, dict(seeds) if seeds else {graph.outputs[0]: 1.0})
-    except (MemoryError, OverflowError, RecursionError):
-        return None  # numbers beyond even arbitrary precision (a tower of exponentials)
+    except (MemoryError, OverflowError, RecursionError, ValueError):
+        # numbers beyond even arbitrary precision (a tower of exponentials), or a nan in the
+        # point (--allow-nonfinite), which no exact number stands for
+        return None
 
 
 def _witness(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],

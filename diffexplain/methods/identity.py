@@ -52,7 +52,10 @@ def evaluate(expr: sympy.Basic, env: Mapping[Any, float]) -> float:
     """
     from diffexplain.methods import mpeval
 
-    return float(mpeval.run(expr, env, "float"))
+    try:
+        return float(mpeval.run(expr, env, "float"))
+    except (OverflowError, ValueError, ZeroDivisionError):  # e.g. exp(-inf) at a ±inf point
+        return math.nan
 
 
 def close(a: float, b: float, rtol: float = 1e-8, atol: float = 1e-10) -> bool:

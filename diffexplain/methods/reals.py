@@ -96,8 +96,17 @@ def evaluate(expr: Any, point: Mapping[Any, float]) -> Real:
         env = {s: Fraction(float(x)) for s, x in point.items()}
         return real(mpeval.run(expr, env, "fraction"), exact=True)
     except (mpeval.NotRational, TypeError, ZeroDivisionError, OverflowError, ValueError):
-        # not rational, or a point at ±inf/nan (no Fraction): mpmath takes it
+        # OverflowError, ValueError: an inf or nan in the point has no Fraction
         pass
+    try:
+        return _settled(expr, point)
+    except (OverflowError, ValueError):  # exp(inf) and the like: no number, arbitrary or not
+        return real(mp.mpf("nan"))
+
+
+def _settled(expr: Any, point: Mapping[Any, float]) -> Real:
+    import mpmath as mp
+
     dps, prev = START_DPS, None
     while True:
         flags: list[str] = []

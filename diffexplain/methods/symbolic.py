@@ -186,13 +186,14 @@ def _floats_where_undefined(fn: Any) -> Any:
             result: dict[str, Derivation] = fn(graph, point, values, wrt, seeds, grads, limits,
                                                *rest)
             return result
-        except VerificationError:
+        except (VerificationError, OverflowError, ValueError, ZeroDivisionError):
+            # (the exact witness has no number for inf or nan: mpmath and Fraction raise)
             bad = next((n for n in graph.nodes if not math.isfinite(values[n.id])), None)
             if bad is None:
                 raise
-            note = _("not written as a closed form: {node} is undefined at this point, where "
-                     "exact and float arithmetic can disagree; showing reverse accumulation "
-                     "instead").format(node=graph.describe(bad))
+            note = _("not written as a closed form: {node} is not a finite number at this "
+                     "point, where exact and float arithmetic part ways; showing reverse "
+                     "accumulation instead").format(node=graph.describe(bad))
             return {v: replace(_adjoint_derivation(graph, graph[v].id, values, grads), note=note)
                     for v in wrt}
 

@@ -61,7 +61,8 @@ def to_dict(e: Explanation) -> dict[str, Any]:
             "reason_codes": [r.as_dict() for r in c.reasons] if c else [],
             "state": c.state if c else None,
             # the exact witness: a decimal string that may lie outside float64's range
-            "exact": c.exact.as_dict() if c and c.exact else None,
+            "exact": ({**c.exact.as_dict(), "float": _num(c.exact.value)}  # nan: strict JSON
+                      if c and c.exact else None),
             "method": d.method,
             "note": d.note or None,
         }
