@@ -130,10 +130,10 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
     'y = 2x - 3'
     """
     from diffexplain.limits import DEFAULT_LIMITS
-    from diffexplain.pipeline import build_graph, explain, resolve_point
+    from diffexplain.methods import numeric, symbolic
 
-    graph = build_graph(expr, limits=limits or DEFAULT_LIMITS)
-    point = resolve_point(graph, at)
+    limits = limits or DEFAULT_LIMITS
+    graph, point = _graph_and_point(expr, at, limits)
     if var is None:
         if len(graph.variables) != 1:
             raise InputError(_("the expression has several variables: choose the one on the "
@@ -143,8 +143,10 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
         raise InputError(_("{name!r} is not a variable of the expression").format(name=var))
     if len(graph.outputs) != 1:
         raise InputError(_("plot draws one output; give a single expression"))
-    e = explain(graph, point, wrt=[var], autograd=False, numeric_check=False)
-    slope, value = e.gradient[var], e.value
+    values = numeric.forward(graph, point)
+    # the verified symbolic derivative (every line of it checked), without the pipeline above us
+    slope = symbolic.derive(graph, point, values, [var], None, limits).derivations[var].value
+    value = values[graph.outputs[0]]
     x0 = point[var]
     span = span if span is not None else max(2.0, abs(x0))
     f = _f(graph, point, var)
@@ -152,6 +154,42 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
     ys = tuple(f(x) for x in xs)
     rows = difference_table(graph, point, var, slope)
     return TangentPlot(expr, var, point, value, slope, value - slope * x0, xs, ys, rows)
+
+
+def _graph_and_point(expr: Any, at: Mapping[str, Any] | str, limits: Any) -> tuple[Any, dict[str, float]]:
+    """The graph (text, sympy or a Graph) and a scalar point holding exactly its variables."""
+    from diffexplain.core.constant_graph import with_named_variables
+    from diffexplain.core.graph import Graph
+    from diffexplain.core.parsing import from_sympy, parse, parse_point
+
+    graph = expr if isinstance(expr, Graph) else (
+        parse(expr, limits) if isinstance(expr, str) else from_sympy(expr, limits))
+    given: dict[str, Any] = parse_point(at, limits=limits) if isinstance(at, str) else dict(at)
+    graph = with_named_variables(graph, given, None, limits)
+    names = graph.variables
+    for k in given:
+        if k not in names:
+            raise InputError(_("unknown variable {name!r} in the point; the expression's "
+                               "variables are: {variables}").format(
+                                   name=k, variables=", ".join(names)))
+    for v in names:
+        if v not in given:
+            raise InputError(_("no value for {name!r}; give it with --at {example}").format(
+                name=v, example=f"{v}=…"))
+    point: dict[str, float] = {}
+    for k, v in given.items():
+        if isinstance(v, (list, tuple)):
+            raise InputError(_("{name!r} is a vector, but this expression is scalar").format(
+                name=k))
+        try:
+            point[k] = float(v)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(_("the value of {name!r} is not a number: {value}").format(
+                name=k, value=f"{v!r:.60}")) from None
+        if isinstance(v, bool) or not math.isfinite(point[k]):
+            raise InputError(_("the value of {name!r} is not a number: {value}").format(
+                name=k, value=f"{v!r:.60}"))
+    return graph, point
 
 
 @in_figure_lang
