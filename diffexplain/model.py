@@ -16,6 +16,7 @@ from diffexplain.core.graph import Graph
 from diffexplain.core.shapes import unflatten
 from diffexplain.methods.autograd import AutogradResult
 from diffexplain.methods.components import Scalarized
+from diffexplain.methods.partials import EdgePartial
 from diffexplain.methods.symbolic import AdjointRow, Derivation
 
 __all__ = ["Explanation", "NodeInfo"]
@@ -77,6 +78,8 @@ class Explanation:
     extras: Mapping[str, Any] = field(default_factory=dict)
     graph: Graph | None = field(default=None, compare=False, repr=False)
     components: Scalarized | None = field(default=None, compare=False, repr=False)
+    #: ∂out/∂inp along every edge, from the rule table (drawings label their edges with these)
+    partials: tuple[EdgePartial, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def gradient(self) -> dict[str, Any]:
@@ -108,6 +111,18 @@ class Explanation:
             if n.id == name:
                 return n
         raise KeyError(name)
+
+    def partial(self, out: str, inp: str) -> EdgePartial:
+        """The local partial ∂out/∂inp along the edge inp → out."""
+        partials = self.partials
+        if not partials and self.graph is not None:  # an explanation assembled by hand
+            from diffexplain.methods.partials import edge_partials
+
+            partials = edge_partials(self.graph, [self.node(n.name).value for n in self.graph.nodes])
+        for p in partials:
+            if p.out == out and p.inp == inp:
+                return p
+        raise KeyError((out, inp))
 
     # --- renderers ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -165,6 +180,12 @@ class Explanation:
 
     def draw_autograd(self, ax: Any = None) -> Any:
         """Draw torch's grad_fn graph, each backward node named after its graph node."""
+        if self.autograd is None:  # refused before matplotlib is even imported
+            from diffexplain.errors import InputError
+            from diffexplain.i18n import _
+
+            raise InputError(_("draw_autograd needs torch's backward graph: explain with "
+                               "autograd=True (drop --no-autograd)"))
         from diffexplain.render.figure import draw_autograd
 
         return draw_autograd(self, ax)
@@ -178,7 +199,7 @@ class Explanation:
         return trace(graph, point, mode, wrt)
 
     def jacobian(self, use_torch: bool = True) -> Any:
-        """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.methods.modes`).
+        """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.methods.jacobian`).
 
         For a vector output ``y`` it is the Jacobian of ``y`` itself (a row per component,
         e.g. diag(2x) for ``x*x``), not of the reduction ``L = sum(y)``.

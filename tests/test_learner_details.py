@@ -330,7 +330,7 @@ def test_dir_shows_the_api():
 # --- figures --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def e9_figure():
-    from diffexplain.lessons.plot import figure, tangent_plot
+    from diffexplain.explore.plot import figure, tangent_plot
 
     t = tangent_plot("3*x**2 - 4*x", {"x": 1})
     fig = figure(t)

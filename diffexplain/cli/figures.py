@@ -40,7 +40,7 @@ def _add_swell(sub: Any) -> None:
 
 def _cmd_swell(args: argparse.Namespace) -> int:
     from diffexplain.errors import InputError
-    from diffexplain.lessons.swell import swell
+    from diffexplain.explore.swell import swell
 
     if args.plot and args.plot.rsplit(".", 1)[-1].lower() not in ("png", "svg", "pdf"):
         raise InputError(_("cannot plot to {path!r}: use a .png, .svg or .pdf file").format(
@@ -82,7 +82,7 @@ def _add_plot(sub: Any) -> None:
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from diffexplain.errors import InputError
-    from diffexplain.lessons.plot import save, tangent_plot
+    from diffexplain.explore.plot import save, tangent_plot
 
     if args.output.rsplit(".", 1)[-1].lower() not in ("png", "svg", "pdf"):
         raise InputError(_("cannot plot to {path!r}: use a .png, .svg or .pdf file").format(

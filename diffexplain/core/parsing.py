@@ -28,7 +28,7 @@ import keyword
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from diffexplain.core.alphabet import SUPERSCRIPTS, fold_operators, root_tokens, superscript_tokens
@@ -82,11 +82,39 @@ _UNARY_PREC = 30
 
 def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
     """Split text into tokens, refusing every construct outside the grammar by name."""
+    return list(_scan(text, limits))
+
+
+class _Lazy:
+    """The tokens of a text, scanned only as far as the parser has looked.
+
+    The parser builds (and counts) nodes as it reads, so an input over ``max_nodes`` is
+    refused after reading about as much text as the limit allows, not after scanning all
+    of it first.
+    """
+
+    def __init__(self, text: str, limits: Limits) -> None:
+        self._it = _scan(text, limits)
+        self._toks: list[Token] = []
+
+    def __getitem__(self, k: int) -> Token:
+        toks = self._toks
+        while len(toks) <= k:
+            toks.append(next(self._it, None) or toks[-1])  # past the end: EOF again
+        return toks[k]
+
+    def drain(self) -> None:
+        """Scan the rest of the text, so its first lexical error (if any) is raised."""
+        for _tok in self._it:
+            pass
+
+
+def _scan(text: str, limits: Limits) -> Iterator[Token]:
     if len(text) > limits.max_length:
         raise LimitExceeded(_("the input has {n} characters, more than {limit}").format(
             n=len(text), limit=limits.max_length),
                             _("raise it with --max-length"))
-    toks: list[Token] = []
+    last = ""  # the kind of the previous token, for the implicit product (x+1)(x+2)
     text = fold_operators(text)  # （x） is (x): what a Chinese input method types
     i, n = 0, len(text)
     while i < n:
@@ -94,7 +122,10 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
         if ch == "√" or ch in SUPERSCRIPTS:  # what derivations print: √(x), x⁻¹
             got = root_tokens(text, i) if ch == "√" else superscript_tokens(text, i)
             if got is not None:
-                toks.extend(_unicode_token(t, text, limits) for t in got[0])
+                for t in got[0]:
+                    tok = _unicode_token(t, text, limits)
+                    yield tok
+                    last = tok.kind
                 i = got[1]
                 continue
         if ch == "#":
@@ -105,16 +136,20 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
             i += 1
             continue
         if ch in "\n;":
-            toks.append(Token("SEP", ch, i))
+            yield Token("SEP", ch, i)
+            last = "SEP"
             i += 1
             continue
         if ch in _TRANSLATE:
             sub = _TRANSLATE[ch]
             if sub.startswith("**"):
-                toks.append(Token("OP", "**", i))
-                toks.append(Token("NUM", sub[2:], i))
+                yield Token("OP", "**", i)
+                last = "OP"
+                yield Token("NUM", sub[2:], i)
+                last = "NUM"
             else:
-                toks.append(Token("OP", sub, i))
+                yield Token("OP", sub, i)
+                last = "OP"
             i += 1
             continue
         if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
@@ -129,7 +164,8 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
                                     _("raise it with "
                                     "--max-literal-digits"), text, i)
             _check_float_range(lit, text, i, limits)
-            toks.append(Token("NUM", lit, i))
+            yield Token("NUM", lit, i)
+            last = "NUM"
             i = m.end()
             if lit == "0" and i < n and text[i] in "xXoObB" and i + 1 < n and text[i + 1].isalnum():
                 raise ParseError(_("Python number prefixes ('0{letter}…') are not supported; "
@@ -138,42 +174,52 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
                 if text[i] == "_" or (not text[i].isascii()):
                     raise ParseError(_("unexpected {char!r} after the number {number}").format(
                         char=text[i], number=lit), text, i)
-                toks.append(Token("OP", "*", i))  # implicit product: 2w, 3(x+1)
+                yield Token("OP", "*", i)  # implicit product: 2w, 3(x+1)
+                last = "OP"
             elif i < n and text[i] == "√":
-                toks.append(Token("OP", "*", i))  # 2√(x), as derivations print it
+                yield Token("OP", "*", i)  # 2√(x), as derivations print it
+                last = "OP"
             continue
         if ch.isascii() and (ch.isalpha() or ch == "_"):
             m = _NAME.match(text, i)
             assert m is not None
             name = m.group()
             _check_name(name, text, i)
-            toks.append(Token("NAME", name, i))
+            yield Token("NAME", name, i)
+            last = "NAME"
             i = m.end()
             continue
         if ch == "*":
             if text.startswith("**", i):
-                toks.append(Token("OP", "**", i))
+                yield Token("OP", "**", i)
+                last = "OP"
                 i += 2
             else:
-                toks.append(Token("OP", "*", i))
+                yield Token("OP", "*", i)
+                last = "OP"
                 i += 1
             continue
         if ch in "+-/^@":
-            toks.append(Token("OP", ch, i))
+            yield Token("OP", ch, i)
+            last = "OP"
             i += 1
             continue
         if ch == "(":
-            if toks and toks[-1].kind == "RPAREN":
-                toks.append(Token("OP", "*", i))  # (x+1)(x+2)
-            toks.append(Token("LPAREN", ch, i))
+            if last == "RPAREN":
+                yield Token("OP", "*", i)  # (x+1)(x+2)
+                last = "OP"
+            yield Token("LPAREN", ch, i)
+            last = "LPAREN"
             i += 1
             continue
         if ch == ")":
-            toks.append(Token("RPAREN", ch, i))
+            yield Token("RPAREN", ch, i)
+            last = "RPAREN"
             i += 1
             continue
         if ch == ",":
-            toks.append(Token("COMMA", ch, i))
+            yield Token("COMMA", ch, i)
+            last = "COMMA"
             i += 1
             continue
         if ch == ":":
@@ -183,15 +229,15 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
         if ch == "=":
             if text.startswith("==", i):
                 raise ParseError(_("comparisons ('==') are not allowed"), text, i, 2)
-            toks.append(Token("ASSIGN", ch, i))
+            yield Token("ASSIGN", ch, i)
+            last = "ASSIGN"
             i += 1
             continue
         if ch in _FORBIDDEN:
             hint = attribute_hint(text, i) if ch == "." else None  # x.sum() → sum(x)
             raise ParseError(hint or _(_FORBIDDEN[ch]), text, i)
         raise ParseError(_unknown_char(ch), text, i)
-    toks.append(Token("EOF", "", n))
-    return toks
+    yield Token("EOF", "", n)
 
 
 def _unicode_token(t: tuple[str, str, int], text: str, limits: Limits) -> Token:
@@ -263,14 +309,19 @@ def parse(text: str, limits: Limits = DEFAULT_LIMITS,
         >>> [(n.name, n.op) for n in g.nodes]
         [('x', 'var'), ('w', 'var'), ('a', 'add'), ('1', 'const'), ('b', 'add'), ('y', 'mul')]
     """
-    return _Parser(text, limits).program(outputs)
+    parser = _Parser(text, limits)
+    try:
+        return parser.program(outputs)
+    except InputError:
+        parser.toks.drain()  # a construct outside the grammar, anywhere, is named first
+        raise
 
 
 class _Parser:
     def __init__(self, text: str, limits: Limits) -> None:
         self.text = text
         self.limits = limits
-        self.toks = tokenize(text, limits)
+        self.toks = _Lazy(text, limits)
         self.k = 0
         self.b = GraphBuilder(limits, text)
         self.defined: dict[str, int] = {}
@@ -298,6 +349,11 @@ class _Parser:
             start = self.toks[self.k]
             node = self.expression()
             if name is not None:
+                if name in self.leaves_used:  # 'y = y + x': the name is its own input
+                    raise ParseError(_("{name!r} is used in its own definition; an assignment "
+                                       "cannot read the name it defines (call the input "
+                                       "variable something else)").format(name=name),
+                                     self.text, self.leaves_used[name], len(name))
                 self.defined[name] = node
                 self.b.name(node, name)
             statements.append((name, node, start))
@@ -606,6 +662,9 @@ def _value(s: str, text: str, pos: int, allow_nonfinite: bool,
         if not allow_nonfinite:
             raise InputError(_("{value!r} overflows to {result}").format(value=s, result=v), text,
                              pos, len(s))
+    if v == 0 and any(c in "123456789" for c in low.split("e")[0]):
+        raise InputError(_("{value!r} underflows to 0 (the smallest float is about 5e-324); "
+                           "write 0 if you mean zero").format(value=s), text, pos, len(s))
     return v
 
 

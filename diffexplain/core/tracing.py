@@ -17,8 +17,8 @@ FILE.py:f`` (CLI, the user's explicit request) run Python code.
 ...         b = b * 2
 ...     return b if b.sum() > 0 else 100 * b
 >>> r = record(f, {"a": 10})
->>> [(d["op"], d["outcome"]) for d in r.info["decisions"]][-2:]
-[('<', False), ('>', True)]
+>>> [(d["op"], d["outcome"]) for d in r.info["decisions"]][-2:], len(r.graph.nodes)
+([('<', False), ('>', True)], 9)
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ from diffexplain.docsite.more import (
     format_swell,
     format_trace,
 )
+from diffexplain.docsite.torchfence import format_torch
 from diffexplain.errors import DiffexplainError
 
 __all__ = [
@@ -81,6 +82,7 @@ LANGUAGES: dict[str, Callable[[str], str]] = {
     "diffexplain-plot": format_plot,
     "diffexplain-swell": format_swell,
     "diffexplain-check": format_check,
+    "diffexplain-torch": format_torch,
 }
 
 

@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph
 from diffexplain.core.printing import fmt_number
 from diffexplain.errors import InputError
@@ -37,7 +38,7 @@ def _evaluator(graph: Graph, point: Mapping[str, float], var: str,
             p = dict(point)
             p[var] = x
             vals = forward(graph, p)
-            return math.fsum(w * vals[o] for o, w in seeds.items())
+            return fsum(w * vals[o] for o, w in seeds.items())
 
         return f64, (lambda a, b: a + b), (lambda a, b: a - b)
     import torch

@@ -263,11 +263,9 @@ def render_equations(r: Any, fmt: str = "text") -> str:
 
 
 # --- homework files (checking.homework.check_homework) ----------------------------------------
-def homework(items: Sequence[Mapping[str, Any]], fmt: str = "text") -> str:
-    """Each exercise under its own heading (as the file has it), then the summary."""
-    from diffexplain.checking.homework import homework_summary
-
-    summary = homework_summary(items)
+def homework(items: Sequence[Mapping[str, Any]], summary: str, fmt: str = "text") -> str:
+    """Each exercise under its own heading (as the file has it), then the summary
+    (:func:`~diffexplain.checking.homework.homework_summary`)."""
     if fmt == "json":
         import json
 

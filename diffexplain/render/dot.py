@@ -31,7 +31,7 @@ def _q(s: str) -> str:
 
 
 def _hot(e: Explanation, wrt: str | None) -> set[tuple[str, str]]:
-    from diffexplain.render.figure import _on_paths, layered
+    from diffexplain.render.graphdraw import _on_paths, layered
 
     if wrt is None and e.wrt:
         wrt = e.wrt[0]
@@ -39,13 +39,13 @@ def _hot(e: Explanation, wrt: str | None) -> set[tuple[str, str]]:
 
 
 def _label(e: Explanation, name: str, full: bool) -> str:
-    from diffexplain.render.figure import _node_label
+    from diffexplain.render.graphdraw import _node_label
 
     return _node_label(e, name, full)
 
 
 def _edge_label(e: Explanation, a: str, b: str) -> str:
-    from diffexplain.render.figure import _partial
+    from diffexplain.render.graphdraw import _partial
 
     if e.node(a).kind == "constant":
         return ""

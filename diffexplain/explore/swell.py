@@ -14,6 +14,7 @@ would cross the size budget. The table then ends with the reason it stopped.
 from __future__ import annotations
 
 import io
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -222,8 +223,12 @@ def swell(max_n: int = 12, budget_seconds: float = 20.0, max_size: int = 200_000
 
     if max_n < 1:
         raise InputError(_("swell needs max_n ≥ 1"))
-    if budget_seconds <= 0:
-        raise InputError(_("swell needs a positive time budget"))
+    if not (isinstance(budget_seconds, (int, float)) and 0 < budget_seconds < math.inf):
+        raise InputError(_("swell needs a positive, finite time budget, not {value!r}").format(
+            value=budget_seconds))
+    if max_size < 1:
+        raise InputError(_("swell needs a positive size budget, not {value!r}").format(
+            value=max_size))
     import sympy  # noqa: F401  (imported once here, so each forked worker starts warm)
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()

@@ -130,10 +130,10 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
     'y = 2x - 3'
     """
     from diffexplain.limits import DEFAULT_LIMITS
-    from diffexplain.methods import numeric, symbolic
+    from diffexplain.pipeline import build_graph, explain, resolve_point
 
-    limits = limits or DEFAULT_LIMITS
-    graph, point = _graph_and_point(expr, at, limits)
+    graph = build_graph(expr, limits=limits or DEFAULT_LIMITS)
+    point = resolve_point(graph, at)
     if var is None:
         if len(graph.variables) != 1:
             raise InputError(_("the expression has several variables: choose the one on the "
@@ -143,53 +143,20 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
         raise InputError(_("{name!r} is not a variable of the expression").format(name=var))
     if len(graph.outputs) != 1:
         raise InputError(_("plot draws one output; give a single expression"))
-    values = numeric.forward(graph, point)
-    # the verified symbolic derivative (every line of it checked), without the pipeline above us
-    slope = symbolic.derive(graph, point, values, [var], None, limits).derivations[var].value
-    value = values[graph.outputs[0]]
+    e = explain(graph, point, wrt=[var], autograd=False, numeric_check=False)
+    slope, value = e.gradient[var], e.value
     x0 = point[var]
-    span = span if span is not None else max(2.0, abs(x0))
+    if span is None:  # near the float limit, a quarter of |x| keeps x ± 2·span finite
+        span = max(2.0, abs(x0)) if math.isfinite(x0 + 4 * x0) else abs(x0) / 4
+    if not (isinstance(span, (int, float)) and 0 < span and math.isfinite(x0 + 2 * span)
+            and math.isfinite(x0 - 2 * span)):
+        raise InputError(_("the span must be a positive number, small enough that x ± 2·span "
+                           "is a float, not {value!r}").format(value=span))
     f = _f(graph, point, var)
     xs = tuple(x0 - span + 2 * span * k / (points - 1) for k in range(points))
     ys = tuple(f(x) for x in xs)
     rows = difference_table(graph, point, var, slope)
     return TangentPlot(expr, var, point, value, slope, value - slope * x0, xs, ys, rows)
-
-
-def _graph_and_point(expr: Any, at: Mapping[str, Any] | str, limits: Any) -> tuple[Any, dict[str, float]]:
-    """The graph (text, sympy or a Graph) and a scalar point holding exactly its variables."""
-    from diffexplain.core.constant_graph import with_named_variables
-    from diffexplain.core.graph import Graph
-    from diffexplain.core.parsing import from_sympy, parse, parse_point
-
-    graph = expr if isinstance(expr, Graph) else (
-        parse(expr, limits) if isinstance(expr, str) else from_sympy(expr, limits))
-    given: dict[str, Any] = parse_point(at, limits=limits) if isinstance(at, str) else dict(at)
-    graph = with_named_variables(graph, given, None, limits)
-    names = graph.variables
-    for k in given:
-        if k not in names:
-            raise InputError(_("unknown variable {name!r} in the point; the expression's "
-                               "variables are: {variables}").format(
-                                   name=k, variables=", ".join(names)))
-    for v in names:
-        if v not in given:
-            raise InputError(_("no value for {name!r}; give it with --at {example}").format(
-                name=v, example=f"{v}=…"))
-    point: dict[str, float] = {}
-    for k, v in given.items():
-        if isinstance(v, (list, tuple)):
-            raise InputError(_("{name!r} is a vector, but this expression is scalar").format(
-                name=k))
-        try:
-            point[k] = float(v)
-        except (TypeError, ValueError, OverflowError):
-            raise InputError(_("the value of {name!r} is not a number: {value}").format(
-                name=k, value=f"{v!r:.60}")) from None
-        if isinstance(v, bool) or not math.isfinite(point[k]):
-            raise InputError(_("the value of {name!r} is not a number: {value}").format(
-                name=k, value=f"{v!r:.60}"))
-    return graph, point
 
 
 @in_figure_lang
