@@ -246,11 +246,11 @@ def _floats_where_undefined(fn: Any) -> Any:
     @functools.wraps(fn)
     def wrapper(graph: Graph, point: Mapping[str, float], values: Sequence[float],
                 wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
-                limits: Limits) -> dict[str, Derivation]:
+                limits: Limits, refs: Any = None) -> dict[str, Derivation]:
         from diffexplain.errors import VerificationError
 
-        try:
-            return fn(graph, point, values, wrt, seeds, grads, limits)  # type: ignore[no-any-return]
+        try:  # refs: the exact witness's values (merge of a-exact and the fallback)
+            return fn(graph, point, values, wrt, seeds, grads, limits, refs)  # type: ignore[no-any-return]
         except VerificationError:
             bad = next((n for n in graph.nodes if not math.isfinite(values[n.id])), None)
             if bad is None:
