@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
+from diffexplain.core.graph import Graph, op_table
 from diffexplain.errors import InputError, ParseError
 from diffexplain.i18n import _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
@@ -17,13 +19,13 @@ from diffexplain.limits import DEFAULT_LIMITS, Limits
 __all__ = ["constant_value"]
 
 
-def constant_value(s: str, text: str, pos: int, limits: Limits = DEFAULT_LIMITS) -> float:
+def constant_value(s: str, text: str, pos: int, parse: Callable[[str, Limits], Graph],
+                   limits: Limits = DEFAULT_LIMITS) -> float:
     """The float value of a constant expression ``s`` found at ``text[pos:]``.
 
-    Errors point into ``text`` (the whole point) at the offending token.
+    ``parse`` is the expression parser (passed in by it: no import cycle). Errors point
+    into ``text`` (the whole point) at the offending token.
     """
-    from diffexplain.core.graph import op_table
-    from diffexplain.core.parsing import parse
 
     # one expression, not a program; '--1' is more likely a typo than a double negation
     if any(c in s for c in "=;\n#") or re.match(r"\s*[+-]\s*[+-]", s):

@@ -131,8 +131,9 @@ def _value(s: str, text: str, pos: int, allow_nonfinite: bool,
         return _NONFINITE[low]
     if not _VALUE.fullmatch(s):  # pi/2, 1/2, -e: constants and arithmetic, never eval
         from diffexplain.core.constexpr import constant_value
+        from diffexplain.core.parsing import parse
 
-        return constant_value(s, text, pos, limits)
+        return constant_value(s, text, pos, parse, limits)
     digits = sum(c.isdigit() for c in s)
     if digits > limits.max_literal_digits:
         raise LimitExceeded(_("value with {digits} digits exceeds the limit of {limit}").format(
