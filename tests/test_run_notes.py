@@ -199,3 +199,16 @@ def test_e11_one_sgd_step_explained_the_training_still_runs():
     assert e.gradient["weight"][0] == pytest.approx(calls[0].after["weight"][0], rel=1e-5)
     assert e.gradient["bias"] == pytest.approx(calls[0].after["bias"], rel=1e-5)
     assert printed.startswith("iteration 540:") and "accuracy 99.5%" in printed
+
+
+def test_an_internal_error_does_not_stop_the_script(monkeypatch, capsys):
+    import diffexplain.pipeline as pipeline
+
+    def broken(*args, **kwargs):
+        raise TypeError("boom")
+
+    monkeypatch.setattr(pipeline, "explain_recorded", broken)
+    assert main(["run", str(NOTES / "e1.py")]) == 4  # a bug: exit 4, after the script ran
+    out, err = capsys.readouterr()
+    assert "internal error: TypeError: boom" in out and "tensor([5.])" in out
+    assert err.count("\n") == 1

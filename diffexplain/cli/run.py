@@ -74,4 +74,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
                     "{limit})").format(n=run.skipped, limit=args.max_calls) + "\n")
     if run.error is not None:
         raise InputError(run.error)
+    if run.internal is not None:  # shown in its call; the exit code says it was a bug
+        raise RuntimeError(run.internal)
     return EXIT_OK

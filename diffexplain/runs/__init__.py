@@ -69,6 +69,8 @@ class ScriptRun:
     skipped: int = 0
     #: the class name of the exception the script raised (``error`` is its one line)
     error_type: str | None = None
+    #: an internal error of diffexplain while explaining a call (a bug; the script ran on)
+    internal: str | None = None
 
 
 def _flat(t: Any) -> Any:
@@ -86,6 +88,7 @@ class _Runner:
         self.explained = 0
         self.skipped = 0
         self._over = False
+        self.internal: str | None = None  # the first internal error (the CLI exits 4)
         self.path = path
         self.lang = lang
         self.limits = limits
@@ -206,6 +209,10 @@ class _Runner:
             e = explain_recorded(recorded, lang=self.lang, limits=self.limits, dtype=self.dtype)
         except DiffexplainError as err:
             return recorded, None, None, str(err)
+        except Exception as err:  # noqa: BLE001 - a bug of ours must not stop the user's script
+            self.internal = self.internal or f"{type(err).__name__}: {err}"
+            return recorded, None, None, _("internal error: {error} (a bug: please report "
+                                           "it)").format(error=f"{type(err).__name__}: {err}")
         self.signatures[sig] = self.count
         return recorded, e, None, None
 
@@ -325,7 +332,8 @@ def run_script(path: str, *, emit: Callable[[CallEvent | Printed], None] | None 
     finally:
         sys.stdout, sys.argv = old_out, old_argv
         sys.path[:] = old_path
-    return ScriptRun(path, tuple(runner.events), error, runner.skipped, error_type)
+    return ScriptRun(path, tuple(runner.events), error, runner.skipped, error_type,
+                     runner.internal)
 
 
 def _where(path: str, err: BaseException) -> str:
