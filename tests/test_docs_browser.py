@@ -80,7 +80,8 @@ class Tab:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("response", lambda r: r.status >= 400 and self.failed.append(
             f"{r.status} {r.url}"))
-        self.page.on("requestfailed", lambda r: self.failed.append(f"failed {r.url}"))
+        self.page.on("requestfailed", lambda r: "ERR_ABORTED" not in (r.failure or "")
+                     and self.failed.append(f"failed {r.url}: {r.failure}"))
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
 
@@ -101,12 +102,18 @@ class Tab:
 
 
 @pytest.fixture(scope="module")
-def tabs(browser: Any) -> Iterator[dict[int, Tab]]:
-    """One reused tab per width, so ~100 page loads cost one browser and two contexts."""
-    out = {w: Tab(browser, w) for w in WIDTHS}
-    yield out
-    for t in out.values():
-        t.close()
+def tab(browser: Any) -> Iterator[Tab]:
+    """One reused tab: each page is loaded once and checked at both widths (a resize, not a
+    reload), so ~50 page loads cost one browser and one context."""
+    t = Tab(browser, WIDTHS[0])
+    yield t
+    t.close()
+
+
+def _width(tab: Tab, width: int) -> None:
+    if tab.page.viewport_size["width"] != width:
+        tab.page.set_viewport_size({"width": width, "height": 900})
+        tab.page.wait_for_timeout(150)  # layout, then the scroll cues' resize handler
 
 
 def _outside(requests: list[str], base: str) -> list[str]:
@@ -149,7 +156,13 @@ PAGE_FACTS = """() => {
     failures: document.querySelectorAll('.admonition.failure').length,
     figures: figures,
     overflow: overflow.slice(0, 5),
-    text: document.querySelector('article') ? document.querySelector('article').innerText : '',
+    text: (() => {  // what a reader sees as prose: code and typeset math (its TeX source) left out
+      const a = document.querySelector('article');
+      if (!a) return '';
+      const c = a.cloneNode(true);
+      c.querySelectorAll('code, pre, .katex').forEach(e => e.remove());
+      return c.textContent;
+    })(),
   };
 }"""
 
@@ -160,32 +173,35 @@ def _shot(tab: Tab, path: str, width: int) -> None:
     tab.page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("path", PAGES)
-def test_page(site: str, tabs: dict[int, Tab], path: str, width: int) -> None:
-    tab = tabs[width]
+def test_page(site: str, tab: Tab, path: str) -> None:
+    _width(tab, WIDTHS[0])
     tab.clear()
     tab.goto(site + path)
-    f = tab.page.evaluate(PAGE_FACTS)
-    assert f["title"], "the page has no title"
-    assert f["lang"].startswith("zh" if path.startswith("zh/") else "en"), f["lang"]
-    assert f["typeset"] == f["total"] and f["katexErrors"] == 0, (f["typeset"], f["total"])
-    for tex in RAW_TEX:
-        assert tex not in f["text"], f"raw TeX {tex!r} is visible"
-    assert f["images"] == []
-    assert f["failures"] == 0
-    assert f["scrollWidth"] <= f["vw"], f"the page scrolls sideways ({f['scrollWidth']} px)"
-    assert f["overflow"] == [], f["overflow"]
-    small = [g for g in f["figures"] if g["px"] < MIN_FONT_PX - 0.05]
-    assert small == [], small
+    for width in WIDTHS:
+        _width(tab, width)
+        f = tab.page.evaluate(PAGE_FACTS)
+        where = f"{path or 'home'} at {width} px"
+        assert f["title"], "the page has no title"
+        assert f["lang"].startswith("zh" if path.startswith("zh/") else "en"), f["lang"]
+        assert f["typeset"] == f["total"] and f["katexErrors"] == 0, (where, f["typeset"],
+                                                                      f["total"])
+        for tex in RAW_TEX:
+            assert tex not in f["text"], f"{where}: raw TeX {tex!r} is visible"
+        assert f["images"] == [], where
+        assert f["failures"] == 0, where
+        assert f["scrollWidth"] <= f["vw"], f"{where}: scrolls sideways ({f['scrollWidth']} px)"
+        assert f["overflow"] == [], (where, f["overflow"])
+        small = [g for g in f["figures"] if g["px"] < MIN_FONT_PX - 0.05]
+        assert small == [], (where, small)
+        if path in SHOTS:
+            _shot(tab, path, width)
     assert tab.failed == [], tab.failed
     assert tab.errors == [], tab.errors
     assert _outside(tab.requests, site) == []
-    if path in SHOTS:
-        _shot(tab, path, width)
 
 
-def test_every_link_resolves(site: str, tabs: dict[int, Tab],
+def test_every_link_resolves(site: str, tab: Tab,
                              tmp_path_factory: pytest.TempPathFactory) -> None:
     """Every in-site link of every page, resolved as the browser does under the sub-path,
     answers 200 (the pages' own links, the nav, the footer and the language switcher)."""
@@ -198,7 +214,7 @@ def test_every_link_resolves(site: str, tabs: dict[int, Tab],
             if url.startswith(site):
                 links.add(url)
     assert any(u.endswith(".ipynb") for u in links), "no notebook is linked"
-    request = tabs[WIDTHS[0]].page.request
+    request = tab.page.request
     bad = [f"{r.status} {u}" for u in sorted(links) if (r := request.get(u)).status != 200]
     assert bad == []
 
@@ -209,9 +225,8 @@ def test_every_link_resolves(site: str, tabs: dict[int, Tab],
     ("examples/e01-graph/", "zh", "zh/examples/e01-graph/"),
     ("zh/examples/logistic-regression/", "en", "examples/logistic-regression/"),
 ])
-def test_language_switcher(site: str, tabs: dict[int, Tab], start: str, lang: str,
-                           expected: str) -> None:
-    tab = tabs[1280]
+def test_language_switcher(site: str, tab: Tab, start: str, lang: str, expected: str) -> None:
+    _width(tab, 1280)
     tab.clear()
     tab.goto(site + start)
     link = tab.page.locator(f'a.md-select__link[hreflang="{lang}"]')
@@ -228,6 +243,7 @@ def _search(tab: Tab, query: str) -> list[str]:
     tab.page.click(".md-search__input") if tab.page.is_visible(".md-search__input") else \
         tab.page.click("label.md-header__button[for=__search]")
     tab.page.keyboard.type(query, delay=10)
+    tab.page.keyboard.press("End")  # CJK text is inserted without key events: one keyup
     tab.page.wait_for_selector(".md-search-result__item", timeout=15000)
     return tab.page.eval_on_selector_all(".md-search-result__item > a",
                                          "as => as.map(a => a.href)")
@@ -265,20 +281,20 @@ def _boxes(page: Any) -> tuple[dict[str, float], dict[str, float]]:
 
 
 @pytest.mark.parametrize("home", ["", "zh/"])
-def test_columns_side_by_side_then_stacked(site: str, tabs: dict[int, Tab], home: str) -> None:
-    wide, narrow = tabs[1280], tabs[390]
-    wide.goto(site + home)
-    left, right = _boxes(wide.page)
+def test_columns_side_by_side_then_stacked(site: str, tab: Tab, home: str) -> None:
+    _width(tab, 1280)
+    tab.goto(site + home)
+    left, right = _boxes(tab.page)
     assert right["x"] >= left["x"] + left["width"] - 1, (left, right)  # beside
     assert abs(right["y"] - left["y"]) < 20, (left, right)  # same row
-    narrow.goto(site + home)
-    left, right = _boxes(narrow.page)
+    _width(tab, 390)
+    left, right = _boxes(tab.page)
     assert right["y"] >= left["y"] + left["height"] - 1, (left, right)  # below
     assert abs(right["x"] - left["x"]) < 2, (left, right)  # same column
 
 
-def test_figure_enlarges_on_tap_and_tables_show_more(site: str, tabs: dict[int, Tab]) -> None:
-    tab = tabs[390]
+def test_figure_enlarges_on_tap_and_tables_show_more(site: str, tab: Tab) -> None:
+    _width(tab, 390)
     tab.goto(site + "examples/e01-graph/")
     img = tab.page.locator(".dx-figure img").first
     img.click()
@@ -295,8 +311,8 @@ def test_figure_enlarges_on_tap_and_tables_show_more(site: str, tabs: dict[int, 
     assert cues and all(cues), cues
 
 
-def test_dark_mode_toggle(site: str, tabs: dict[int, Tab]) -> None:
-    tab = tabs[1280]
+def test_dark_mode_toggle(site: str, tab: Tab) -> None:
+    _width(tab, 1280)
     tab.goto(site)
     scheme = tab.page.evaluate("document.body.getAttribute('data-md-color-scheme')")
     tab.page.locator("form[data-md-component=palette] label").first.click()
@@ -305,10 +321,10 @@ def test_dark_mode_toggle(site: str, tabs: dict[int, Tab]) -> None:
     tab.page.locator("form[data-md-component=palette] label:visible").first.click()
 
 
-def test_chinese_figure_has_cjk_text(site: str, tabs: dict[int, Tab]) -> None:
+def test_chinese_figure_has_cjk_text(site: str, tab: Tab) -> None:
     """The drawing on a Chinese page is labelled in Chinese as text, in a CJK font the
     browser has (so no tofu boxes)."""
-    tab = tabs[1280]
+    _width(tab, 1280)
     tab.goto(site + "zh/examples/e01-graph/")
     text = tab.page.inner_text("article")
     for word in ("计算图", "叶子节点", "链式法则", "梯度"):

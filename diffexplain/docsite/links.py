@@ -20,11 +20,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["LANGS", "plain_tex", "relative_page", "split_search_index"]
+__all__ = ["CJK_SEPARATOR", "LANGS", "plain_tex", "relative_page", "split_search_index"]
 
 #: the languages other than the default one, as their URL prefix
 LANGS = ("zh",)
 
+#: words are runs of letters; Chinese has no spaces, so every CJK character is a search term
+CJK_SEPARATOR = (r"[\s\-，。：；、（）“”]+|(?<=[\u4e00-\u9fff])(?=[\u4e00-\u9fff])"
+                 r"|(?<=[\u4e00-\u9fff])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[\u4e00-\u9fff])")
 _ALTERNATE = re.compile(r'\s*<link rel="alternate" href="[^"]*" hreflang="[\w-]+">')
 _ABS_LANG = re.compile(r'href="(/[^"]*)"(\s+hreflang="[\w-]+")')
 _HTML_LANG = re.compile(r'<html lang="([\w-]+)"')
@@ -50,7 +53,8 @@ def relative_page(html: str, page_url: str, site_url: str | None) -> str:
     lang = _HTML_LANG.search(html)
     code = lang[1].split("-")[0] if lang else ""
     if code in LANGS:
-        html = _BASE.sub(lambda m: m[1] + (m[2].rstrip("/") or ".") + f"/{code}" + m[3], html,
+        # a trailing slash: Material resolves search/search_index.json against this URL
+        html = _BASE.sub(lambda m: m[1] + (m[2].rstrip("/") or ".") + f"/{code}/" + m[3], html,
                          count=1)
     return html
 
@@ -105,8 +109,9 @@ def split_search_index(site_dir: Path) -> None:
             continue
         out = site_dir / code / "search" / "search_index.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        lang = [x for x in config.get("lang", []) if x in ("en", code)] or ["en", code]
-        out.write_text(json.dumps({**index, "config": {**config, "lang": lang},
+        # lunr's zh tokenizer needs jieba in the browser: split between CJK characters instead
+        zh = {"lang": ["en"], "separator": CJK_SEPARATOR}
+        out.write_text(json.dumps({**index, "config": {**config, **zh},
                                    "docs": by_lang[code]}, ensure_ascii=False),
                        encoding="utf-8")
     en = [x for x in config.get("lang", []) if x not in LANGS] or ["en"]
