@@ -192,6 +192,8 @@ def page(e: Explanation, show: tuple[str, ...] = NOTEBOOK_SHOW, *, title: str | 
     if "graph" in show:
         parts.append(_graph_table(e, out))
     left, right = _symbolic(e, show), _autograd(e, show)
+    if right and not left:  # the autograd tables name the nodes: define them here instead
+        right.append(_where(e))
     if left and right:
         parts.append('<div class="dx-columns">'
                      f'<div class="dx-col dx-symbolic">{"".join(left)}</div>'
