@@ -35,8 +35,8 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.checking import check
     from diffexplain.core.parsing import parse
-    from diffexplain.core.tracing import fn, trace
-    from diffexplain.pipeline import explain
+    from diffexplain.core.tracing import fn
+    from diffexplain.pipeline import explain, trace
 
 
 def __getattr__(name: str) -> Any:
@@ -54,8 +54,12 @@ def __getattr__(name: str) -> Any:
         from diffexplain.core.parsing import parse
 
         return parse
-    if name in ("trace", "fn"):  # Python control flow: diffexplain.core.tracing
-        from diffexplain.core import tracing
+    if name == "trace":  # Python control flow: recorded by core.tracing, explained by pipeline
+        from diffexplain.pipeline import trace
 
-        return getattr(tracing, name)
+        return trace
+    if name == "fn":
+        from diffexplain.core.tracing import fn
+
+        return fn
     raise AttributeError(f"module 'diffexplain' has no attribute {name!r}")

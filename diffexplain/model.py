@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diffexplain.compare import Verdict
+from diffexplain.core.graph import Graph
+from diffexplain.core.shapes import unflatten
 from diffexplain.methods.autograd import AutogradResult
+from diffexplain.methods.components import Scalarized
+from diffexplain.methods.partials import EdgePartial
 from diffexplain.methods.symbolic import AdjointRow, Derivation
 
 __all__ = ["Explanation", "NodeInfo"]
@@ -23,37 +27,44 @@ INLINE_SVG_NODES = 150
 
 @dataclass(frozen=True)
 class NodeInfo:
-    """One graph node as shown: definition, forward value, gradient, and torch's view of it."""
+    """One graph node as shown: definition, forward value, gradient, and torch's view of it.
+
+    Values and gradients of vector and matrix nodes are (nested) lists of ``shape``.
+    """
 
     id: str
     op: str
     kind: str  # variable | constant | operation
     expr: str  # definition in its inputs' names, e.g. "x + w"
     inputs: tuple[str, ...]
-    value: float
-    grad: float | None
+    value: Any  # float, or nested lists
+    grad: Any
     output: bool = False
     grad_fn: str | None = None
     is_leaf: bool | None = None
     requires_grad: bool | None = None
     retains_grad: bool | None = None
-    autograd_grad: float | None = None
-    saved: tuple[tuple[str, str | None, float], ...] = ()
+    autograd_grad: Any = None
+    saved: tuple[tuple[str, str | None, Any], ...] = ()
+    shape: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Explanation:
     """Symbolic, automatic and numeric derivatives of one expression at one point.
 
-    ``gradient`` maps each variable to the verified symbolic value; the three
-    methods' values per variable are in ``verdict.comparisons``.
+    ``gradient`` maps each variable to the verified symbolic value (a list for a
+    vector variable); the three methods' values per variable (per component for
+    vectors: ``x_0``, …) are in ``verdict.comparisons``. ``graph`` is the graph it was
+    made from, and ``components`` its component graph when values are vectors, so
+    traces, Jacobians and drawings never rebuild one.
     """
 
     expression: str
-    point: Mapping[str, float]
+    point: Mapping[str, Any]
     outputs: tuple[str, ...]
     weights: tuple[float, ...]
-    value: float
+    value: Any
     wrt: tuple[str, ...]
     derivations: Mapping[str, Derivation]
     adjoints: tuple[AdjointRow, ...]
@@ -65,11 +76,31 @@ class Explanation:
     numeric_steps: Mapping[str, float] = field(default_factory=dict)
     lang: str = "en"
     extras: Mapping[str, Any] = field(default_factory=dict)
+    graph: Graph | None = field(default=None, compare=False, repr=False)
+    components: Scalarized | None = field(default=None, compare=False, repr=False)
+    #: ∂out/∂inp along every edge, from the rule table (drawings label their edges with these)
+    partials: tuple[EdgePartial, ...] = field(default=(), compare=False, repr=False)
 
     @property
-    def gradient(self) -> dict[str, float]:
-        """The derivative with respect to each variable (symbolic, checked by the others)."""
-        return {v: d.value for v, d in self.derivations.items()}
+    def gradient(self) -> dict[str, Any]:
+        """The derivative with respect to each variable (symbolic, checked by the others),
+        in the variable's shape."""
+        flat = {v: d.value for v, d in self.derivations.items()}
+        sc, g = self.components, self.graph
+        if sc is None or g is None:
+            return flat
+        return {v: unflatten(sc.shapes[g[v].id], [flat[c] for c in sc.names(g[v].id)])
+                for v in self.wrt}
+
+    def scalar_graph(self) -> tuple[Graph, Mapping[str, float], tuple[str, ...]]:
+        """The scalar graph, point and inputs the symbolic side ran on: the graph itself, or
+        for vectors its component graph (``x_0 … x_3``)."""
+        if self.graph is None:
+            raise ValueError("this explanation keeps no graph (made by hand, not by explain)")
+        sc = self.components
+        if sc is None:
+            return self.graph, self.point, self.wrt
+        return sc.graph, sc.point, tuple(c for v in self.wrt for c in sc.names(self.graph[v].id))
 
     @property
     def agree(self) -> bool:
@@ -80,6 +111,18 @@ class Explanation:
             if n.id == name:
                 return n
         raise KeyError(name)
+
+    def partial(self, out: str, inp: str) -> EdgePartial:
+        """The local partial ∂out/∂inp along the edge inp → out."""
+        partials = self.partials
+        if not partials and self.graph is not None:  # an explanation assembled by hand
+            from diffexplain.methods.partials import edge_partials
+
+            partials = edge_partials(self.graph, [self.node(n.name).value for n in self.graph.nodes])
+        for p in partials:
+            if p.out == out and p.inp == inp:
+                return p
+        raise KeyError((out, inp))
 
     # --- renderers ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -142,13 +185,22 @@ class Explanation:
         return draw_autograd(self, ax)
 
     def trace(self, mode: str = "reverse") -> Any:
-        """The evaluation trace of forward or reverse mode (:func:`diffexplain.lessons.modes.trace`)."""
-        from diffexplain.lessons.modes import graph_of, trace
+        """The evaluation trace of forward or reverse mode (:func:`diffexplain.methods.modes.trace`),
+        on the scalar graph the derivation used (components for vectors)."""
+        from diffexplain.methods.modes import trace
 
-        return trace(graph_of(self), self.point, mode, self.wrt)
+        graph, point, wrt = self.scalar_graph()
+        return trace(graph, point, mode, wrt)
 
     def jacobian(self, use_torch: bool = True) -> Any:
-        """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.lessons.modes`)."""
-        from diffexplain.lessons.modes import graph_of, jacobian
+        """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.methods.modes`).
 
-        return jacobian(graph_of(self), self.point, self.wrt, use_torch=use_torch)
+        For a vector output ``y`` it is the Jacobian of ``y`` itself (a row per component,
+        e.g. diag(2x) for ``x*x``), not of the reduction ``L = sum(y)``.
+        """
+        from diffexplain.methods.jacobian import jacobian
+
+        graph, point, wrt = self.scalar_graph()
+        if self.components is not None and self.components.reduced and self.graph is not None:
+            graph = self.components.unreduced(self.graph.outputs)
+        return jacobian(graph, point, wrt, use_torch=use_torch)

@@ -1,8 +1,12 @@
-"""``explain()``: the one function that runs every stage, in order, once.
+"""``explain()``: the one function that runs every stage, in order, once, for every input.
 
-text → :func:`~diffexplain.core.parsing.parse` → graph → symbolic / autograd / numeric
-(each one loop over the same nodes) → :func:`~diffexplain.compare.compare` →
-:class:`~diffexplain.model.Explanation`. Nothing after parsing reads the text.
+text, sympy or a traced function → graph → point → (vectors: the component graph,
+:mod:`~diffexplain.methods.components`) → symbolic / autograd / numeric (each one
+loop over the same nodes) → :func:`~diffexplain.compare.compare` → lessons →
+:class:`~diffexplain.model.Explanation`, which keeps its graph. Scalars, vectors,
+matrices, programs and traced functions take the same path: the symbolic and
+numeric sides run on the scalar graph (the graph itself, or its components), torch
+on the graph itself (real vector tensors). Nothing after parsing reads the text.
 """
 
 from __future__ import annotations
@@ -11,18 +15,23 @@ import functools
 import gc
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from diffexplain.compare import compare
-from diffexplain.core.graph import Graph
+from diffexplain.core.graph import Graph, op_table
 from diffexplain.core.parsing import from_sympy, parse, parse_point
+from diffexplain.core.shapes import Shape, flatten, needs_tensors, unflatten
 from diffexplain.errors import InputError
 from diffexplain.i18n import _, localized
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 from diffexplain.methods import numeric, symbolic
+from diffexplain.methods.components import Scalarized, scalarize, tensor_info
+from diffexplain.methods.partials import edge_partials
 from diffexplain.model import Explanation, NodeInfo
 
-__all__ = ["build_graph", "explain", "point_names", "resolve_point", "resolve_wrt"]
+__all__ = ["build_graph", "explain", "point_names", "resolve_point", "resolve_values",
+           "resolve_wrt", "trace"]
 
 DTYPES = ("float64", "float32")
 
@@ -101,6 +110,21 @@ def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
                                    name=k, value=v))
         point[k] = float(v)
     return point
+
+
+def resolve_values(graph: Graph, at: Mapping[str, Any] | str | None,
+                   allow_nonfinite: bool = False) -> dict[str, tuple[Shape, list[float]]]:
+    """The point with vector and matrix values, each as ``(shape, flat floats)``."""
+    at = point_names(graph, at, allow_nonfinite)
+    out = {}
+    for k, v in at.items():
+        shape, flat = flatten(v, k)
+        if not allow_nonfinite and not all(math.isfinite(x) for x in flat):
+            raise InputError(_("the value of {name!r} is not finite; pass allow_nonfinite=True "
+                               "(--allow-nonfinite) to explain at non-finite points").format(
+                                   name=k))
+        out[k] = (shape, flat)
+    return out
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -195,83 +219,162 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     graph = build_graph(expr, outputs, limits)
     if isinstance(at, str):
         at = parse_point(at, allow_nonfinite=allow_nonfinite, limits=limits)
-    from diffexplain.tensors import needs_tensors
+    return _explain(graph, at, expression=expr if isinstance(expr, str) else str(expr), wrt=wrt,
+                    weights=weights, dtype=dtype, autograd=autograd,
+                    numeric_check=numeric_check, limits=limits,
+                    allow_nonfinite=allow_nonfinite, step=step, order=order, hessian=hessian,
+                    backward=backward, zero_grad=zero_grad, retain_graph=retain_graph,
+                    rebuild=rebuild, inplace=inplace, tensors=tensors, limit_table=limit_table)
 
-    if needs_tensors(graph, at):  # vectors, matrices, dot/sum/@/detach: diffexplain.tensors
-        from diffexplain.tensors import explain_tensors
 
-        return explain_tensors(graph, at, expression=expr if isinstance(expr, str) else "",
-                               wrt=[w.strip() for w in wrt.split(",") if w.strip()]
-                               if isinstance(wrt, str) else wrt, weights=weights, dtype=dtype,
-                               autograd=autograd, numeric_check=numeric_check, limits=limits,
-                               allow_nonfinite=allow_nonfinite)
-    point = resolve_point(graph, at, allow_nonfinite)
+def input_kind(graph: Graph, at: Mapping[str, Any] | None) -> str:
+    """``"vector"`` when a value is a vector or matrix or the graph has a tensor operation
+    (``dot``, ``sum``, ``@``, ``detach``, …): its symbolic and numeric sides run on the
+    component graph; ``"scalar"`` otherwise. Every option works on both."""
+    return "vector" if needs_tensors(graph, at) else "scalar"
+
+
+def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
+             wrt: Sequence[str] | str | None, weights: Sequence[float] | None, dtype: str,
+             autograd: bool, numeric_check: bool, limits: Limits, allow_nonfinite: bool,
+             step: float | None = None, order: int = 1, hessian: bool = False,
+             backward: int | None = None, zero_grad: bool = False,
+             retain_graph: bool | int = False, rebuild: bool = False,
+             inplace: Mapping[str, float] | str | None = None, tensors: bool = False,
+             limit_table: bool | int = False,
+             extras: Mapping[str, Any] | None = None) -> Explanation:
+    """Every stage, once, for a graph and its point (see the module docstring)."""
+    kind = input_kind(graph, at)
+    values_at = resolve_values(graph, at, allow_nonfinite) if kind == "vector" else None
+    point = resolve_point(graph, at, allow_nonfinite) if values_at is None else {
+        k: unflatten(*v) for k, v in values_at.items()}
     wrt = resolve_wrt(graph, wrt)
     outs = list(graph.outputs)
-    if weights is not None:
-        if len(weights) != len(outs):
-            raise InputError(_("{weights} weight(s) for {outputs} output(s)").format(
-                weights=len(weights), outputs=len(outs)))
-        seeds = {o: float(w) for o, w in zip(outs, weights)}
-    else:
-        seeds = {o: 1.0 for o in outs}
-
+    if weights is not None and len(weights) != len(outs):
+        raise InputError(_("{weights} weight(s) for {outputs} output(s)").format(
+            weights=len(weights), outputs=len(outs)))
+    seeds = {o: float(w) for o, w in zip(outs, weights)} if weights is not None else {
+        o: 1.0 for o in outs}
     from diffexplain import lessons
 
     lessons.validate(graph, autograd=autograd, order=order, backward=backward,
                      inplace=inplace, tensors=tensors, hessian=hessian, limits=limits,
                      step=step, limit_table=limit_table)
-    values = numeric.forward(graph, point)
+    # the scalar graph the symbolic and numeric sides run on: the graph, or its components
+    sc: Scalarized | None = None
+    cg, cpoint, cwrt, cseeds = graph, point, list(wrt), seeds
+    if values_at is not None:
+        sc = scalarize(graph, values_at, limits)
+        graph = Graph(tuple(replace(n, shape=sc.shapes[n.id]) for n in graph.nodes),
+                      graph.outputs, graph.source)
+        cg, cpoint = sc.graph, sc.point
+        cwrt = [c for v in wrt for c in sc.names(graph[v].id)]
+        cseeds = dict(zip(cg.outputs, seeds.values()))
+    if order > 1 or hessian:  # the sympy closed forms are bounded: refuse before the work
+        from diffexplain.lessons.higher import check_sizes
+
+        check_sizes(cg, limits, order, hessian)
+    values = numeric.forward(cg, cpoint)
     weighted = len(seeds) > 1 or any(w != 1 for w in seeds.values())
     # a weighted sum is derived per output (below); its totals come from the adjoints
-    sym = symbolic.derive(graph, point, values, wrt, seeds,
+    sym = symbolic.derive(cg, cpoint, values, cwrt, cseeds,
                           limits.with_(closed_form_nodes=0) if weighted else limits)
     derivations = sym.derivations
-    extras: dict[str, Any] = {}
+    extras = dict(extras or {})
     if weighted:
         derivations, extras["outputs"] = lessons.weighted(
-            graph, point, values, wrt, seeds, sym.derivations, limits, dtype, autograd)
+            cg, cpoint, values, cwrt, cseeds, sym.derivations, limits, dtype, autograd)
     sym_values = {v: d.value for v, d in derivations.items()}
 
-    auto = None
-    if autograd:
+    auto = auto_flat = None
+    if autograd:  # torch runs the graph itself: vector nodes are real vector tensors
         from diffexplain.methods import autograd as ag
 
-        auto = ag.run(graph, point, wrt, seeds, dtype)
+        auto = ag.run(graph, point, wrt, seeds, dtype, True if sc is None else set(wrt))
+        auto_flat = dict(auto.gradient)
+        if sc is not None:
+            auto_flat = {}
+            for v in wrt:
+                comps, g = sc.names(graph[v].id), auto.gradient[v]
+                flat = flatten(g, v)[1] if g is not None else [None] * len(comps)
+                auto_flat.update(zip(comps, flat))
     diffs = None
     if numeric_check:
-        base = values if dtype == "float64" else numeric.forward(graph, point, dtype)
-        diffs = {v: numeric.central_difference(graph, point, v, seeds, dtype, step, base=base)
-                 for v in wrt}
-    verdict = compare(graph, values, sym_values, None if auto is None else auto.gradient,
-                      diffs, dtype, float64_symbolic=sym_values)
+        base = values if dtype == "float64" else numeric.forward(cg, cpoint, dtype)
+        diffs = {v: numeric.central_difference(cg, cpoint, v, cseeds, dtype, step, base=base)
+                 for v in cwrt}
+    verdict = compare(cg, values, sym_values, auto_flat, diffs, dtype, float64_symbolic=sym_values)
 
+    def shaped(nid: int, per_component: Sequence[Any]) -> Any:
+        return per_component[nid] if sc is None else sc.shaped(nid, per_component)
+
+    detached = {n.id for n in graph.nodes if not n.is_leaf and op_table(n.op).tensor == "detach"}
     nodes = []
     tnodes = auto.nodes if auto is not None else None
     names = [n.name for n in graph.nodes]
-    output_ids = set(graph.outputs)
     for n in graph.nodes:
         t = tnodes[n.id] if tnodes is not None else None
         nodes.append(NodeInfo(
             id=n.name, op=n.op,
             kind="variable" if n.op == "var" else "constant" if n.op == "const" else "operation",
             expr=graph.describe(n), inputs=tuple([names[i] for i in n.inputs]),
-            value=values[n.id], grad=None if n.op == "const" else sym.grads[n.id],
-            output=n.id in output_ids,
+            value=shaped(n.id, values),
+            grad=None if n.op == "const" or n.id in detached else shaped(n.id, sym.grads),
+            output=n.id in seeds, shape=n.shape,
             grad_fn=t.grad_fn if t else None, is_leaf=t.is_leaf if t else None,
             requires_grad=t.requires_grad if t else None,
             retains_grad=t.retains_grad if t else None,
             autograd_grad=t.grad if t else None, saved=t.saved if t else ()))
     extras.update(lessons.collect(
-        graph, point, wrt, seeds, dtype, limits, sym_values, autograd=autograd, order=order,
+        cg, cpoint, cwrt, cseeds, dtype, limits, sym_values, autograd=autograd, order=order,
         hessian=hessian, backward=backward, zero_grad=zero_grad, retain_graph=retain_graph,
-        rebuild=rebuild, inplace=inplace, tensors=tensors, limit_table=limit_table))
-    edges = tuple((graph.nodes[a].name, graph.nodes[b].name) for a, b in graph.edges())
-    text = expr if isinstance(expr, str) else str(expr)
+        rebuild=rebuild, inplace=inplace, tensors=tensors, limit_table=limit_table,
+        torch_side=(graph, point, wrt, seeds)))
+    if sc is not None:
+        extras["tensor"] = tensor_info(graph, sc, values, sym.grads, wrt, detached, auto)
+    edges = tuple((names[a], names[b]) for a, b in graph.edges())
     return Explanation(
-        expression=text, point=point, outputs=tuple(graph.nodes[o].name for o in outs),
-        weights=tuple(seeds[o] for o in outs),
-        value=values[outs[0]], wrt=tuple(wrt), derivations=derivations,
+        expression=expression or graph.source, point=point,
+        outputs=tuple(names[o] for o in outs), weights=tuple(seeds[o] for o in outs),
+        value=shaped(outs[0], values), wrt=tuple(wrt), derivations=derivations,
         adjoints=sym.adjoints, nodes=tuple(nodes), edges=edges, verdict=verdict, dtype=dtype,
         autograd=auto, numeric_steps={v: d.step for v, d in (diffs or {}).items()},
-        extras=extras)
+        extras=extras, graph=graph, components=sc,
+        partials=edge_partials(graph, [shaped(n.id, values) for n in graph.nodes]))
+
+
+@localized
+def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
+          wrt: Sequence[str] | str | None = None, dtype: str = "float64",
+          autograd: bool = True, numeric_check: bool = True,
+          limits: Limits | None = None, lang: str | None = None) -> Explanation:
+    """Run ``f`` on traced inputs, build the graph of the path taken, and explain it.
+
+    Args:
+        f: a Python function of its inputs (positional parameters named like the point).
+            It may use arithmetic, comparisons, ``if``/``while``, ``abs()``, ``.sum()``,
+            ``.norm()``, ``.detach()``, ``@`` and :data:`~diffexplain.core.tracing.fn`.
+        at: the inputs, ``{"a": 10}`` or ``"a=10"``; vectors as lists.
+        lang: the language of the explanation's prose (``"en"``, ``"zh"``; default: the
+            locale's).
+
+    The explanation's ``extras["trace"]`` holds the decisions and what torch computed
+    when running ``f`` itself on tensors.
+
+    >>> def f(a):
+    ...     b = a * 2
+    ...     while b.norm() < 1000:
+    ...         b = b * 2
+    ...     return b if b.sum() > 0 else 100 * b
+    >>> trace(f, {"a": 10}).gradient
+    {'a': 128.0}
+    """
+    from diffexplain.core.tracing import record
+
+    limits = limits or DEFAULT_LIMITS
+    if dtype not in DTYPES:
+        raise InputError(_("unknown dtype {dtype!r}; choose float64 or float32").format(dtype=dtype))
+    rec = record(f, at, wrt=wrt, dtype=dtype, autograd=autograd, limits=limits)
+    return _explain(rec.graph, rec.point, expression=rec.expression, wrt=rec.wrt, weights=None,
+                    dtype=dtype, autograd=autograd, numeric_check=numeric_check, limits=limits,
+                    allow_nonfinite=False, extras={"trace": rec.info})

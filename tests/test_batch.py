@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -34,18 +35,18 @@ def test_batch_report_and_summary(jobs):
     assert [r["id"] for r in report.rows][:6] == ["ann", "bob", "cat", "dan", "eve", "fay"]
     assert rows["ann"]["status"] == "right" and rows["ann"]["first_error"] is None
     assert rows["bob"]["status"] == "wrong" and rows["bob"]["first_error"] == 1
-    assert rows["bob"]["mistake"] == "missing-path"
-    assert rows["cat"]["mistake"] == "lost-inner-derivative"
+    assert rows["bob"]["mistake"] == "product-rule"
+    assert rows["cat"]["mistake"] == "chain-rule"
     assert rows["eve"]["status"] == "error" and "never closed" in rows["eve"]["error"]
     assert rows["fay"]["status"] == "error" and "no value for 'x'" in rows["fay"]["error"]
     assert rows["line 7"]["status"] == "error" and "not JSON" in rows["line 7"]["error"]
     assert rows["line 8"]["error"] == "line 8 is not a JSON object"
     assert report.counts() == {"submissions": 8, "right": 1, "wrong": 3, "errors": 4}
     top = report.mistakes[0]
-    assert top["code"] == "lost-inner-derivative" and top["count"] == 2
+    assert top["code"] == "chain-rule" and top["count"] == 2
     assert top["share"] == pytest.approx(2 / 3, abs=1e-4)
     table = summary_table(report)
-    assert "most common mistakes" in table and "lost-inner-derivative      2    67%" in table
+    assert "most common mistakes" in table and re.search(r"chain-rule +2 +67%", table)
 
 
 def test_cli_batch_json_and_csv(capsys, tmp_path):
@@ -61,7 +62,7 @@ def test_cli_batch_json_and_csv(capsys, tmp_path):
     out = tmp_path / "report.csv"
     assert main(["check", "--batch", str(src), "-o", str(out), "--jobs", "1"]) == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
-    assert rows[1]["id"] == "bob" and rows[1]["mistake"] == "missing-path"
+    assert rows[1]["id"] == "bob" and rows[1]["mistake"] == "product-rule"
     assert main(["check", "--batch", str(tmp_path / "nope.jsonl")]) == 2
     assert "cannot read" in capsys.readouterr().err
 

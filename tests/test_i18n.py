@@ -251,7 +251,7 @@ def test_check_feedback_in_chinese():
 
 def test_trace_tables_in_chinese():
     from diffexplain.core.parsing import parse
-    from diffexplain.lessons.modes import trace
+    from diffexplain.methods.modes import trace
     from diffexplain.render.tracetables import text
 
     t = trace(parse("(x+w)*(w+1)"), {"w": 1, "x": 2}, "forward")

@@ -10,7 +10,8 @@ import pytest
 import diffexplain as dx
 from diffexplain.cli import main
 from diffexplain.core.parsing import parse
-from diffexplain.lessons.modes import graph_of, jacobian, trace
+from diffexplain.methods.jacobian import jacobian
+from diffexplain.methods.modes import trace
 
 # the classic example of the AD literature (Baydin et al. 2018, table 2 and 3)
 CLASSIC = "log(x1) + x1*x2 - sin(x2)"
@@ -94,10 +95,11 @@ def test_explanation_trace_method():
     assert [p.result["y"] for p in e.trace("forward").passes] == [5.0, 2.0]
 
 
-def test_graph_of_rebuilds_the_same_graph():
+def test_the_explanation_keeps_its_graph():
     g = parse(E1)
     e = dx.explain(E1, at=E1_AT, autograd=False, numeric_check=False)
-    h = graph_of(e)
+    h, point, wrt = e.scalar_graph()
+    assert h is e.graph and dict(point) == E1_AT and wrt == ("w", "x")
     assert [(n.name, n.op, n.inputs) for n in h.nodes] == [(n.name, n.op, n.inputs)
                                                             for n in g.nodes]
 

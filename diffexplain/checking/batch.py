@@ -5,19 +5,10 @@ the batch. Work is spread over processes (``jobs``); each process caches the
 exercise (graph, true derivative, slip catalogue), so a class answering the same
 exercise pays for it once per process.
 
-Homework format (Markdown-friendly; one exercise per heading)::
+Homework files are read by :mod:`~diffexplain.checking.homework`.
 
-    ## Exercise 1
-    expression: (x+w)*(w+1)
-    wrt: w
-    at: w=1, x=2
-    - b*1 + a*1
-    - b + a
-    - 2w + x + 1
-
-``expression:``, ``wrt:`` and ``at:`` lines set the exercise; list items
-(``- ``, ``* ``, ``1. ``) and lines starting with ``=`` are the learner's steps;
-every other line is prose and ignored. Without headings the file is one exercise.
+A JSONL submission may say whose it is and which exercise it answers (``student``,
+``exercise``); the summary then has a table per student and per exercise.
 """
 
 from __future__ import annotations
@@ -27,7 +18,6 @@ import io
 import json
 import math
 import os
-import re
 import sys
 import time
 from collections import Counter
@@ -35,62 +25,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from diffexplain.checking.homework import read_homework
 from diffexplain.errors import DiffexplainError, InputError
 from diffexplain.i18n import _, ngettext
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Progress", "Report", "grade", "grade_one", "read_homework", "read_jsonl",
            "summary_table", "write_report"]
-
-_KEY = re.compile(r"^\s*(expression|expr|wrt|at|point)\s*:\s*(.*)$", re.IGNORECASE)
-_ITEM = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|=\s*)(.+)$")
-_HEAD = re.compile(r"^\s*#{1,6}\s+(.*)$")
-
-
-def read_homework(text: str) -> list[dict[str, Any]]:
-    """Exercises of a homework file (format in the module docstring), in order.
-
-    >>> read_homework("expression: x**2\\nat: x=3\\n- 2x\\n")
-    [{'id': 'exercise 1', 'expression': 'x**2', 'wrt': None, 'point': 'x=3', 'steps': ['2x'], 'line': 1}]
-    """
-    exercises: list[dict[str, Any]] = []
-    cur: dict[str, Any] | None = None
-    fence = False
-
-    def start(title: str, line: int) -> dict[str, Any]:
-        ex = {"id": title or f"exercise {len(exercises) + 1}", "expression": None, "wrt": None,
-              "point": None, "steps": [], "line": line}
-        exercises.append(ex)
-        return ex
-
-    for k, line in enumerate(text.splitlines(), 1):
-        if line.strip().startswith("```"):
-            fence = not fence
-            continue
-        head = _HEAD.match(line)
-        if head and not fence:
-            cur = start(head.group(1).strip(), k)
-            continue
-        key = _KEY.match(line)
-        if key:
-            cur = cur or start("", k)
-            name = {"expr": "expression", "point": "at"}.get(key.group(1).lower(), key.group(1).lower())
-            value = key.group(2).strip().strip("`")
-            cur["point" if name == "at" else name] = value or None
-            continue
-        item = _ITEM.match(line)
-        if item and cur is not None:
-            cur["steps"].append(item.group(1).strip().strip("`"))
-    exercises = [e for e in exercises if e["expression"] or e["steps"]]
-    for e in exercises:
-        if not e["expression"]:
-            raise InputError(_("{id} (line {line}) has steps but no 'expression:' line").format(
-                id=e["id"], line=e["line"]))
-    if not exercises:
-        raise InputError(_("no exercise found: write 'expression: …', 'at: …' and the steps as "
-                           "'- …' lines (see diffexplain check --help)"))
-    return exercises
-
 
 def read_jsonl(lines: Iterable[str]) -> list[dict[str, Any]]:
     """Submissions, one JSON object a line; a line that is not one becomes an error row."""
@@ -117,6 +58,9 @@ def grade_one(sub: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> dict[s
 
     sid = sub.get("id")
     row: dict[str, Any] = {"id": sid if isinstance(sid, (str, int, float)) else str(sid)}
+    student, exercise = sub.get("student"), sub.get("exercise")
+    row["student"] = str(student) if student is not None else str(row["id"])
+    row["exercise"] = str(exercise) if exercise is not None else _exercise_label(sub)
     try:
         if "_error" in sub:
             raise InputError(str(sub["_error"]))
@@ -201,8 +145,25 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": {**self.counts(), "seconds": round(self.seconds, 3),
-                            "jobs": self.jobs, "mistakes": self.mistakes},
+                            "jobs": self.jobs, "mistakes": self.mistakes,
+                            "students": by(self.rows, "student"),
+                            "exercises": by(self.rows, "exercise")},
                 "submissions": self.rows}
+
+
+def by(rows: Sequence[Mapping[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Per student (or exercise): right, wrong, not graded, and the most common mistake."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(str(r.get(key, r["id"])), []).append(r)
+    out = []
+    for name, rs in groups.items():
+        c = Counter(r["status"] for r in rs)
+        codes = Counter(r.get("mistake") or "unknown" for r in rs if r["status"] == "wrong")
+        out.append({key: name, "submissions": len(rs), "right": c["right"], "wrong": c["wrong"],
+                    "errors": c["error"],
+                    "mistakes": [{"code": k, "count": n} for k, n in codes.most_common()]})
+    return out
 
 
 def _mistakes(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -235,6 +196,18 @@ def _work(task: tuple[list[int], list[Mapping[str, Any]], Limits]) -> list[tuple
         with _COUNTER.get_lock():
             _COUNTER.value += 1
     return out
+
+
+def _exercise_label(sub: Mapping[str, Any]) -> str:
+    """An exercise named by what it asks: ``sin(x**2) at x=1``."""
+    expr = sub.get("expression", sub.get("expr"))
+    point = sub.get("point", sub.get("at"))
+    if isinstance(point, Mapping):
+        point = ",".join(f"{k}={v}" for k, v in point.items())
+    label = str(expr) if expr is not None else "?"
+    if sub.get("wrt"):
+        label += f" d/d{sub.get('wrt')}"
+    return label + (f" at {point}" if point else "")
 
 
 def _exercise_key(sub: Mapping[str, Any]) -> str:
@@ -352,9 +325,33 @@ def summary_table(report: Report) -> str:
             sentence = sentence if len(sentence) <= 90 else sentence[:89] + "…"
             lines.append(f"  {m['code']:<{width}}  {m['count']:>5}  {m['share']:>5.0%}  "
                          f"{ex['id']}: {sentence}")
+    for key, title in (("student", _("per student")), ("exercise", _("per exercise"))):
+        groups = by(report.rows, key)
+        if len(groups) < 2 or (len(groups) == len(report.rows) and key == "exercise"):
+            continue
+        lines += ["", title, *table(groups, key)]
     errors = [r for r in report.rows if r["status"] == "error"]
     if errors:
         lines.append("")
         lines.append(_("not graded ({n}), first: {id}: {error}").format(
             n=len(errors), id=errors[0]["id"], error=errors[0]["error"]))
     return "\n".join(lines) + "\n"
+
+
+def table(groups: Sequence[Mapping[str, Any]], key: str, limit: int = 50) -> list[str]:
+    """Rows ``name  right/n  wrong  not graded  mistakes`` for :func:`by`'s groups."""
+    head = [_("student") if key == "student" else _("exercise"), _("right"), _("wrong"),
+            _("not graded"), _("mistakes")]
+    body = []
+    for g in groups[:limit]:
+        name = g[key] if len(g[key]) <= 40 else g[key][:39] + "…"
+        codes = ", ".join(f"{m['code']} ×{m['count']}" for m in g["mistakes"]) or "—"
+        body.append([name, f"{g['right']}/{g['submissions']}", str(g["wrong"]),
+                     str(g["errors"]), codes])
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(4)]
+    lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(head, widths)) + "  " + head[4]]
+    for r in body:
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[4])
+    if len(groups) > limit:
+        lines.append("  " + _("… and {n} more (see the report)").format(n=len(groups) - limit))
+    return lines

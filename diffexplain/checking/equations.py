@@ -15,7 +15,7 @@ never shown.
 Examples:
     >>> d = log_odds()
     >>> [s.check for s in d.steps][:2]
-    ['given', 'solved for y: same solutions']
+    ['given', 'solved for y: same solutions (sympy, diffexplain check --equations)']
     >>> d.result_text
     'y = 1/(1 + exp(-(WX + b)))'
 """
@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from diffexplain.checking.algebra import check_equations
 from diffexplain.errors import InputError, VerificationError
 from diffexplain.i18n import _
 from diffexplain.methods.identity import check_equal
@@ -102,13 +102,22 @@ def log_odds() -> VerifiedDerivation:
         (sp.Eq(y * (1 + e), e), _("collect the terms in y")),
         (sp.Eq(y, e / (1 + e)), _("divide by 1 + e^(WX+b)")),
     ]
+    # the same chain as a learner writes it, checked by ``diffexplain check --equations``
+    u_text = "W X + b"
+    written = (f"ln(y/(1-y)) = {u_text}; y/(1-y) = e^({u_text}); "
+               f"y = e^({u_text}) - y e^({u_text}); y(1 + e^({u_text})) = e^({u_text}); "
+               f"y = e^({u_text})/(1 + e^({u_text}))")
+    checked = check_equations(written, "y")
+    if not checked.ok or len(checked.steps) != len(lines):
+        raise VerificationError(f"internal check failed: the log-odds derivation: {checked}")
     first = lines[0][0]
     steps = [Step(_tex(first.lhs), _tex(first.rhs), lines[0][1], _("given"), relation="")]
-    solution: list[Any] = []
-    for (prev, _why), (cur, why) in pairwise(lines):
-        solution = same_solutions(prev, cur, y)
+    for (cur, why), st in zip(lines[1:], checked.steps[1:]):
+        same_solutions(lines[st.index - 1][0], cur, y)  # and once more on the sympy objects
         steps.append(Step(_tex(cur.lhs), _tex(cur.rhs), why,
-                          _("solved for y: same solutions")))
+                          _("solved for y: same solutions ({method}, diffexplain check "
+                            "--equations)").format(method=_(st.method))))
+    solution = sp.solve(lines[-1][0], y)
     # the last rewriting is an equality of expressions, checked as an identity
     sigma = 1 / (1 + sp.exp(-u))
     method = check_equal(e / (1 + e), sigma, {W: 0.7, X: 1.3, b: -0.2},

@@ -21,12 +21,12 @@ from typing import Any
 
 from diffexplain.core.graph import Graph, Node, op_table
 from diffexplain.core.printing import text as p_text
-from diffexplain.i18n import N_, _
+from diffexplain.i18n import _
 
 __all__ = ["CODES", "Model", "Slip", "catalogue"]
 
 #: every mistake code, in the order slips are tried
-CODES = ("missing-path", "product-rule", "quotient-rule", "lost-inner-derivative", "sign",
+CODES = ("arithmetic", "missing-path", "product-rule", "quotient-rule", "chain-rule", "sign",
          "power-rule", "constant", "wrong-table-derivative", "unknown")
 
 _FUNCTIONS_WITH_INNER = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
@@ -144,7 +144,7 @@ def catalogue(m: Model, max_paths: int = 12) -> list[Slip]:
     >>> from diffexplain.core.parsing import parse
     >>> slips = catalogue(Model(parse("(x+w)*(w+1)"), "w"))
     >>> [s.code for s in slips][:3]
-    ['missing-path', 'missing-path', 'product-rule']
+    ['product-rule', 'product-rule', 'product-rule']
     """
     slips: list[Slip] = []
     slips += _missing_paths(m, max_paths)
@@ -195,13 +195,43 @@ def _missing_paths(m: Model, max_paths: int) -> list[Slip]:
         local = m.sp.Mul(*[m.g.local_partial(p[k], p[k + 1]) for k in range(len(p) - 1)])
         symbol = "·".join(_d(m.name(p[k]), m.name(p[k + 1])) for k in range(len(p) - 1))
         route = " → ".join(m.name(i) for i in reversed(p))
+        ev = {"path": symbol, "route": route, "term": m.show(local)}
+        junction = m.g.nodes[_junction(p, paths)]
+        if junction.op in ("mul", "div"):
+            # the paths meet at a product (quotient): the lost path is a lost term of its rule
+            a, b = (m.name(i) for i in junction.inputs)
+            rule = (f"({a}·{b})' = {a}'·{b} + {a}·{b}'" if junction.op == "mul"
+                    else f"({a}/{b})' = ({a}'·{b} − {a}·{b}')/{b}²")
+            ev["rule"] = rule
+            code = "product-rule" if junction.op == "mul" else "quotient-rule"
+            sentence = (_("loses a term of the product rule for {node}: the chain-rule path "
+                          "{route} ({symbol} = {term}) is left out; {rule}")
+                        if junction.op == "mul" else
+                        _("loses a term of the quotient rule for {node}: the chain-rule path "
+                          "{route} ({symbol} = {term}) is left out; {rule}")).format(
+                              node=m.define(junction), route=route, symbol=symbol,
+                              term=m.show(local), rule=rule)
+            out.append(Slip(code, sentence, m.truth - product, junction.name, ev))
+            continue
         sentence = _("leaves out the chain-rule path {route} ({symbol} = {term}): "
                      "{partial} is the sum over all {n} paths").format(
                          route=route, symbol=symbol, term=m.show(local),
                          partial=f"∂{m.name(m.out)}/∂{m.name(m.v)}", n=len(paths))
-        out.append(Slip("missing-path", sentence, m.truth - product, "",
-                        {"path": symbol, "route": route, "term": m.show(local)}))
+        out.append(Slip("missing-path", sentence, m.truth - product, "", ev))
     return out
+
+
+def _junction(p: list[int], paths: list[list[int]]) -> int:
+    """Where path ``p`` (output first) leaves the others: the last node it shares with one."""
+    best = 0
+    for q in paths:
+        if q is p:
+            continue
+        k = 0
+        while k < min(len(p), len(q)) and p[k] == q[k]:
+            k += 1
+        best = max(best, k)
+    return p[max(best - 1, 0)]
 
 
 # --- one maker per code: (model, node) -> [(sentence, slipped derivative, evidence)] -------
@@ -271,11 +301,11 @@ def _inner(m: Model, n: Node) -> Made:
         return []
     made: Made = []
     if n.op == "exp" and m.g.nodes[n.inputs[0]].op == "neg":
-        u = m.g.nodes[n.inputs[0]]
+        neg = m.g.nodes[n.inputs[0]]
         made.append((_("writes d exp(−u) as exp(−u) for {node}: the derivative of the "
                        "exponent {exponent} is negative, so d exp(−u) = −exp(−u)·u'").format(
-                           node=m.define(n), exponent=m.define(u)),
-                     _with(m, n, m.full[n.id] * -m.D[u.id]),
+                           node=m.define(n), exponent=m.define(neg)),
+                     _with(m, n, m.full[n.id] * -m.D[neg.id]),
                      {"table": "exp(−u)", "code": "wrong-table-derivative"}))
     inputs = [i for i in dict.fromkeys(n.inputs) if m.D[i] != 0]
     if n.op == "pow" and m.g.nodes[n.inputs[1]].op != "const":
@@ -322,128 +352,12 @@ def _sign(m: Model, n: Node) -> Made:
     return []
 
 
-def _power(m: Model, n: Node) -> Made:
-    sp = m.sp
-    if n.op == "sqrt":
-        u = n.inputs[0]
-        U, du = m.full[u], m.D[u]
-        rule = "d √u = u'/(2√u)"
-        return [
-            (_("applies the power rule to {node} = {u}^(1/2) without lowering "
-               "the exponent (½·u^(1/2)): {rule}").format(node=m.define(n), u=m.name(u), rule=rule),
-             _with(m, n, sp.sqrt(U) / 2 * du), {"rule": rule}),
-            (_("drops the factor ½ of the power rule in {node}: {rule}").format(
-                node=m.define(n), rule=rule),
-             _with(m, n, du / sp.sqrt(U)), {"rule": rule}),
-        ]
-    if n.op != "pow":
-        return []
-    b, e = n.inputs
-    B, E = m.full[b], m.full[e]
-    db, de = m.D[b], m.D[e]
-    nb, ne = m.name(b), m.name(e)
-    const_exp = m.g.nodes[e].op == "const"
-    if const_exp and db != 0:
-        k = E
-        us = sp.Symbol("u")
-        rule = f"d(u^{p_text(k)}) = {p_text(k * us ** (k - 1))}·u'"
-        ev = {"rule": rule}
-        f = {"node": m.define(n), "k": p_text(k), "base": nb, "rule": rule}
-        return [
-            (_("is off by one in the power rule for {node}: the exponent was not lowered "
-               "({k}·{base}^{k}); {rule}").format(**f), _with(m, n, k * B**k * db), ev),
-            (_("is off by one in the power rule for {node}: the exponent was raised "
-               "instead of lowered ({k}·{base}^{k1}); {rule}").format(k1=p_text(k + 1), **f),
-             _with(m, n, k * B**(k + 1) * db), ev),
-            (_("loses the factor {k} of the power rule for {node}: {rule}").format(**f),
-             _with(m, n, B**(k - 1) * db), ev),
-        ]
-    if m.g.nodes[b].op == "const" and de != 0:
-        return [(_("uses the power rule on the exponential {node} "
-                   "({e}·{base}^({e} − 1)): d a^u = a^u·ln(a)·u'").format(
-                       node=m.define(n), e=ne, base=nb),
-                 _with(m, n, E * B**(E - 1) * de), {"rule": "d a^u = a^u·ln(a)·u'"})]
-    if db != 0 and de != 0:
-        return [(_("treats the exponent of {node} as a constant ({e}·{base}^({e} − 1)·"
-                   "{base}'): the term {base}^{e}·ln({base})·{e}' is missing").format(
-                       node=m.define(n), e=ne, base=nb),
-                 _with(m, n, E * B**(E - 1) * db), {"rule": "d u^v = v·u^(v−1)·u' + u^v·ln(u)·v'"})]
-    return []
-
-
-def _constant(m: Model, n: Node) -> Made:
-    made: Made = []
-    consts = [i for i in n.inputs if m.g.nodes[i].op == "const"]
-    if not consts:
-        return made
-    c = consts[0]
-    others = [i for i in n.inputs if i != c]
-    cname = m.name(c)
-    C = m.full[c]
-    if n.op in ("add", "sub") and others:
-        o = others[0]
-        sign = -1 if n.op == "sub" and n.inputs[1] == c else 1
-        made.append((_("keeps the constant {c} of {node} in its derivative: the "
-                       "derivative of a constant is 0").format(c=cname, node=m.define(n)),
-                     _with(m, n, m.D[n.id] + sign * C),
-                     {"constant": cname}))
-        if m.D[n.id] != 0 and (n.op == "add" or n.inputs[1] == c):
-            made.append((_("drops the constant {c} from {node} (uses {name} = {other})").format(
-                c=cname, node=m.define(n), name=n.name, other=m.name(o)),
-                m.with_value(n.id, m.full[o]), {"constant": cname}))
-    if n.op == "mul" and others:
-        o = others[0]
-        made.append((_("drops the constant factor {c} of {node}: (c·u)' = c·u'").format(
-            c=cname, node=m.define(n)), _with(m, n, m.D[o]), {"constant": cname}))
-    if n.op == "div" and n.inputs[1] == c and others:
-        made.append((_("drops the constant divisor {c} of {node}: (u/c)' = u'/c").format(
-            c=cname, node=m.define(n)),
-                     _with(m, n, m.D[others[0]]), {"constant": cname}))
-    return made
-
-
-# d f(u) confused with a wrong table entry (u' kept): name -> [(written, f(sp, u))]
-_TABLE: dict[str, list[tuple[str, Callable[[Any, Any], Any]]]] = {
-    "exp": [(N_("u·exp(u − 1) (the power rule used on e^u)"), lambda sp, u: u * sp.exp(u - 1))],
-    "log": [(N_("exp(u) (the derivative of the inverse function)"), lambda sp, u: sp.exp(u)),
-            (N_("u·log(u) − u (an antiderivative, not the derivative)"),
-             lambda sp, u: u * sp.log(u) - u)],
-    "sigmoid": [("σ(u)·(1 − u)", lambda sp, u: (1 / (1 + sp.exp(-u))) * (1 - u)),
-                (N_("σ(u) (as if it were exp)"), lambda sp, u: 1 / (1 + sp.exp(-u))),
-                ("σ(u)·(1 + σ(u))", lambda sp, u: (1 / (1 + sp.exp(-u))) * (1 + 1 / (1 + sp.exp(-u))))],
-    "tanh": [(N_("1 + tanh²(u) (the rule of tan)"), lambda sp, u: 1 + sp.tanh(u) ** 2),
-             (N_("1 − tanh(u) (the square lost)"), lambda sp, u: 1 - sp.tanh(u))],
-    "tan": [("1 − tan²(u)", lambda sp, u: 1 - sp.tan(u) ** 2),
-            (N_("1/cos(u) (the square lost)"), lambda sp, u: 1 / sp.cos(u))],
-    "atan": [("1/(1 − u²)", lambda sp, u: 1 / (1 - u**2)),
-             (N_("1/(1 + u) (the square lost)"), lambda sp, u: 1 / (1 + u))],
-    "softplus": [("exp(u)", lambda sp, u: sp.exp(u)),
-                 ("1/(1 + exp(u))", lambda sp, u: 1 / (1 + sp.exp(u)))],
-    "sqrt": [("1/√u", lambda sp, u: 1 / sp.sqrt(u))],
-}
-_TRUE = {"exp": "exp(u)", "log": "1/u", "sigmoid": "σ(u)·(1 − σ(u))", "tanh": "1 − tanh²(u)",
-         "tan": "1 + tan²(u)", "atan": "1/(1 + u²)", "softplus": "σ(u)", "sqrt": "1/(2√u)"}
-
-
-def _table(m: Model, n: Node) -> Made:
-    entries = _TABLE.get(n.op, [])
-    if not entries:
-        return []
-    u = n.inputs[0]
-    made: Made = []
-    for written, f in entries:
-        wrong = f(m.sp, m.full[u])
-        made.append((_("uses a wrong derivative for {node}: {rule}, not {written}").format(
-            node=m.define(n), rule=f"d {n.op}(u) = {_TRUE[n.op]}", written=_(written)),
-            _with(m, n, wrong * m.D[u]),
-                     {"wrote": written, "rule": f"d {n.op}(u) = {_TRUE[n.op]}"}))
-    return made
-
+from diffexplain.checking.rules import _constant, _power, _table  # noqa: E402 - uses Made
 
 _MAKERS: list[tuple[str, Callable[[Model, Node], Made]]] = [
     ("product-rule", _product_rule),
     ("quotient-rule", _quotient_rule),
-    ("lost-inner-derivative", _inner),
+    ("chain-rule", _inner),
     ("sign", _sign),
     ("power-rule", _power),
     ("constant", _constant),

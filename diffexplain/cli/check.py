@@ -26,10 +26,12 @@ examples:
   diffexplain check "sin(x**2)" --at x=0.5 --steps "cos(x^2)" --format markdown
   diffexplain check homework.md                 # exercises: 'expression:', 'at:', '- step' lines
   diffexplain check --batch submissions.jsonl -o report.json --jobs 2   # or report.csv
+  diffexplain check --equations "ln(y/(1-y)) = z; y/(1-y) = e^z; y = e^z/(1+e^z)"
 
-steps: separated by ';' or newlines, or chained with '='; they may use the leaves, the
-intermediates (a, b, ... as 'explain' names them), partials dy/da (or ∂y/∂a), adjoints ā
-(adj(a)), numbers, and the unicode diffexplain prints (·, ×, −, ², √, 2w).
+steps: separated by ';' or newlines, or chained with '='; written as on paper (2x(x-1),
+x cos(x), tan²(x), y' =, dy/dx =, d/dx, \\frac{1}{x}, e^{-x}, ½, π, （x）), with the
+leaves, the intermediates (a, b, ... as 'explain' names them), partials dy/da (or ∂y/∂a),
+adjoints ā (adj(a)), and numbers, compared to the digits written.
 exit codes: 0 every step right (--batch: the report was written), 1 a step is wrong,
 2 bad input, 3 limit exceeded.
 """)
@@ -51,6 +53,9 @@ def _add_check(sub: Any) -> None:
                    choices=["text", "json", "markdown", "latex"], help=_("output format"))
     p.add_argument("-o", "--output", metavar="FILE", help=_("write to FILE (atomically); with "
                    "--batch, .csv gives CSV and anything else JSON"))
+    p.add_argument("--equations", metavar="EQUATIONS", help=_("check an algebraic "
+                   "derivation instead: equations separated by ';' (or ⇒), each with the "
+                   "same solutions as the one before; --wrt names the unknown"))
     p.add_argument("--batch", metavar="JSONL", help=_("grade submissions, one JSON object a "
                    "line: id, expression, point, wrt, steps"))
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
@@ -63,10 +68,19 @@ def _add_check(sub: Any) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from diffexplain.core.parsing import parse_point
     from diffexplain.errors import InputError
 
     limits = limits_from(args)
+    if args.equations is not None:
+        if args.target or args.steps is not None or args.batch or args.at:
+            raise InputError(_("--equations is checked on its own: drop the expression, "
+                               "--steps, --at and --batch"))
+        from diffexplain.checking.algebra import check_equations
+        from diffexplain.render.check_formats import render_equations
+
+        eq = check_equations(args.equations, args.wrt)
+        emit(render_equations(eq, args.format), args.output)
+        return EXIT_OK if eq.ok else EXIT_DISAGREE
     if args.batch:
         return _check_batch(args, limits)
     if not args.target:
@@ -80,7 +94,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
                   at=point or None, limits=limits)
         emit(render(r, args.format), args.output)
         return EXIT_OK if r.ok else EXIT_DISAGREE
-    from diffexplain.checking.batch import read_homework
+    from diffexplain.checking.homework import check_homework
+    from diffexplain.render.check_formats import homework
 
     if args.target == "-":
         text = sys.stdin.read()
@@ -92,25 +107,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
             raise InputError(_("no --steps given, and {path!r} is not a readable "
                                "homework file ({reason})").format(
                                    path=args.target, reason=err.strerror)) from None
-    results = []
-    for ex in read_homework(text):
-        at = dict(point)
-        at.update(parse_point(ex["point"]) if ex["point"] else {})
-        try:
-            results.append(check(ex["expression"], wrt=ex["wrt"] or args.wrt, steps=ex["steps"],
-                                 at=at or None, limits=limits))
-        except InputError as err:
-            raise InputError(_("{id} (line {line}): {message}").format(
-                id=ex["id"], line=ex["line"], message=err)) from None
-    if args.format == "json":
-        import json
-
-        out = json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False)
-    else:
-        sep = "\n" if args.format in ("text", "latex") else "\n---\n\n"
-        out = sep.join(render(r, args.format) for r in results)
-    emit(out, args.output)
-    return EXIT_OK if all(r.ok for r in results) else EXIT_DISAGREE
+        except UnicodeDecodeError:
+            raise InputError(_("{path!r} is not UTF-8 text").format(path=args.target)) from None
+    items = check_homework(text, point, args.wrt, limits)
+    emit(homework(items, args.format), args.output)
+    return EXIT_OK if all("result" in i and i["result"].ok for i in items) else EXIT_DISAGREE
 
 
 def _check_batch(args: argparse.Namespace, limits: Limits) -> int:

@@ -53,7 +53,8 @@ def _add_trace(sub: Any) -> None:
 
 
 def _cmd_trace(args: argparse.Namespace) -> int:
-    from diffexplain.core.tracing import load_function, trace
+    from diffexplain.core.tracing import load_function
+    from diffexplain.pipeline import trace
 
     point = _point(args, limits_from(args))
     f = load_function(args.target)

@@ -16,8 +16,9 @@ FILE.py:f`` (CLI, the user's explicit request) run Python code.
 ...     while b.norm() < 1000:
 ...         b = b * 2
 ...     return b if b.sum() > 0 else 100 * b
->>> trace(f, {"a": 10}).gradient
-{'a': 128.0}
+>>> r = record(f, {"a": 10})
+>>> [(d.op, d.outcome) for d in r.info["decisions"]][-2:]
+[('<', False), ('>', True)]
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from typing import Any
 
 from diffexplain.core.functions import FUNCTIONS
 from diffexplain.core.graph import Graph, GraphBuilder
+from diffexplain.core.shapes import Shape, flatten, unflatten, vec_apply
 from diffexplain.errors import InputError
-from diffexplain.i18n import _, localized, ngettext
+from diffexplain.i18n import _, ngettext
 from diffexplain.limits import DEFAULT_LIMITS, Limits
-from diffexplain.tensors import Shape, TensorExplanation, explain_tensors, flatten, unflatten, vec_apply
 
-__all__ = ["Decision", "Traced", "Tracer", "fn", "trace"]
+__all__ = ["Decision", "Recording", "Traced", "Tracer", "fn", "record"]
 
 
 @dataclass(frozen=True)
@@ -281,23 +282,27 @@ def _summary(decisions: Sequence[Decision]) -> list[str]:
     return out
 
 
-@localized
-def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
-          wrt: Sequence[str] | str | None = None, dtype: str = "float64",
-          autograd: bool = True, numeric_check: bool = True,
-          limits: Limits | None = None, lang: str | None = None) -> TensorExplanation:
-    """Run ``f`` on traced inputs, build the graph of the path taken, and explain it.
+@dataclass(frozen=True)
+class Recording:
+    """The graph of the path ``f`` took, its point, and what the trace saw (decisions, torch)."""
 
-    Args:
-        f: a Python function of its inputs (positional parameters named like the point).
-            It may use arithmetic, comparisons, ``if``/``while``, ``abs()``, ``.sum()``,
-            ``.norm()``, ``.detach()``, ``@`` and :data:`fn` (``fn.sin``, …).
-        at: the inputs, ``{"a": 10}`` or ``"a=10"``; vectors as lists.
-        lang: the language of the explanation's prose (``"en"``, ``"zh"``; default: the
-            locale's).
+    graph: Graph
+    point: dict[str, Any]
+    wrt: list[str]
+    expression: str
+    info: dict[str, Any]
 
-    The explanation's ``extras["trace"]`` holds the decisions and what torch computed
-    when running ``f`` itself on tensors.
+
+def record(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
+           wrt: Sequence[str] | str | None = None, dtype: str = "float64",
+           autograd: bool = True, limits: Limits | None = None) -> Recording:
+    """Run ``f`` on traced inputs and record the graph of the path taken.
+
+    ``f`` may use arithmetic, comparisons, ``if``/``while``, ``abs()``, ``.sum()``,
+    ``.norm()``, ``.detach()``, ``@`` and :data:`fn` (``fn.sin``, …); ``at`` gives its
+    inputs (``{"a": 10}`` or ``"a=10"``, vectors as lists). With ``autograd`` torch also
+    runs ``f`` itself on tensors (``info["torch_function"]``). The explanation is made by
+    :func:`diffexplain.pipeline.trace`, like any other graph's.
     """
     from diffexplain.core.parsing import parse_point
 
@@ -340,11 +345,9 @@ def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
         info["torch_function"] = _torch_run(f, params, at, wrt or params, dtype)
     expression = " ; ".join(f"{n.name} = {graph.describe(n)}" for n in graph.nodes
                             if not n.is_leaf)
-    return explain_tensors(graph, {p: at[p] for p in params if p in graph.variables},
-                           expression=f"{name}: {expression}",
-                           wrt=[w for w in (wrt or params) if w in graph.variables],
-                           dtype=dtype, autograd=autograd, numeric_check=numeric_check,
-                           limits=limits, extras={"trace": info})
+    return Recording(graph, {p: at[p] for p in params if p in graph.variables},
+                     [w for w in (wrt or params) if w in graph.variables],
+                     f"{name}: {expression}", info)
 
 
 def _run_user(f: Callable[..., Any], args: Sequence[Any]) -> Any:

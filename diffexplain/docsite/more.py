@@ -9,7 +9,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -143,7 +143,8 @@ def _fig_png(fig: Any, lang: str | None = None) -> bytes:
 def format_trace(source: str) -> str:
     """The ``diffexplain-trace`` fence: ``dx.trace`` of a Python function (control flow)."""
     from diffexplain.core.parsing import parse_point
-    from diffexplain.core.tracing import load_function, trace
+    from diffexplain.core.tracing import load_function
+    from diffexplain.pipeline import trace
 
     _, opts = parse_body(source, ("function", "at", "wrt", "lang", "show", "title"))
     if not opts.get("function") or not opts.get("at"):
@@ -210,11 +211,33 @@ def format_swell(source: str) -> str:
             + code(f"diffexplain swell --max-n {max_n} --plot swell.png", "bash") + "</div>")
 
 
+def _format_equations(opts: Mapping[str, str]) -> str:
+    """``equations:`` in a ``diffexplain-check`` fence: ``check --equations``; ``expect:`` a
+    step number (1-based) that does not follow, or ``none``."""
+    from diffexplain.checking import check
+
+    lang = lang_of(opts) or "en"
+    with in_lang(lang):
+        r = check(equations=opts["equations"], wrt=opts.get("wrt"))
+        text = r.to_text()
+    found = "none" if r.first_error is None else str(r.first_error + 1)
+    if opts.get("expect") and opts["expect"] != found:
+        raise FenceError(f"equations: expected wrong step {opts['expect']}, got {found}")
+    cmd = ["diffexplain", "check", "--equations", opts["equations"]]
+    if opts.get("wrt"):
+        cmd += ["--wrt", opts["wrt"]]
+    return ('<div class="diffexplain dx-check">'
+            + code(" ".join(shlex.quote(c) for c in cmd), "bash")
+            + code(text.rstrip(), "text") + "</div>")
+
+
 def format_check(source: str) -> str:
     """The ``diffexplain-check`` fence: ``dx.check`` grades a derivation; ``expect:`` a code."""
     from diffexplain.checking import check
 
-    expr, opts = parse_body(source, ("wrt", "at", "steps", "expect", "lang"))
+    expr, opts = parse_body(source, ("wrt", "at", "steps", "expect", "lang", "equations"))
+    if opts.get("equations"):
+        return _format_equations(opts)
     if not expr or not opts.get("steps"):
         raise FenceError("give an expression and steps: b*1 + a*1; b")
     lang = lang_of(opts) or "en"

@@ -81,10 +81,9 @@ def _torch_function(e: Any) -> tuple[Callable[..., Any], list[str]]:
     """The explanation's graph as a torch function of its variables (float64 scalars)."""
     import torch
 
-    from diffexplain.lessons.modes import graph_of
     from diffexplain.methods.autograd import execute
 
-    g = graph_of(e)
+    g = e.scalar_graph()[0]
     names = [n.name for n in g.nodes if n.op == "var"]
     missing = [f for f in _functions(e.expression) if not hasattr(torch, f)]
     if missing:

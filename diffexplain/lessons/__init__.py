@@ -95,9 +95,17 @@ def collect(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
             hessian: bool = False, backward: int | None = None, zero_grad: bool = False,
             retain_graph: bool | int = False, rebuild: bool = False,
             inplace: Mapping[str, float] | str | None = None, tensors: bool = False,
-            limit_table: bool | int = False) -> dict[str, Any]:
-    """Run the lessons asked for; each becomes one key of ``Explanation.extras``."""
+            limit_table: bool | int = False,
+            torch_side: tuple[Graph, Mapping[str, Any], Sequence[str], Mapping[int, float]]
+            | None = None) -> dict[str, Any]:
+    """Run the lessons asked for; each becomes one key of ``Explanation.extras``.
+
+    ``graph`` is the scalar graph (a vector graph's components); the lessons about
+    torch's own tensors (``backward``, ``tensors``, ``inplace``) run on ``torch_side``
+    (graph, point, wrt, seeds), the graph torch executes, when it differs.
+    """
     out: dict[str, Any] = {}
+    tg, tpoint, twrt, tseeds = torch_side or (graph, point, wrt, seeds)
     if order > 1:
         from diffexplain.lessons.higher import higher_order
 
@@ -110,17 +118,17 @@ def collect(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
     if backward is not None:
         from diffexplain.lessons.mechanics import backward_passes
 
-        out["backward"] = backward_passes(graph, point, wrt, backward, seeds, zero_grad,
+        out["backward"] = backward_passes(tg, tpoint, twrt, backward, tseeds, zero_grad,
                                           retain_graph, rebuild, dtype)
     if tensors:
         from diffexplain.lessons.mechanics import tensor_table
 
-        out["tensors"] = tensor_table(graph, point, seeds, dtype)
+        out["tensors"] = tensor_table(tg, tpoint, tseeds, dtype)
     updates = _inplace(inplace)
     if updates:
         from diffexplain.lessons.mechanics import inplace_experiments
 
-        out["inplace"] = inplace_experiments(graph, point, wrt, updates, seeds, dtype)
+        out["inplace"] = inplace_experiments(tg, tpoint, twrt, updates, tseeds, dtype)
     if limit_table is not False:
         from diffexplain.lessons.limits_table import difference_table
 

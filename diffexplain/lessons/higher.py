@@ -20,14 +20,28 @@ from diffexplain.core.printing import fmt_number
 from diffexplain.core.printing import latex as p_latex
 from diffexplain.core.printing import text as p_text
 from diffexplain.errors import LimitExceeded
-from diffexplain.i18n import _
+from diffexplain.i18n import N_, _
 from diffexplain.limits import DEFAULT_LIMITS, Limits, check_order
 from diffexplain.methods import identity
 
-__all__ = ["hessian", "higher_order"]
+__all__ = ["check_sizes", "hessian", "higher_order"]
 
 #: sympy ``simplify`` is tried only on derivatives up to this many operations
 _SIMPLIFY_OPS = 30
+
+
+_ORDER_TOO_BIG = N_("higher-order derivatives are built symbolically for graphs of at most "
+                    "{limit} nodes; this one has {nodes}")
+_HESSIAN_TOO_BIG = N_("the symbolic Hessian is built for graphs of at most {limit} nodes; "
+                      "this one has {nodes}")
+
+
+def check_sizes(graph: Graph, limits: Limits, order: int, hessian: bool) -> None:
+    """The size limits of ``order`` and ``hessian``, checked by the pipeline before any work."""
+    if order > 1:
+        _check_size(graph, limits, _(_ORDER_TOO_BIG))
+    if hessian:
+        _check_size(graph, limits, _(_HESSIAN_TOO_BIG))
 
 
 def _check_size(graph: Graph, limits: Limits, message: str) -> None:
@@ -97,8 +111,7 @@ def higher_order(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
     check_order(order, limits)
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
     yname = graph.nodes[graph.outputs[0]].name if len(seeds) == 1 else "L"
-    _check_size(graph, limits, _("higher-order derivatives are built symbolically for graphs "
-                                 "of at most {limit} nodes; this one has {nodes}"))
+    _check_size(graph, limits, _(_ORDER_TOO_BIG))
     expr = _objective_sympy(graph, seeds)
     at = _point(graph, point)
     result: dict[str, Any] = {}
@@ -186,8 +199,7 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
     import sympy as sp
 
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
-    _check_size(graph, limits, _("the symbolic Hessian is built for graphs of at most "
-                                 "{limit} nodes; this one has {nodes}"))
+    _check_size(graph, limits, _(_HESSIAN_TOO_BIG))
     expr = _objective_sympy(graph, seeds)
     at = _point(graph, point)
     syms = [graph.symbol(graph[v].id) for v in wrt]

@@ -16,6 +16,7 @@ from typing import Any
 
 from diffexplain.core.graph import Graph
 from diffexplain.core.printing import fmt_number
+from diffexplain.core.shapes import fmt_value
 from diffexplain.errors import InputError
 from diffexplain.i18n import _
 
@@ -59,7 +60,7 @@ def _saved_rows(graph: Graph, tens: Sequence[Any]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for n, t in zip(graph.nodes, tens):
         if isinstance(t, torch.Tensor) and t.grad_fn is not None:
-            out[n.name] = [f"{attr} = {node}" if node else f"{attr} = {fmt_number(val)}"
+            out[n.name] = [f"{attr} = {node}" if node else f"{attr} = {fmt_value(val)}"
                            for attr, node, val in _saved(t.grad_fn, ptrs)]
     return out
 
@@ -84,10 +85,17 @@ def _held(graph: Graph, tens: Sequence[Any]) -> str:
 
 def _seeded_backward(torch: Any, tens: Sequence[Any], seeds: Mapping[int, float], dtype: str,
                      retain_graph: bool = False) -> None:
-    dt = getattr(torch, dtype)
+    from diffexplain.methods.autograd import seed_tensors
+
     torch.autograd.backward([tens[o] for o in seeds],
-                            grad_tensors=[torch.tensor(w, dtype=dt) for w in seeds.values()],
+                            grad_tensors=seed_tensors(torch, tens, seeds, dtype),
                             retain_graph=retain_graph)
+
+
+def _read(t: Any) -> Any:
+    from diffexplain.methods.autograd import read
+
+    return read(t)
 
 
 def _graph_freed(torch: Any, tens: Sequence[Any]) -> bool | None:
@@ -156,7 +164,7 @@ def backward_passes(graph: Graph, point: Mapping[str, float], wrt: Sequence[str]
             break
         if not retain:
             last_plain = k
-        grads = {v: None if leaves[v].grad is None else float(leaves[v].grad) for v in wrt}
+        grads = {v: None if leaves[v].grad is None else _read(leaves[v].grad) for v in wrt}
         freed = _graph_freed(torch, tens)
         if zero_grad:
             for v in leaves.values():
@@ -220,7 +228,7 @@ def tensor_table(graph: Graph, point: Mapping[str, float],
         rows.append({
             "node": n.name, "is_leaf": bool(t.is_leaf), "requires_grad": bool(t.requires_grad),
             "grad_fn": type(t.grad_fn).__name__ if t.grad_fn is not None else None,
-            "grad_kept": g is not None, "grad": None if g is None else float(g),
+            "grad_kept": g is not None, "grad": None if g is None else _read(g),
             "warned": bool(caught), "saved": saved.get(n.name, []),
             "saved_by": [f"{owner} ({attr})" for owner, attr in saved_by.get(n.name, [])],
         })
@@ -294,7 +302,7 @@ def inplace_experiments(graph: Graph, point: Mapping[str, float], wrt: Sequence[
         if node.op == "var":
             t = tens[node.id]
             msg = _try(t.add_, amount)
-            fresh = torch.tensor(float(point[name]), dtype=getattr(torch, dtype),
+            fresh = torch.tensor(point[name], dtype=getattr(torch, dtype),
                                  requires_grad=True)
             fresh_msg = _try(fresh.add_, amount)
             exp["steps"].append({
@@ -319,7 +327,7 @@ def inplace_experiments(graph: Graph, point: Mapping[str, float], wrt: Sequence[
         try:
             _seeded_backward(torch, tens, seeds, dtype)
             leaves = {v: tens[graph[v].id] for v in wrt}
-            grads = {v: None if leaves[v].grad is None else float(leaves[v].grad) for v in wrt}
+            grads = {v: None if leaves[v].grad is None else _read(leaves[v].grad) for v in wrt}
             why = _("no backward node saved {name} ({kept}), so the "
                     "version check has nothing to object to; the gradient is computed from the "
                     "values saved at the forward pass, i.e. at the point before the update: "

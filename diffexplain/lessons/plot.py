@@ -68,7 +68,7 @@ class TangentPlot:
         return f"y = {lead}" + (f" {sign} {fmt_number(abs(b))}" if b else "")
 
     def to_text(self) -> str:
-        from diffexplain.render.text import table
+        from diffexplain.render.tables import table
 
         x0 = self.point[self.var]
         head = (f"f({self.var}) = {self.expression}; f({fmt_number(x0)}) = "

@@ -57,7 +57,7 @@ class SwellTable:
 
     def to_text(self) -> str:
         from diffexplain.core.printing import fmt_number
-        from diffexplain.render.text import table
+        from diffexplain.render.tables import table
 
         def c(v: int | None) -> str:
             return "—" if v is None else str(v)

@@ -9,13 +9,14 @@ the notes (``torch.add(w, 1)``), so grad_fn names match what a learner sees.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from diffexplain.core.graph import Graph, op_table
 
-__all__ = ["AutogradResult", "BackwardNode", "TorchNode", "execute", "run"]
+__all__ = ["AutogradResult", "BackwardNode", "TorchNode", "execute", "read", "run",
+           "seed_tensors"]
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ class TorchNode:
     is_leaf: bool
     requires_grad: bool
     retains_grad: bool
-    value: float
-    grad: float | None
-    saved: tuple[tuple[str, str | None, float], ...] = ()  # (attribute, node name, value)
+    value: Any  # a float, or nested lists for a vector or matrix node
+    grad: Any
+    saved: tuple[tuple[str, str | None, Any], ...] = ()  # (attribute, node name, value)
 
 
 @dataclass(frozen=True)
@@ -46,22 +47,27 @@ class BackwardNode:
 class AutogradResult:
     dtype: str
     torch_version: str
-    gradient: dict[str, float | None]
+    gradient: dict[str, Any]  # floats, or nested lists for vector variables
     nodes: tuple[TorchNode, ...]
     backward: tuple[BackwardNode, ...]
-    value: float
+    value: Any
 
 
-def _scalar(t: Any) -> float:
+def read(t: Any) -> Any:
+    """A tensor as plain data: a float for a 0-dim tensor, (nested) lists otherwise."""
     if not hasattr(t, "detach"):
         return float(t)
-    return float(t.item()) if t.dim() == 0 else float(t.detach().reshape(-1)[0])
+    return float(t.item()) if t.dim() == 0 else t.detach().tolist()
 
 
-def execute(graph: Graph, point: Mapping[str, float], dtype: str = "float64",
-            requires_grad: bool = True, leaves: Mapping[str, Any] | None = None) -> list[Any]:
+def execute(graph: Graph, point: Mapping[str, Any], dtype: str = "float64",
+            requires_grad: bool | Collection[str] = True,
+            leaves: Mapping[str, Any] | None = None) -> list[Any]:
     """Build one tensor (or Python number, for constants) per node, in graph order.
 
+    ``point`` values are floats, or nested lists for vector and matrix variables: the
+    very same vector graph runs natively (``DotBackward0``, ``MmBackward0``, …).
+    ``requires_grad`` is a flag for every variable or the names that get it.
     ``leaves`` supplies existing tensors for some variables, so a forward pass can be
     rebuilt on the same leaves (gradient accumulation) or run inside
     ``torch.autograd.functional`` (Hessians).
@@ -75,7 +81,10 @@ def execute(graph: Graph, point: Mapping[str, float], dtype: str = "float64",
         if leaves is not None and n.op == "var" and n.name in leaves:
             vals.append(leaves[n.name])
         elif n.op == "var":
-            vals.append(torch.tensor(float(point[n.name]), dtype=dt, requires_grad=requires_grad))
+            v = point[n.name]
+            grad = requires_grad if isinstance(requires_grad, bool) else n.name in requires_grad
+            vals.append(torch.tensor(v if isinstance(v, list) else float(v), dtype=dt,
+                                     requires_grad=grad))
         elif n.op == "const":
             vals.append(float(n.value) if n.value is not None else 0.0)
         else:
@@ -85,20 +94,32 @@ def execute(graph: Graph, point: Mapping[str, float], dtype: str = "float64",
                 pass
             elif not any(isinstance(a, tensor) for a in args):
                 args = [torch.tensor(a, dtype=dt) for a in args]
-            elif fn.arity == 1 or n.op == "pow":
+            elif fn.arity == 1 or n.op == "pow" or fn.tensor in ("dot", "matmul", "bce"):
                 args = [a if isinstance(a, tensor) or (n.op == "pow" and k == 1)
                         else torch.tensor(a, dtype=dt) for k, a in enumerate(args)]
+            if fn.tensor == "bce" and args[1].dim() < args[0].dim():
+                args = [args[0], args[1].expand_as(args[0])]
             vals.append(fn.torch(torch, *args))
     return vals
 
 
-def run(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
-        seeds: Mapping[int, float] | None = None, dtype: str = "float64") -> AutogradResult:
+def seed_tensors(torch: Any, tens: Sequence[Any], seeds: Mapping[int, float],
+                 dtype: str) -> list[Any]:
+    """``backward``'s ``grad_tensors``: each output's weight, as a full tensor of its shape
+    (the ones vector of a vector output: the vector-Jacobian product 1ᵀ·J)."""
+    dt = getattr(torch, dtype)
+    return [torch.full_like(tens[o], w) if isinstance(tens[o], torch.Tensor) and tens[o].dim()
+            else torch.tensor(w, dtype=dt) for o, w in seeds.items()]
+
+
+def run(graph: Graph, point: Mapping[str, Any], wrt: Sequence[str],
+        seeds: Mapping[int, float] | None = None, dtype: str = "float64",
+        requires_grad: bool | Collection[str] = True) -> AutogradResult:
     """Forward and one backward pass; intermediates ``retain_grad()`` so their grads show."""
     import torch
 
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
-    tens = execute(graph, point, dtype)
+    tens = execute(graph, point, dtype, requires_grad)
     for t in tens:
         if isinstance(t, torch.Tensor) and t.requires_grad and not t.is_leaf:
             t.retain_grad()
@@ -107,22 +128,22 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
             if isinstance(t, torch.Tensor)}
     # saved tensors are freed by backward (no retain_graph): read them first
     saved = [_saved(t.grad_fn, ptrs) if isinstance(t, torch.Tensor) else () for t in tens]
-    outs = [tens[o] for o in seeds]
-    if all(isinstance(o, torch.Tensor) and o.requires_grad for o in outs):
-        dt = getattr(torch, dtype)
-        torch.autograd.backward(outs, grad_tensors=[torch.tensor(w, dtype=dt) for w in
-                                                    seeds.values()])
-    nodes = torch_nodes(graph, tens, saved, _scalar)
+    outs = [o for o in seeds if isinstance(tens[o], torch.Tensor) and tens[o].requires_grad]
+    if outs:  # an output that is a constant or detached contributes nothing
+        torch.autograd.backward([tens[o] for o in outs], grad_tensors=seed_tensors(
+            torch, tens, {o: seeds[o] for o in outs}, dtype))
+    nodes = torch_nodes(graph, tens, saved, read)
     gradient = {v: nodes[graph[v].id].grad for v in wrt}
     for v in wrt:
         if gradient[v] is None and nodes[graph[v].id].requires_grad:
-            gradient[v] = 0.0  # torch leaves .grad None when the output does not depend on v
+            # torch leaves .grad None when the output does not depend on v
+            gradient[v] = read(torch.zeros_like(tens[graph[v].id]))
     back = _backward_graph(tens, list(seeds), names)
     return AutogradResult(dtype, torch.__version__, gradient, tuple(nodes), back,
-                          _scalar(tens[graph.outputs[0]]))
+                          read(tens[graph.outputs[0]]))
 
 
-Saved = tuple[tuple[str, str | None, float], ...]
+Saved = tuple[tuple[str, str | None, Any], ...]
 
 
 #: the ``_saved_*`` attribute names of each grad_fn class (``dir()`` per node is slow)
@@ -146,7 +167,7 @@ def _saved(fn: Any, ptrs: Mapping[tuple[int, tuple[int, ...]], str]) -> Saved:
             continue
         if isinstance(val, torch.Tensor):
             out.append((attr[len("_saved_"):], ptrs.get((val.data_ptr(), tuple(val.shape))),
-                        _scalar(val)))
+                        read(val)))
         elif isinstance(val, (int, float)):
             out.append((attr[len("_saved_"):], None, float(val)))
     return tuple(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from diffexplain.core.printing import fmt_number
@@ -38,7 +39,8 @@ def to_dict(r: CheckResult) -> dict[str, Any]:
         "ok": r.ok,
         "steps": [{"index": s.index, "expr": s.expr, "ok": s.ok, "method": s.method,
                    "reason": s.reason, "follows": s.follows, "value": _num(s.value),
-                   "text": s.text, "latex": s.latex} for s in r.steps],
+                   "text": s.text, "latex": s.latex, "readings": list(s.notes)}
+                  for s in r.steps],
         "first_error": r.first_error,
         "mistake": None if r.mistake is None else {
             "code": r.mistake.code, "sentence": r.mistake.sentence, "step": r.mistake.step,
@@ -71,6 +73,8 @@ def text(r: CheckResult) -> str:
         pad = " " * (width - _width(shown))
         line = f"  {mark} {s.index + 1:>2}  {shown}{pad}  ({_(s.method)})"
         out.append(line.rstrip())
+        for note in s.notes:
+            out.append("        " + _("(notation: {reading})").format(reading=note))
         if not s.ok or (r.first_error is not None and s.index > r.first_error):
             out.append(f"        {s.reason}")
     if r.mistake is not None:
@@ -108,6 +112,9 @@ def markdown(r: CheckResult) -> str:
     rows = ["| | " + _("step") + " | " + _("checked by") + " | |", "|---|---|---|---|"]
     for s in r.steps:
         note = "" if s.ok and (r.first_error is None or s.index < r.first_error) else s.reason
+        if s.notes:
+            note = "; ".join([*(_("(notation: {reading})").format(reading=n) for n in s.notes),
+                              *([note] if note else [])])
         rows.append(f"| {'✓' if s.ok else '✗'} {s.index + 1} | ${s.latex or s.expr}$ | "
                     f"{_(s.method)} | {_md_cell(note)} |")
     parts.append("\n".join(rows))
@@ -169,3 +176,122 @@ def render(r: CheckResult, fmt: str = "text") -> str:
     if fmt not in FORMATS:
         raise KeyError(f"unknown format {fmt!r}; choose from json, {', '.join(FORMATS)}")
     return FORMATS[fmt](r)
+
+
+# --- algebraic derivations (checking.algebra.EquationsResult) --------------------------------
+def _mark(ok: bool | None) -> str:
+    return "✓" if ok else ("?" if ok is None else "✗")
+
+
+def _eq_summary(r: Any) -> str:
+    if r.first_error is not None:
+        return _("step {k} of {n} does not follow").format(k=r.first_error + 1, n=len(r.steps))
+    undecided = sum(s.ok is None for s in r.steps)
+    if undecided:
+        return ngettext("{n} step could not be decided", "{n} steps could not be decided",
+                        undecided).format(n=undecided)
+    return ngettext("the {n} step is right", "all {n} steps are right",
+                    len(r.steps)).format(n=len(r.steps))
+
+
+@renders_in_lang
+def equations_dict(r: Any) -> dict[str, Any]:
+    """The JSON contract of ``check --equations`` (see docs/check.md)."""
+    return {"unknown": r.unknown, "ok": r.ok, "first_error": r.first_error,
+            "readings": list(r.notes),
+            "steps": [{"index": s.index, "expr": s.expr, "ok": s.ok, "method": s.method,
+                       "reason": s.reason, "relation": s.relation,
+                       "solutions": list(s.solutions), "text": s.text, "latex": s.latex}
+                      for s in r.steps],
+            "summary": _eq_summary(r)}
+
+
+@renders_in_lang
+def equations_text(r: Any) -> str:
+    """One line per equation (⇒ or = in front), ✓/✗/? and the reason under it."""
+    out = ["diffexplain check: " + _("an algebraic derivation, solved for {u}").format(
+        u=r.unknown)]
+    width = max(_width(s.text) for s in r.steps)
+    for s in r.steps:
+        rel = s.relation if s.relation == "⇒" else " "
+        out.append(f"  {_mark(s.ok)} {s.index + 1:>2}  {rel} {s.text}"
+                   f"{' ' * (width - _width(s.text))}  ({_(s.method)})")
+        out.append(f"          {s.reason}")
+    for note in r.notes:
+        out.append("  " + _("(notation: {reading})").format(reading=note))
+    out.append("")
+    out.append(("✓ " if r.ok else "✗ ") + _eq_summary(r))
+    return "\n".join(out) + "\n"
+
+
+@renders_in_lang
+def equations_markdown(r: Any) -> str:
+    rows = ["| | " + _("equation") + " | " + _("checked by") + " | |", "|---|---|---|---|"]
+    for s in r.steps:
+        rel = {"⇒": r"\Rightarrow\ ", "=": "=\\ "}.get(s.relation, "")
+        rows.append(f"| {_mark(s.ok)} {s.index + 1} | ${rel}{s.latex}$ | {_(s.method)} | "
+                    f"{_md_cell(s.reason)} |")
+    title = "### " + _("Checking an algebraic derivation, solved for {u}").format(
+        u=f"${r.unknown}$")
+    return "\n\n".join([title, "\n".join(rows), _("**Result:** {mark} {summary}").format(
+        mark="✓" if r.ok else "✗", summary=_eq_summary(r))]) + "\n"
+
+
+@renders_in_lang
+def equations_latex(r: Any) -> str:
+    out = [r"\paragraph{" + _("Checking an algebraic derivation, solved for {u}").format(
+        u=f"${r.unknown}$") + "}", r"\begin{enumerate}"]
+    for s in r.steps:
+        mark = {True: r"$\checkmark$", False: r"$\times$", None: "?"}[s.ok]
+        rel = {"⇒": r"\Rightarrow ", "=": "= "}.get(s.relation, "")
+        out.append(rf"  \item[{mark} {s.index + 1}.] ${rel}{s.latex}$ \\ \emph{{"
+                   + _tex_escape(s.reason) + "}")
+    out.append(r"\end{enumerate}")
+    return "\n".join(out) + "\n"
+
+
+def render_equations(r: Any, fmt: str = "text") -> str:
+    if fmt == "json":
+        return r.to_json()
+    table = {"text": equations_text, "markdown": equations_markdown, "md": equations_markdown,
+             "latex": equations_latex}
+    if fmt not in table:
+        raise KeyError(f"unknown format {fmt!r}; choose from json, {', '.join(table)}")
+    return table[fmt](r)
+
+
+# --- homework files (checking.homework.check_homework) ----------------------------------------
+def homework(items: Sequence[Mapping[str, Any]], fmt: str = "text") -> str:
+    """Each exercise under its own heading (as the file has it), then the summary."""
+    from diffexplain.checking.homework import homework_summary
+
+    summary = homework_summary(items)
+    if fmt == "json":
+        import json
+
+        return json.dumps({"exercises": [
+            {"id": i["id"], "line": i["line"],
+             "result": i["result"].to_dict() if "result" in i else None,
+             "error": i.get("error")} for i in items], "summary": summary},
+            indent=2, ensure_ascii=False) + "\n"
+    parts = []
+    for i in items:
+        body = render(i["result"], fmt) if "result" in i else None
+        if fmt == "text":
+            head = f"── {i['id']} " + "─" * max(3, 60 - _width(str(i["id"])))
+            parts.append(head + "\n" + (body or _("could not be graded: {error}").format(
+                error=i["error"]) + "\n"))
+        elif fmt in ("markdown", "md"):
+            parts.append(f"## {i['id']}\n\n" + (body or "> " + _md_cell(
+                _("could not be graded: {error}").format(error=i["error"])) + "\n"))
+        else:
+            parts.append(rf"\subsection*{{{_tex_escape(str(i['id']))}}}" + "\n" + (
+                body or _tex_escape(_("could not be graded: {error}").format(
+                    error=i["error"])) + "\n"))
+    if fmt == "text":
+        parts.append("═" * 64 + "\n" + summary + "\n")
+    elif fmt in ("markdown", "md"):
+        parts.append(_("**Summary:** {summary}").format(summary=summary) + "\n")
+    else:
+        parts.append(r"\noindent\textbf{" + _tex_escape(summary) + "}\n")
+    return "\n".join(parts)

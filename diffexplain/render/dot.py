@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from diffexplain.core.printing import bar, fmt_number
+from diffexplain.core.shapes import fmt_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.model import Explanation
@@ -30,7 +31,7 @@ def _q(s: str) -> str:
 
 
 def _hot(e: Explanation, wrt: str | None) -> set[tuple[str, str]]:
-    from diffexplain.render.figure import _on_paths, layered
+    from diffexplain.render.graphdraw import _on_paths, layered
 
     if wrt is None and e.wrt:
         wrt = e.wrt[0]
@@ -38,19 +39,20 @@ def _hot(e: Explanation, wrt: str | None) -> set[tuple[str, str]]:
 
 
 def _label(e: Explanation, name: str, full: bool) -> str:
-    from diffexplain.render.figure import _node_label
+    from diffexplain.render.graphdraw import _node_label
 
     return _node_label(e, name, full)
 
 
 def _edge_label(e: Explanation, a: str, b: str) -> str:
-    from diffexplain.render.figure import _partial
+    from diffexplain.render.graphdraw import _partial
 
     if e.node(a).kind == "constant":
         return ""
     text, value = _partial(e, b, a)
     shown = f"∂{b}/∂{a} = {text}"
-    return shown if text == fmt_number(value) else f"{shown} = {fmt_number(value, 4)}"
+    return shown if value is None or text == fmt_number(value) else \
+        f"{shown} = {fmt_number(value, 4)}"
 
 
 def to_dot(e: Explanation, wrt: str | None = None, autograd: bool = False) -> str:
@@ -149,5 +151,5 @@ def to_mermaid(e: Explanation, wrt: str | None = None) -> str:
     if wrt or e.wrt:
         w = wrt or e.wrt[0]
         lines.append(f"  %% red links: the paths of ∂{y}/∂{w}; {bar(w)} = "
-                     f"{fmt_number(e.node(w).grad)}")
+                     f"{fmt_value(e.node(w).grad)}")
     return "\n".join(lines) + "\n"

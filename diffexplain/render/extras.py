@@ -188,7 +188,7 @@ def _sections(e: Explanation) -> list[Section]:
 
 def text_sections(e: Explanation) -> list[str]:
     """Lines to put before the side-by-side table of the text output."""
-    from diffexplain.render.text import table
+    from diffexplain.render.tables import table
 
     out: list[str] = []
     for title, intro, tables, closing in _sections(e):
@@ -203,7 +203,7 @@ def text_sections(e: Explanation) -> list[str]:
 
 def markdown_sections(e: Explanation) -> list[str]:
     """Markdown blocks (headings, code for derivations and torch calls, pipe tables)."""
-    from diffexplain.render.markdown import _md_table
+    from diffexplain.render.tables import md_table
 
     parts: list[str] = []
     for title, intro, tables, closing in _sections(e):
@@ -211,7 +211,7 @@ def markdown_sections(e: Explanation) -> list[str]:
         if intro:
             parts.append("```text\n" + "\n".join(intro).rstrip() + "\n```")
         for head, rows in tables:
-            parts.append(_md_table(head, rows))
+            parts.append(md_table(head, rows))
         if closing:
             parts.extend(_closing_blocks(closing))
     return parts

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from diffexplain.core.printing import fmt_number
+from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, renders_in_lang
 from diffexplain.render.htmlkit import admonition, code, esc, markdown_html, math, svg, table
 
@@ -31,12 +32,25 @@ def _num(x: float | None) -> str:
 
 def _objective(e: Explanation) -> tuple[str, str]:
     """The name of what is differentiated (y, or L for weighted outputs) and its value line."""
-    values = ", ".join(f"{o} = {fmt_number(e.node(o).value)}" for o in e.outputs)
+    values = ", ".join(f"{o} = {fmt_value(e.node(o).value)}" for o in e.outputs)
     weighted = len(e.outputs) > 1 or any(w != 1 for w in e.weights)
     if not weighted:
         return ", ".join(e.outputs), values
     values += "; L = " + " + ".join(f"{fmt_number(w)}·{o}" for o, w in zip(e.outputs, e.weights))
     return "L", values
+
+
+def _grouped(lines: list[str]) -> list[tuple[str, list[str]]]:
+    """summary_lines' sections: a title line, then its items (the indented lines)."""
+    out: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        if line.startswith(" ") and out:
+            out[-1][1].append(line.strip())
+        else:
+            out.append((line.strip(), []))
+    return out
 
 
 def _figures(e: Explanation, show: tuple[str, ...]) -> str:
@@ -55,8 +69,8 @@ def _figures(e: Explanation, show: tuple[str, ...]) -> str:
 
 def _graph_table(e: Explanation, out: str) -> str:
     rows = [[f"<code>{esc(n.id)}</code>", f"<code>{esc(n.expr)}</code>"
-             if n.kind == "operation" else esc(_(n.kind)), esc(fmt_number(n.value)),
-             "" if n.grad is None else esc(fmt_number(n.grad))] for n in e.nodes]
+             if n.kind == "operation" else esc(_(n.kind)), esc(fmt_value(n.value)),
+             "" if n.grad is None else esc(fmt_value(n.grad))] for n in e.nodes]
     label = _("Computational graph (forward pass)")
     return (f'<p class="dx-label">{esc(label)}</p>'
             + table([esc(_("node")), esc(_("definition")), esc(_("value")),
@@ -112,7 +126,7 @@ def _autograd(e: Explanation, show: tuple[str, ...]) -> list[str]:
         right.append(f'<p class="dx-label">{esc(head)}</p>')
         rows = [[f"<code>{esc(n.id)}</code>", f"<code>{esc(n.grad_fn)}</code>" if n.grad_fn
                  else "—", esc(n.is_leaf), esc(n.requires_grad),
-                 esc(fmt_number(n.autograd_grad)) if n.autograd_grad is not None else "None"]
+                 esc(fmt_value(n.autograd_grad)) if n.autograd_grad is not None else "None"]
                 for n in e.nodes if n.kind != "constant"]
         right.append(table([esc(_("tensor")), "grad_fn", "is_<wbr>leaf", "requires_<wbr>grad",
                             ".grad"], rows))
@@ -133,8 +147,8 @@ def _autograd(e: Explanation, show: tuple[str, ...]) -> list[str]:
             right.append(f'<p class="dx-small">{esc(note)}</p>')
     if "saved" in show:
         rows = [[f"<code>{esc(n.id)}</code>", f"<code>{esc(n.grad_fn)}</code>",
-                 ", ".join(f"<code>{esc(arg)}</code> = " + (f"{esc(node)} ({esc(fmt_number(v))})"
-                                                            if node else esc(fmt_number(v)))
+                 ", ".join(f"<code>{esc(arg)}</code> = " + (f"{esc(node)} ({esc(fmt_value(v))})"
+                                                            if node else esc(fmt_value(v)))
                            for arg, node, v in n.saved)]
                 for n in e.nodes if n.saved]
         label_saved = _("What each grad_fn saved for backward")
@@ -178,8 +192,7 @@ def page(e: Explanation, show: tuple[str, ...] = NOTEBOOK_SHOW, *, title: str | 
     unknown = [s for s in show if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown section {unknown[0]!r}; known: {', '.join(SECTIONS)}")
-    point = ", ".join(f"{k} = {fmt_number(v) if isinstance(v, float) else v}"
-                      for k, v in e.point.items())
+    point = ", ".join(f"{k} = {fmt_value(v)}" for k, v in e.point.items())
     out, values = _objective(e)
     lang = getattr(e, "lang", "en")
     parts = [f'<div class="diffexplain" lang="{esc(lang)}">']
@@ -201,11 +214,11 @@ def page(e: Explanation, show: tuple[str, ...] = NOTEBOOK_SHOW, *, title: str | 
     elif left or right:  # one side only: full width
         parts.append(f'<div class="dx-single">{"".join(left or right)}</div>')
     if "extras" in show and (e.extras.get("tensor") or e.extras.get("trace")):
-        from diffexplain.tensors import summary_lines
+        from diffexplain.render.vectors import summary_lines
 
-        lines = [ln.strip() for ln in summary_lines(e) if ln.strip()]
-        parts.append(f'<p class="dx-label">{esc(lines[0])}</p><ul>'
-                     + "".join(f"<li>{esc(ln)}</li>" for ln in lines[1:]) + "</ul>")
+        for head, items in _grouped(summary_lines(e)):  # vectors: shapes, Jacobians, VJP
+            parts.append(f'<p class="dx-label">{esc(head)}</p><ul>'
+                         + "".join(f"<li>{esc(x)}</li>" for x in items) + "</ul>")
     if "extras" in show and e.extras:
         from diffexplain.render.extras import markdown_sections
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from diffexplain.core.printing import fmt_number
+from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, renders_in_lang
 from diffexplain.render.latex import adjoint_block, derivation_block
+from diffexplain.render.tables import md_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.model import Explanation
@@ -14,26 +16,20 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["autograd_table", "comparison_table", "nodes_table", "render"]
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
-    return "\n".join(out)
-
-
 def nodes_table(e: Explanation) -> str:
     kinds = {"variable": _("variable"), "constant": _("constant")}
     rows = [[f"`{n.id}`", f"`{n.expr}`" if n.kind == "operation" else kinds.get(n.kind, n.kind),
-             fmt_number(n.value), "" if n.grad is None else fmt_number(n.grad)]
+             fmt_value(n.value), "" if n.grad is None else fmt_value(n.grad)]
             for n in e.nodes]
-    return _md_table([_("node"), _("definition"), _("value"), _("gradient")], rows)
+    return md_table([_("node"), _("definition"), _("value"), _("gradient")], rows)
 
 
 def autograd_table(e: Explanation) -> str:
     rows = [[f"`{n.id}`", f"`{n.grad_fn}`" if n.grad_fn else "—", str(n.is_leaf),
              str(n.requires_grad),
-             fmt_number(n.autograd_grad) if n.autograd_grad is not None else "None"]
+             fmt_value(n.autograd_grad) if n.autograd_grad is not None else "None"]
             for n in e.nodes if n.kind != "constant"]
-    return _md_table([_("tensor"), "grad_fn", "is_leaf", "requires_grad", ".grad"], rows)
+    return md_table([_("tensor"), "grad_fn", "is_leaf", "requires_grad", ".grad"], rows)
 
 
 def comparison_table(e: Explanation) -> str:
@@ -43,7 +39,7 @@ def comparison_table(e: Explanation) -> str:
                      fmt_number(c.autograd, 10) if c.autograd is not None else "—",
                      fmt_number(c.numeric, 10) if c.numeric is not None else "—",
                      "✓" if c.agree else "✗"])
-    return _md_table(["", _("symbolic"), _("autograd"), _("numeric"), _("agree")], rows)
+    return md_table(["", _("symbolic"), _("autograd"), _("numeric"), _("agree")], rows)
 
 
 @renders_in_lang
@@ -64,7 +60,7 @@ def render(e: Explanation) -> str:
             version=e.autograd.torch_version, dtype=e.autograd.dtype))
         parts.append(autograd_table(e))
     if e.extras.get("tensor") or e.extras.get("trace"):
-        from diffexplain.tensors import summary_lines
+        from diffexplain.render.vectors import summary_lines
 
         lines = [ln.strip() for ln in summary_lines(e) if ln.strip()]
         parts.append("\n".join(f"- {ln}" if k else f"### {ln}" for k, ln in enumerate(lines)))

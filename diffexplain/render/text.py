@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from diffexplain.core.printing import bar, fmt_number
+from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, renders_in_lang
+from diffexplain.render.tables import table
 
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.model import Explanation
@@ -14,28 +16,6 @@ __all__ = ["render", "table"]
 
 #: adjoint rows shown before the table is shortened (the JSON keeps them all)
 MAX_ROWS = 40
-
-
-def _width(s: str) -> int:
-    """Terminal columns: Chinese characters take two."""
-    if s.isascii():
-        return len(s)
-    from unicodedata import east_asian_width
-
-    return sum(2 if east_asian_width(c) in "WF" else 1 for c in s)
-
-
-def table(rows: list[list[str]], header: list[str] | None = None, indent: str = "  ") -> str:
-    """Left-aligned columns separated by two spaces."""
-    allrows = ([header] if header else []) + rows
-    widths = [max(_width(r[k]) for r in allrows) for k in range(len(allrows[0]))]
-    out = []
-    for r in allrows:
-        out.append(indent + "  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths))
-                   .rstrip())
-    if header:
-        out.insert(1, indent + "  ".join("─" * w for w in widths))
-    return "\n".join(out)
 
 
 def _point(e: Explanation) -> str:
@@ -58,8 +38,8 @@ def render(e: Explanation) -> str:
         kind = _("variable") if n.kind == "variable" else (_("constant") if n.kind == "constant"
                                                            else n.op)
         definition = f"{n.id} = {n.expr}" if n.kind == "operation" else n.id
-        grad = "" if n.grad is None else fmt_number(n.grad)
-        rows.append([definition, fmt_number(n.value), grad,
+        grad = "" if n.grad is None else fmt_value(n.grad)
+        rows.append([definition, fmt_value(n.value), grad,
                      kind + (_(" (output)") if n.output else "")])
     red = (e.extras.get("tensor") or {}).get("reduction")  # L = sum(y) for a vector output
     top = red["name"] if red else outs if len(e.outputs) == 1 else "L"
@@ -104,7 +84,7 @@ def render(e: Explanation) -> str:
         for n in e.nodes:
             if n.kind == "constant":
                 continue
-            grad = fmt_number(n.autograd_grad) if n.autograd_grad is not None else (
+            grad = fmt_value(n.autograd_grad) if n.autograd_grad is not None else (
                 _("None (not retained)") if not n.is_leaf else "None")
             rows.append([n.id, n.grad_fn or "—", str(n.is_leaf), str(n.requires_grad), grad])
         shown = rows if len(rows) <= MAX_ROWS * 2 else rows[:MAX_ROWS] + rows[-MAX_ROWS:]
@@ -113,7 +93,7 @@ def render(e: Explanation) -> str:
                             "stays None)"))
         out.append("")
     if e.extras.get("tensor") or e.extras.get("trace"):
-        from diffexplain.tensors import summary_lines
+        from diffexplain.render.vectors import summary_lines
 
         out.extend(summary_lines(e))
     if e.extras:
@@ -131,8 +111,8 @@ def render(e: Explanation) -> str:
     out.append(table(rows, ["", _("symbolic"), _("autograd"), _("numeric"), _("step h"),
                             _("agree")]))
     reasons = [(v, r) for v, c in e.verdict.comparisons.items() for r in c.reasons]
-    for v, r in reasons:
-        out.append(f"  ∂/∂{v}: {r}")
+    for v, reason in reasons:
+        out.append(f"  ∂/∂{v}: {reason}")
     out.append("")
     mark = "✓" if e.verdict.agree else "✗"
     out.append(_("Verdict {mark} {summary}").format(mark=mark, summary=e.verdict.summary))

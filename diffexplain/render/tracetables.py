@@ -1,7 +1,7 @@
-"""Evaluation-trace and Jacobian tables (:mod:`diffexplain.lessons.modes`) as text, LaTeX, Markdown, JSON.
+"""Evaluation-trace and Jacobian tables (:mod:`diffexplain.methods.modes`) as text, LaTeX, Markdown, JSON.
 
-Pure functions of a :class:`~diffexplain.lessons.modes.Trace` or
-:class:`~diffexplain.lessons.modes.Jacobian`; long tables keep their head and tail.
+Pure functions of a :class:`~diffexplain.methods.modes.Trace` or
+:class:`~diffexplain.methods.jacobian.Jacobian`; long tables keep their head and tail.
 """
 
 from __future__ import annotations
@@ -12,18 +12,22 @@ from typing import TYPE_CHECKING, Any
 
 from diffexplain.core.printing import fmt_number
 from diffexplain.i18n import _, ngettext
-from diffexplain.render.text import table
+from diffexplain.render.tables import md_table, table
 
 if TYPE_CHECKING:  # pragma: no cover
-    from diffexplain.lessons.modes import Jacobian, Pass, Trace, TraceRow
+    from diffexplain.methods.jacobian import Jacobian
+    from diffexplain.methods.modes import Pass, Trace, TraceRow
 
 __all__ = ["jacobian_dict", "jacobian_latex", "jacobian_markdown", "jacobian_text", "latex",
            "markdown", "text", "to_dict"]
 
+#: rows of one table shown before it is shortened (head and tail are kept)
+MAX_ROWS = 40
+#: passes written out in full; the rest are summarized by their results
+MAX_PASSES = 4
+
 
 def _limit(rows: Sequence[Any]) -> tuple[list[Any], int]:
-    from diffexplain.lessons.modes import MAX_ROWS
-
     if len(rows) <= 2 * MAX_ROWS:
         return list(rows), 0
     return list(rows[:MAX_ROWS]) + list(rows[-MAX_ROWS:]), len(rows) - 2 * MAX_ROWS
@@ -74,8 +78,6 @@ def text(t: Trace) -> str:
              _text_rows(t.primal)]
     outs = ", ".join(f"{o} = {t.names[o]}" for o in t.outputs)
     parts.append("  " + _("output: {outputs}").format(outputs=outs))
-    from diffexplain.lessons.modes import MAX_PASSES
-
     for k, p in enumerate(t.passes):
         if k >= MAX_PASSES:
             parts.append("\n" + _("Pass {k} of {n}: seed {seed}: {result}").format(
@@ -90,12 +92,6 @@ def text(t: Trace) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
-    return "\n".join(out)
-
-
 def _md_rows(rows: Sequence[TraceRow]) -> str:
     shown, hidden = _limit(rows)
     body = [[f"${r.var_latex}$", f"${r.formula_latex}$",
@@ -103,13 +99,11 @@ def _md_rows(rows: Sequence[TraceRow]) -> str:
              f"`{r.definition}`" if r.definition else ""] for r in shown]
     if hidden:
         body.insert(len(shown) // 2, ["…", _("{n} more rows").format(n=hidden), "", "", ""])
-    return _md_table(["", _("formula"), _("values"), _("value"), _("graph node")], body)
+    return md_table(["", _("formula"), _("values"), _("value"), _("graph node")], body)
 
 
 def markdown(t: Trace) -> str:
     """Pipe tables with ``$…$`` math, one per pass."""
-    from diffexplain.lessons.modes import MAX_PASSES
-
     parts = ["### " + _("Primal trace at {point}").format(point=_point(t)), _md_rows(t.primal)]
     for k, p in enumerate(t.passes):
         if k >= MAX_PASSES:
@@ -138,8 +132,6 @@ def _latex_rows(rows: Sequence[TraceRow]) -> str:
 
 def latex(t: Trace) -> str:
     """One ``aligned`` block per trace, each under a ``\\paragraph``."""
-    from diffexplain.lessons.modes import MAX_PASSES
-
     parts = [r"\paragraph{" + _("Primal trace at {point}").format(point=f"${_point(t)}$") + "}",
              "\\[", _latex_rows(t.primal), "\\]"]
     for k, p in enumerate(t.passes):
@@ -212,10 +204,10 @@ def jacobian_markdown(j: Jacobian) -> str:
     head = [""] + [f"∂/∂{v}" for v in j.inputs]
     parts = ["### " + _("Jacobian ({m}×{n})").format(m=len(j.outputs), n=len(j.inputs))]
     if j.symbolic is not None:
-        parts += [_("symbolic:"), _md_table(head, [[o, *(f"`{c}`" for c in row)]
+        parts += [_("symbolic:"), md_table(head, [[o, *(f"`{c}`" for c in row)]
                                                 for o, row in zip(j.outputs, j.symbolic)])]
     for title, m in _matrices(j):
-        parts += [f"{title}:", _md_table(head, [[o, *(fmt_number(x, 10) for x in row)]
+        parts += [f"{title}:", md_table(head, [[o, *(fmt_number(x, 10) for x in row)]
                                                 for o, row in zip(j.outputs, m)])]
     parts.append("**" + (_("✓ all methods agree") if j.agree else _("✗ the methods disagree"))
                  + "**")

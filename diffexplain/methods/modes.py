@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from diffexplain.core.graph import Graph, Node, op_table
 from diffexplain.core.printing import fmt_number
@@ -30,16 +30,9 @@ from diffexplain.i18n import _, ngettext
 from diffexplain.methods.numeric import forward
 from diffexplain.methods.symbolic import latex_name
 
-if TYPE_CHECKING:  # pragma: no cover
-    from diffexplain.model import Explanation
-
-__all__ = ["MODES", "Jacobian", "Pass", "Trace", "TraceRow", "graph_of", "jacobian", "trace"]
+__all__ = ["MODES", "Pass", "Trace", "TraceRow", "trace"]
 
 MODES = ("forward", "reverse")
-#: rows of one table shown before it is shortened (head and tail are kept)
-MAX_ROWS = 40
-#: passes written out in full; the rest are summarized by their results
-MAX_PASSES = 4
 
 _SUB = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
 
@@ -375,120 +368,5 @@ def trace(graph: Graph, point: Mapping[str, float], mode: str = "reverse",
                  {graph.nodes[i].name: names.var(i, "text") for i in names.idx}, primal, passes)
 
 
-# --- rebuilding the graph of an explanation -------------------------------------------------
-def graph_of(e: Explanation) -> Graph:
-    """The explanation's own graph, rebuilt from its nodes (the text is not parsed again)."""
-    index = {n.id: k for k, n in enumerate(e.nodes)}
-    nodes = tuple(Node(k, n.id, n.op, tuple(index[i] for i in n.inputs),
-                       value=n.value if n.kind == "constant" else None,
-                       literal=n.id if n.kind == "constant" else None)
-                  for k, n in enumerate(e.nodes))
-    return Graph(nodes, tuple(index[o] for o in e.outputs), e.expression)
-
-
 # --- the Jacobian by both modes and its witnesses --------------------------------------------
-@dataclass(frozen=True)
-class Jacobian:
-    """∂outputs/∂inputs computed four ways; ``None`` where a method was not run."""
 
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-    forward: tuple[tuple[float, ...], ...]
-    reverse: tuple[tuple[float, ...], ...]
-    symbolic: tuple[tuple[str, ...], ...] | None
-    symbolic_value: tuple[tuple[float, ...], ...] | None
-    torch: tuple[tuple[float, ...], ...] | None
-    forward_passes: int
-    reverse_passes: int
-
-    @property
-    def agree(self) -> bool:
-        mats = [m for m in (self.reverse, self.symbolic_value, self.torch) if m is not None]
-        return all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (a != a and b != b)
-                   for m in mats for ra, rb in zip(self.forward, m) for a, b in zip(ra, rb))
-
-    def to_text(self) -> str:
-        from diffexplain.render.tracetables import jacobian_text
-
-        return jacobian_text(self)
-
-    def to_latex(self) -> str:
-        from diffexplain.render.tracetables import jacobian_latex
-
-        return jacobian_latex(self)
-
-    def to_markdown(self) -> str:
-        from diffexplain.render.tracetables import jacobian_markdown
-
-        return jacobian_markdown(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        from diffexplain.render.tracetables import jacobian_dict
-
-        return jacobian_dict(self)
-
-
-def _torch_jacobian(graph: Graph, point: Mapping[str, float], inputs: Sequence[str]
-                    ) -> list[list[float]]:
-    import torch
-
-    dt = torch.float64
-
-    def f(*xs: Any) -> Any:
-        env: list[Any] = []
-        given = dict(zip(inputs, xs))
-        for n in graph.nodes:
-            if n.op == "var":
-                env.append(given.get(n.name, torch.tensor(float(point[n.name]), dtype=dt)))
-            elif n.op == "const":
-                env.append(torch.tensor(float(n.value or 0.0), dtype=dt))
-            else:
-                env.append(op_table(n.op).torch(torch, *(env[i] for i in n.inputs)))
-        return torch.stack([torch.as_tensor(env[o], dtype=dt).reshape(()) for o in graph.outputs])
-
-    xs = tuple(torch.tensor(float(point[v]), dtype=dt) for v in inputs)
-    jac = torch.autograd.functional.jacobian(f, xs)
-    return [[float(jac[k][j]) for k in range(len(inputs))] for j in range(len(graph.outputs))]
-
-
-def _tidy(sp: Any, expr: Any) -> Any:
-    # full simplify (trigsimp) can take seconds on mid-sized expressions: small ones only
-    return sp.simplify(expr) if sp.count_ops(expr) <= 12 else sp.factor_terms(expr)
-
-
-def jacobian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str] | None = None,
-             use_torch: bool = True, symbolic_nodes: int = 60) -> Jacobian:
-    """The Jacobian by forward mode (a column per pass) and reverse mode (a row per pass).
-
-    Witnesses: the symbolic Jacobian (sympy, graphs up to ``symbolic_nodes`` nodes) and
-    ``torch.autograd.functional.jacobian`` over the same nodes.
-
-    >>> from diffexplain.core.parsing import parse
-    >>> g = parse("y0 = (x+w)*(w+1); y1 = (x+w)+(w+1)", outputs=["y0", "y1"])
-    >>> jacobian(g, {"w": 1, "x": 2}, use_torch=False).reverse
-    ((5.0, 2.0), (2.0, 1.0))
-    """
-    fw = trace(graph, point, "forward", wrt)
-    rv = trace(graph, point, "reverse", wrt)
-    inputs, outputs = fw.inputs, fw.outputs
-    j_fw = tuple(tuple(fw.passes[k].result[o] for k in range(len(inputs))) for o in outputs)
-    j_rv = tuple(tuple(p.result[v] for v in inputs) for p in rv.passes)
-    sym = sym_val = None
-    if len(graph.nodes) <= symbolic_nodes:
-        import sympy as sp
-
-        from diffexplain.core.printing import text as p_text
-
-        full: list[Any] = []
-        for n in graph.nodes:
-            full.append(graph.symbol(n) if n.is_leaf else
-                        op_table(n.op).sympy(sp, *(full[i] for i in n.inputs)))
-        subs = {graph.symbol(graph[v].id): point[v] for v in graph.variables}
-        exprs = [[_tidy(sp, sp.diff(full[o], graph.symbol(graph[v].id))) for v in inputs]
-                 for o in graph.outputs]
-        sym = tuple(tuple(p_text(e) for e in row) for row in exprs)
-        sym_val = tuple(tuple(float(e.evalf(subs=subs)) for e in row) for row in exprs)
-    tj = None
-    if use_torch:
-        tj = tuple(tuple(r) for r in _torch_jacobian(graph, point, inputs))
-    return Jacobian(inputs, outputs, j_fw, j_rv, sym, sym_val, tj, len(inputs), len(outputs))
