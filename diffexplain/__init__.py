@@ -29,12 +29,14 @@ __all__ = [
     "explain",
     "fn",
     "parse",
+    "record",
     "trace",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.checking import check
     from diffexplain.core.parsing import parse
+    from diffexplain.core.recording import record
     from diffexplain.core.tracing import fn
     from diffexplain.pipeline import explain, trace
 
@@ -54,6 +56,10 @@ def __getattr__(name: str) -> Any:
         from diffexplain.core.parsing import parse
 
         return parse
+    if name == "record":  # PyTorch code recorded as it runs: diffexplain.core.recording
+        from diffexplain.core.recording import record
+
+        return record
     if name == "trace":  # Python control flow: recorded by core.tracing, explained by pipeline
         from diffexplain.pipeline import trace
 
@@ -63,3 +69,8 @@ def __getattr__(name: str) -> Any:
 
         return fn
     raise AttributeError(f"module 'diffexplain' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # what a learner can use (the lazy names included), not the module's typing imports
+    return sorted(__all__)

@@ -173,10 +173,28 @@ _warned: list[bool] = []
 
 @functools.lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The family name of an installed font with Chinese glyphs, or ``None``."""
+    """The family name of an installed font with Chinese glyphs, or ``None``.
+
+    matplotlib lists the fonts once and caches the list on disk, so a font installed
+    later is not in it: on a miss the list is rebuilt once (and the cache rewritten)
+    before giving up.
+    """
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
+    family = _cjk_in(font_manager.fontManager)
+    if family is None:
+        try:
+            fresh = font_manager._load_fontmanager(try_read_cache=False)
+        except Exception:  # noqa: BLE001 - a private helper: if it changes, keep the old list
+            return None
+        font_manager.fontManager = fresh
+        font_manager.findfont = fresh.findfont  # matplotlib's module-level alias
+        family = _cjk_in(fresh)
+    return family
+
+
+def _cjk_in(manager: Any) -> str | None:
+    names = {f.name for f in manager.ttflist}
     for family in CJK_FAMILIES:
         if family in names:
             return family
@@ -197,8 +215,11 @@ def figure_rc(lang: str | None = None) -> tuple[str, Any]:
     if family is None:
         if not _warned:
             _warned.append(True)
-            print("diffexplain: warning: no CJK font found (install e.g. fonts-noto-cjk); "
-                  "figure labels are in English", file=sys.stderr)
+            print(_("diffexplain: warning: no CJK font found by matplotlib, even after "
+                    "rebuilding its font list; figure labels are in English. Install one, "
+                    "e.g. fonts-noto-cjk (Debian, Ubuntu), google-noto-sans-cjk-fonts "
+                    "(Fedora) or noto-fonts-cjk (Arch)"),
+                  file=sys.stderr)
         return "en", {}
     # DejaVu Sans first keeps Latin letters, digits and math symbols as in English figures;
     # matplotlib falls back glyph by glyph to the CJK font for Chinese characters

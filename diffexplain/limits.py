@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from diffexplain.errors import InputError, LimitExceeded
 from diffexplain.i18n import _
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "check_order"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "check_order", "check_work"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,11 @@ class Limits:
             ``math.inf`` runs it in-process without a budget.
         closed_form_nodes: largest graph whose closed form is built and shown.
         path_sum_paths: most chain-rule paths written out as a sum of products.
+        max_work: node visits of the repeated passes (passes × nodes): ``--backward N``
+            (with or without ``--rebuild``), the ``--mode`` traces and the ``--jacobian``.
+        symbolic_memory_mb: address space of the symbolic worker process, in MiB (0: no
+            limit); sympy past it fails like the time budget (a "too complex" note),
+            and a memory error in the worker is exit code 3, never a machine out of memory.
     """
 
     max_length: int = 1_000_000
@@ -46,6 +51,8 @@ class Limits:
     symbolic_seconds: float = 20.0
     closed_form_nodes: int = 60
     path_sum_paths: int = 12
+    max_work: int = 2_000_000
+    symbolic_memory_mb: int = 2048
 
     def __post_init__(self) -> None:
         # a zero or negative ceiling would refuse everything with a confusing message
@@ -70,7 +77,7 @@ class Limits:
 
 
 #: display thresholds where 0 is meaningful ("never write closed forms / path sums")
-_FLOOR = {"closed_form_nodes": 0, "path_sum_paths": 0}
+_FLOOR = {"closed_form_nodes": 0, "path_sum_paths": 0, "symbolic_memory_mb": 0}
 
 DEFAULT_LIMITS = Limits()
 
@@ -97,3 +104,24 @@ def check_order(order: int, limits: Limits = DEFAULT_LIMITS) -> int:
             order=order, limit=limits.max_order),
             _("raise it with --max-order (API: limits=Limits(max_order=…))"))
     return order
+
+
+def check_work(passes: int, nodes: int, what: str, flag: str,
+               limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse ``passes`` repeated passes over ``nodes`` nodes above ``limits.max_work``.
+
+    Called before the passes start, so ``--backward 1000 --rebuild`` on a 50,000-node chain
+    or a forward-mode trace over 3,000 variables ends in a moment with exit code 3.
+
+    Raises:
+        LimitExceeded: ``passes × nodes`` is above the limit.
+
+    >>> check_work(4, 6, "backward", "--backward")
+    """
+    if passes * nodes > limits.max_work:
+        raise LimitExceeded(
+            _("{option}: {passes} passes over {nodes} nodes ({what}) is {work} node visits, "
+              "more than the limit of {limit}").format(
+                option=flag, passes=passes, nodes=nodes, what=_(what), work=passes * nodes,
+                limit=limits.max_work),
+            _("raise it with --max-work (API: limits=Limits(max_work=…))"))

@@ -180,6 +180,12 @@ class Explanation:
 
     def draw_autograd(self, ax: Any = None) -> Any:
         """Draw torch's grad_fn graph, each backward node named after its graph node."""
+        if self.autograd is None:  # refused before matplotlib is even imported
+            from diffexplain.errors import InputError
+            from diffexplain.i18n import _
+
+            raise InputError(_("draw_autograd needs torch's backward graph: explain with "
+                               "autograd=True (drop --no-autograd)"))
         from diffexplain.render.figure import draw_autograd
 
         return draw_autograd(self, ax)
@@ -193,7 +199,7 @@ class Explanation:
         return trace(graph, point, mode, wrt)
 
     def jacobian(self, use_torch: bool = True) -> Any:
-        """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.methods.modes`).
+        """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.methods.jacobian`).
 
         For a vector output ``y`` it is the Jacobian of ``y`` itself (a row per component,
         e.g. diag(2x) for ``x*x``), not of the reduction ``L = sum(y)``.

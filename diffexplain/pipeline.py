@@ -19,8 +19,10 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from diffexplain.compare import compare
+from diffexplain.core.constant_graph import with_named_variables
 from diffexplain.core.graph import Graph, op_table
 from diffexplain.core.parsing import from_sympy, parse, parse_point
+from diffexplain.core.printing import fmt_number
 from diffexplain.core.shapes import Shape, flatten, needs_tensors, unflatten
 from diffexplain.errors import InputError
 from diffexplain.i18n import _, localized
@@ -30,8 +32,8 @@ from diffexplain.methods.components import Scalarized, scalarize, tensor_info
 from diffexplain.methods.partials import edge_partials
 from diffexplain.model import Explanation, NodeInfo
 
-__all__ = ["build_graph", "explain", "point_names", "resolve_point", "resolve_values",
-           "resolve_wrt", "trace"]
+__all__ = ["build_graph", "explain", "explain_recorded", "point_names", "resolve_point",
+           "resolve_values", "resolve_wrt", "trace"]
 
 DTYPES = ("float64", "float32")
 
@@ -168,7 +170,8 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
 
     Args:
         expr: text (``"(x+w)*(w+1)"`` or ``"a = x + w; b = w + 1; y = a*b"``), a sympy
-            expression, or a :class:`~diffexplain.core.graph.Graph`.
+            expression, a :class:`~diffexplain.core.graph.Graph`, or a torch tensor computed
+            under :func:`diffexplain.record` (its recorded graph, point and names).
         at: the point, ``{"w": 1, "x": 2}`` or ``"w=1,x=2"``.
         wrt: variables to differentiate by (default: every variable).
         outputs: names of several outputs of a program, differentiated as their
@@ -205,6 +208,12 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
         ['b·1 + a·1', 'b + a']
     """
     limits = limits or DEFAULT_LIMITS
+    if type(expr).__module__.startswith("torch"):  # a tensor recorded under dx.record()
+        from diffexplain.core.recorded import tensor_graph
+
+        return explain_recorded(tensor_graph(expr, limits), at=at, wrt=wrt, dtype=dtype,
+                                autograd=autograd, numeric_check=numeric_check, limits=limits,
+                                step=step, hessian=hessian, tensors=tensors, lang=lang)
     if dtype not in DTYPES:
         raise InputError(_("unknown dtype {dtype!r}; choose float64 or float32").format(dtype=dtype))
     if isinstance(expr, (list, tuple)):
@@ -219,6 +228,7 @@ def explain(expr: Any, at: Mapping[str, Any] | str | None = None, *,
     graph = build_graph(expr, outputs, limits)
     if isinstance(at, str):
         at = parse_point(at, allow_nonfinite=allow_nonfinite, limits=limits)
+    graph = with_named_variables(graph, at, wrt, limits)  # "5": nothing to differentiate, or d5/dx = 0
     return _explain(graph, at, expression=expr if isinstance(expr, str) else str(expr), wrt=wrt,
                     weights=weights, dtype=dtype, autograd=autograd,
                     numeric_check=numeric_check, limits=limits,
@@ -244,6 +254,10 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
              limit_table: bool | int = False,
              extras: Mapping[str, Any] | None = None) -> Explanation:
     """Every stage, once, for a graph and its point (see the module docstring)."""
+    if not graph.variables:  # a constant: every option would have nothing to work on
+        raise InputError(_("nothing to differentiate: the expression has no variables "
+                           "(it is the constant {value})").format(
+                               value=fmt_number(numeric.forward(graph, {})[graph.outputs[0]])))
     kind = input_kind(graph, at)
     values_at = resolve_values(graph, at, allow_nonfinite) if kind == "vector" else None
     point = resolve_point(graph, at, allow_nonfinite) if values_at is None else {
@@ -303,7 +317,8 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
         base = values if dtype == "float64" else numeric.forward(cg, cpoint, dtype)
         diffs = {v: numeric.central_difference(cg, cpoint, v, cseeds, dtype, step, base=base)
                  for v in cwrt}
-    verdict = compare(cg, values, sym_values, auto_flat, diffs, dtype, float64_symbolic=sym_values)
+    verdict = compare(cg, values, sym_values, auto_flat, diffs, dtype, float64_symbolic=sym_values,
+                      witness=sym.exact)
 
     def shaped(nid: int, per_component: Sequence[Any]) -> Any:
         return per_component[nid] if sc is None else sc.shaped(nid, per_component)
@@ -378,3 +393,17 @@ def trace(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
     return _explain(rec.graph, rec.point, expression=rec.expression, wrt=rec.wrt, weights=None,
                     dtype=dtype, autograd=autograd, numeric_check=numeric_check, limits=limits,
                     allow_nonfinite=False, extras={"trace": rec.info})
+
+
+def explain_recorded(r: Any, *, at: Mapping[str, Any] | str | None = None,
+                     wrt: Sequence[str] | str | None = None, **kwargs: Any) -> Explanation:
+    """:func:`explain` of recorded PyTorch code (:class:`~diffexplain.core.recorded.Recorded`):
+    its graph, point, variables, weights and derivative order; the record (source lines,
+    opaque calls) is kept in ``extras["recording"]``."""
+    from dataclasses import replace
+
+    kwargs.setdefault("order", r.order)
+    e = explain(r.graph, r.point if at is None else at, wrt=wrt or list(r.wrt),
+                weights=list(r.weights) if r.weights else None, **kwargs)
+    return replace(e, expression=r.info.get("expression") or e.expression,
+                   extras={**e.extras, "recording": r.info})

@@ -114,76 +114,65 @@ def train(seed: int = 1, bias: float = 1.0, max_iter: int = 1000, check_every: i
             "torch": torch.__version__}
 
 
-#: the words of the summary and the figures in Chinese (``--lang zh``); English is the key
-ZH = {
-    "class 0": "类别 0", "class 1": "类别 1", "iteration": "迭代次数", "loss": "损失",
-    "BCE loss": "BCE 损失", "accuracy": "准确率", "accuracy (stop above 0.99)": "准确率（超过 0.99 停止）",
-    "Both classes and the learned decision boundary w0·x + w1·y + b = 0":
-        "两个类别与学到的决策边界 w0·x + w1·y + b = 0",
-    "Loss and accuracy per iteration": "每次迭代的损失与准确率",
-    "stopped at iteration": "停止于迭代", "iterations run": "运行的迭代次数",
-    "Step 0: the gradient of the BCE loss through the sigmoid": "第 0 步：BCE 损失经过 sigmoid 的梯度",
-    "autograd (float32)": "自动求导（float32）",
-    "textbook mean((σ(z) − t)·x), float32": "课本公式 mean((σ(z) − t)·x)，float32",
-    "|autograd − textbook|": "|自动求导 − 课本公式|",
-    "symbolic ∂L/∂z·∂z/∂θ, float64": "符号 ∂L/∂z·∂z/∂θ，float64",
-}
-
-
-def tr(text: str, lang: str) -> str:
-    """``text`` in ``lang`` (the English text is the key)."""
-    return ZH.get(text, text) if lang == "zh" else text
-
-
-def plot(result: dict[str, Any], out: Path, lang: str = "en") -> list[dict[str, str]]:
+def boundary_figure(result: dict[str, Any]) -> Any:
+    """Both classes and the line w0·x₁ + w1·x₂ + b = 0: labelled axes, a legend beside no point."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    if lang == "zh":  # a CJK font for the Chinese labels, as the library's own figures use
-        from diffexplain.i18n import figure_rc
-
-        matplotlib.rcParams.update(figure_rc("zh")[1])
-
-    x = result["x"].numpy()
-    t = result["t"].numpy()
-    fig, ax = plt.subplots(figsize=(5.2, 4.4), dpi=110)
-    ax.scatter(x[t == 0, 0], x[t == 0, 1], s=14, c="tab:red", label=tr("class 0", lang))
-    ax.scatter(x[t == 1, 0], x[t == 1, 1], s=14, c="tab:green", label=tr("class 1", lang))
+    x = np.asarray(result["x"])
+    t = np.asarray(result["t"]).reshape(-1)
+    fig, ax = plt.subplots(figsize=(5.2, 4.9), dpi=110)
+    ax.scatter(x[t == 0, 0], x[t == 0, 1], s=14, c="tab:red", label="class 0")
+    ax.scatter(x[t == 1, 0], x[t == 1, 1], s=14, c="tab:green", label="class 1")
     w0, w1, b = result["w0"], result["w1"], result["b"]
     xs = np.linspace(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5, 50)
-    ax.plot(xs, -(w0 * xs + b) / w1, c="tab:blue", lw=2, label="w0·x + w1·y + b = 0")
+    ax.plot(xs, -(w0 * xs + b) / w1, c="tab:blue", lw=2, label="w0·x₁ + w1·x₂ + b = 0")
     ax.set_xlim(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5)
     ax.set_ylim(x[:, 1].min() - 0.5, x[:, 1].max() + 0.5)
+    ax.set_xlabel("x₁ (first feature)")
+    ax.set_ylabel("x₂ (second feature)")
     it = result["stopped_at"] if result["stopped_at"] is not None else result["iterations"] - 1
-    ax.set_title(f"{tr('iteration', lang)} {it}: {tr('loss', lang)} {result['loss']:.4f}, "
-                 f"{tr('accuracy', lang)} {result['accuracy']:.1%}\n"
-                 f"w0 {w0:.4f}, w1 {w1:.4f}, b {b:.4f}",
+    ax.set_title(f"iteration {it}: loss {result['loss']:.4f}, "
+                 f"accuracy {result['accuracy']:.1%}\nw0 {w0:.4f}, w1 {w1:.4f}, b {b:.4f}",
                  fontsize=9)
-    ax.legend(fontsize=8, loc="best", framealpha=0.9)
+    # below the axes: inside, "best" still sits on a point when the classes fill the corners
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3,
+              frameon=False)
     fig.tight_layout()
+    return fig
+
+
+def plot(result: dict[str, Any], out: Path) -> list[dict[str, str]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig = boundary_figure({**result, "x": result["x"].numpy(), "t": result["t"].numpy()})
     fig.savefig(out / "decision_boundary.png")
     plt.close(fig)
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.2, 3.0), dpi=110)
     its = np.arange(1, len(result["losses"]) + 1)
     a1.plot(its, result["losses"], c="tab:blue")
-    a1.set_xlabel(tr("iteration", lang))
-    a1.set_ylabel(tr("BCE loss", lang))
-    a1.set_title(tr("loss", lang), fontsize=9)
+    a1.set_xlabel("iteration")
+    a1.set_ylabel("BCE loss")
+    a1.set_title("loss", fontsize=9)
     a2.plot(its, result["accuracies"], c="tab:orange")
     a2.axhline(0.99, c="grey", ls="--", lw=1)
-    a2.set_xlabel(tr("iteration", lang))
-    a2.set_ylabel(tr("accuracy", lang))
-    a2.set_title(tr("accuracy (stop above 0.99)", lang), fontsize=9)
+    a2.set_xlabel("iteration")
+    a2.set_ylabel("accuracy")
+    a2.set_title("accuracy (stop above 0.99)", fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "curves.png")
     plt.close(fig)
-    return [{"file": "decision_boundary.png", "caption": tr(
-                "Both classes and the learned decision boundary w0·x + w1·y + b = 0", lang)},
-            {"file": "curves.png", "caption": tr("Loss and accuracy per iteration", lang)}]
+    return [{"file": "decision_boundary.png", "caption": "Both classes and the learned decision "
+             "boundary w0·x₁ + w1·x₂ + b = 0"},
+            {"file": "curves.png", "caption": "Loss and accuracy per iteration"}]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,17 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--bias", type=float, default=1.0, help="offset of both classes (notes: 1 or 1.5)")
     p.add_argument("--max-iter", type=int, default=1000)
-    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the summary")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     r = train(args.seed, args.bias, args.max_iter)
-    lang = args.lang
-    figures = plot(r, args.out, lang)
+    figures = plot(r, args.out)
     c = r["check"]
     ok_grad = c["max_diff"] < GRAD_TOL and c["max_diff_derived"] < 1e-12
     ok_acc = r["stopped_at"] is not None
-    message = _message_zh(r, args, c) if lang == "zh" else (
-               f"Trained with torch {r['torch']} (seed {args.seed}, bias {args.bias:g}): "
+    message = (f"Trained with torch {r['torch']} (seed {args.seed}, bias {args.bias:g}): "
                + (f"accuracy > 0.99 reached at iteration {r['stopped_at']}. " if ok_acc else
                   f"accuracy > 0.99 NOT reached in {args.max_iter} iterations. ")
                + f"At step 0 autograd and the textbook formula (float32) differ by at most "
@@ -212,16 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "ok": ok_grad and ok_acc,
         "message": message,
-        "results": {tr("stopped at iteration", lang): r["stopped_at"],
-                    tr("iterations run", lang): r["iterations"],
-                    tr("loss", lang): f"{r['loss']:.4f}",
-                    tr("accuracy", lang): f"{r['accuracy']:.1%}", "w0": f"{r['w0']:.4f}",
+        "results": {"stopped at iteration": r["stopped_at"], "iterations run": r["iterations"],
+                    "loss": f"{r['loss']:.4f}",
+                    "accuracy": f"{r['accuracy']:.1%}", "w0": f"{r['w0']:.4f}",
                     "w1": f"{r['w1']:.4f}", "b": f"{r['b']:.4f}"},
-        "tables": [{"title": tr("Step 0: the gradient of the BCE loss through the sigmoid",
-                                lang),
-                    "header": ["", *(tr(h, lang) for h in (
-                        "autograd (float32)", "textbook mean((σ(z) − t)·x), float32",
-                        "|autograd − textbook|", "symbolic ∂L/∂z·∂z/∂θ, float64"))],
+        "tables": [{"title": "Step 0: the gradient of the BCE loss through the sigmoid",
+                    "header": ["", "autograd (float32)", "textbook mean((σ(z) − t)·x), float32",
+                               "|autograd − textbook|", "symbolic ∂L/∂z·∂z/∂θ, float64"],
                     "rows": [[n, f"{a:.8f}", f"{tb:.8f}", f"{abs(a - tb):.1e}", f"{d:.8f}"]
                              for n, a, tb, d in zip(c["names"], c["autograd"], c["textbook"],
                                                     c["derived"])]}],
@@ -231,15 +214,6 @@ def main(argv: list[str] | None = None) -> int:
                                            encoding="utf-8")
     print(message)
     return 0 if summary["ok"] else 1
-
-
-def _message_zh(r: dict[str, Any], args: argparse.Namespace, c: dict[str, Any]) -> str:
-    return (f"用 torch {r['torch']} 训练（种子 {args.seed}，偏移 {args.bias:g}）："
-            + (f"在第 {r['stopped_at']} 次迭代准确率超过 0.99。" if r["stopped_at"] is not None
-               else f"{args.max_iter} 次迭代内准确率没有超过 0.99。")
-            + f"第 0 步时，自动求导与课本公式（float32）最多相差 {c['max_diff']:.1e}"
-            f"（容差 {GRAD_TOL:g}，float32 舍入误差）；diffexplain 的符号导数与课本公式（float64）"
-            f"相差 {c['max_diff_derived']:.1e}。")
 
 
 if __name__ == "__main__":

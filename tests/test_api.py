@@ -53,7 +53,7 @@ def test_float32_states_round_off():
 ])
 def test_disagreements_are_explained(expr, at, reason):
     e = dx.explain(expr, at=at)
-    reasons = " ".join(r for c in e.verdict.comparisons.values() for r in c.reasons)
+    reasons = " ".join(str(r) for c in e.verdict.comparisons.values() for r in c.reasons)
     assert reason in reasons
 
 

@@ -250,3 +250,12 @@ def test_matrix_jacobian_vjp_has_the_variable_shape() -> None:
     assert jacs["w"]["structure"] == "dense" and jacs["w"]["shape"] == [3, 6]
     assert jacs["w"]["vjp"] == e.gradient["w"] == [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
     assert jacs["x"]["matrix"] == [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]
+
+
+def test_methods_that_need_torch_refuse_in_one_line_without_it() -> None:
+    from diffexplain.errors import InputError
+
+    e = dx.explain("x*x", at={"x": [1, 2]}, autograd=False)
+    with pytest.raises(InputError, match="autograd=True"):
+        e.draw_autograd()
+    assert e.jacobian(use_torch=False).agree

@@ -406,7 +406,7 @@ def test_write_atomic_failure_leaves_old_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="No space left"):  # exit code 2, never a traceback
         cli.write_atomic(str(target), "new content")
     assert target.read_text() == "old content"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temp file left

@@ -228,7 +228,7 @@ def test_figure_labels_in_chinese_have_their_glyphs(recwarn):
 
     e = dx.explain("(x+w)*(w+1)", at="w=1,x=2", lang="zh")
     drawing = svg(e, autograd=True)
-    assert "构成 ∂y/∂w 的路径" in drawing and "梯度从右向左流动" in drawing
+    assert "合起来给出 ∂y/∂w" in drawing and "梯度从右向左流动" in drawing
     assert not [w for w in recwarn if "missing from" in str(w.message)]
 
 
@@ -241,7 +241,7 @@ def test_check_feedback_in_chinese():
     zh = dx.check("(x+w)*(w+1)", wrt="w", steps=steps, at={"w": 1, "x": 2}, lang="zh")
     en = dx.check("(x+w)*(w+1)", wrt="w", steps=steps, at={"w": 1, "x": 2}, lang="en")
     assert (zh.first_error, zh.mistake.code) == (en.first_error, en.mistake.code) == (2, "constant")
-    assert zh.mistake.sentence == "第 3 步从 b = w + 1 中丢掉了常数 1（用了 b = w）。"
+    assert zh.mistake.sentence == "第 3 步：从 b = w + 1 中丢掉了常数 1（用了 b = w）。"
     assert en.mistake.sentence == "Step 3 drops the constant 1 from b = w + 1 (uses b = w)."
     assert zh.steps[2].reason.startswith("在 w = 1, x = 2 处它等于 4，但 ∂y/∂w = 5")
     out = text(zh)
@@ -311,7 +311,7 @@ def test_cli_check_feedback_in_chinese(run_cli):
     r = run_cli("check", "(x+w)*(w+1)", "--wrt", "w", "--at", "w=1,x=2", "--steps",
                 "b*1 + a*1; b + a; 2*w + x", "--lang", "zh")
     assert r.returncode == 1
-    assert "错误 [constant]：第 3 步从 b = w + 1 中丢掉了常数 1（用了 b = w）。" in r.stdout
+    assert "错误 [constant]：第 3 步：从 b = w + 1 中丢掉了常数 1（用了 b = w）。" in r.stdout
     assert "正确的推导（路径求和，每一行都已验证）：" in r.stdout
 
 

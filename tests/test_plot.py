@@ -9,7 +9,7 @@ import pytest
 
 import diffexplain as dx
 from diffexplain.cli import main
-from diffexplain.lessons.plot import difference_table, save, tangent_plot
+from diffexplain.explore.plot import difference_table, save, tangent_plot
 
 
 @pytest.fixture(scope="module")

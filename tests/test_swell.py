@@ -10,7 +10,7 @@ import pytest
 
 import diffexplain as dx
 from diffexplain.cli import main
-from diffexplain.lessons.swell import swell
+from diffexplain.explore.swell import swell
 
 
 @pytest.fixture(scope="module")

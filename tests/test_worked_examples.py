@@ -54,7 +54,8 @@ def test_e1_derivation_reads_like_the_notes(e1):
 def test_e1_every_line_is_checked(e1):
     for d in e1.derivations.values():
         for line in d.lines:
-            assert line.check in {"definition", "sympy", "numeric", "float evaluation"}
+            assert line.check in {"definition", "sympy", "numeric", "float evaluation", "exact",
+                                  "arbitrary precision"}
     assert e1.derivations["w"].lines[1].check == "sympy"
     assert "product rule" in e1.derivations["w"].lines[1].rule
 

@@ -25,6 +25,10 @@ __all__ = ["EquationStep", "EquationsResult", "check_equations"]
 #: most equations in one derivation, and largest equation (sympy operations)
 MAX_EQUATIONS = 50
 MAX_OPS = 300
+#: largest difference of two solutions that ``simplify`` is tried on (else: numeric)
+SIMPLIFY_OPS = 60
+#: highest degree of a polynomial equation sympy is asked to solve
+MAX_DEGREE = 2
 _LINES = re.compile(r"[;\n；]|⇒|⟹|=>|→|\\Rightarrow|\\implies|∴")
 _EQ = re.compile("(?<![=<>!])[=＝](?!=)")
 
@@ -180,8 +184,30 @@ def _unknown(name: str | None, parsed: list[Any], scope: Any) -> Any:
     raise InputError(_("say which unknown the equations are solved for (--wrt y)"))
 
 
+def _solvable(sp: Any, e: Any, u: Any) -> bool:
+    """Whether sympy is asked at all (its ``solve`` can take minutes): a rational equation
+    in ``u`` of degree at most :data:`MAX_DEGREE`, or ``u`` only inside one function
+    (``ln(y/(1-y)) = z``). ``sin(y) = y³`` or ``y^(1/3) + y^(1/2) = z`` are not decided."""
+    atoms = {a for a in sp.preorder_traversal(e)
+             if u in getattr(a, "free_symbols", ()) and (
+                 isinstance(a, sp.Function) or (a.is_Pow and not a.exp.is_Integer))}
+    top = {a for a in atoms if not any(a != b and b.has(a) for b in atoms)}
+    if not top:
+        try:
+            num = sp.numer(sp.together(e))
+            return bool(sp.degree(num, u) <= MAX_DEGREE)
+        except Exception:  # noqa: BLE001 - not a polynomial: do not ask
+            return False
+    if len(top) > 1:
+        return False
+    (only,) = top
+    return not e.xreplace({only: sp.Dummy()}).has(u)
+
+
 def _solve(sp: Any, a: Any, b: Any, u: Any) -> list[Any] | None:
-    """Real solutions for ``u`` (None when sympy cannot solve the equation)."""
+    """Real solutions for ``u`` (None when the equation is not decided, see :func:`_solvable`)."""
+    if not _solvable(sp, a - b, u):
+        return None
     try:
         sol = sp.solve(sp.Eq(a, b), u, dict=False)
     except (NotImplementedError, ValueError, TypeError, RecursionError):
@@ -215,7 +241,7 @@ def _compare(sp: Any, before: list[Any], after: list[Any], u: Any, others: list[
 
 def _equal(sp: Any, a: Any, b: Any, others: list[Any], numeric: bool = True) -> bool:
     try:
-        if a == b or sp.simplify(a - b) == 0:
+        if a == b or (sp.count_ops(a - b) <= SIMPLIFY_OPS and sp.simplify(a - b) == 0):
             return True
     except Exception:  # noqa: BLE001 - a failing shortcut only means "numeric"
         pass

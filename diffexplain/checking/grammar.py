@@ -10,14 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from diffexplain.checking.notation import FUNCTIONS, INVERSE, MAX_DEPTH, Node, Tok, tokenize
+from diffexplain.checking.notation import (
+    FUNCTIONS,
+    INVERSE,
+    LATEX_FUNCTIONS,
+    MAX_DEPTH,
+    MAX_TOKENS,
+    Node,
+    Tok,
+    tokenize,
+)
 from diffexplain.errors import InputError, LimitExceeded
 from diffexplain.i18n import _
 
-__all__ = ["Parser"]
+__all__ = ["Parser", "parse"]
 
-_LATEX_FUNCS = {"sin", "cos", "tan", "exp", "ln", "log", "sinh", "cosh", "tanh", "arctan",
-                "arcsin", "arccos", "sec", "csc", "cot", "max", "min", "sigma", "sgn", "theta"}
+_LATEX_FUNCS = LATEX_FUNCTIONS
+#: most primes on one name (y'' is a second derivative)
+MAX_PRIMES = 3
 _CONSTANTS = {"e", "E", "pi"}
 
 
@@ -175,12 +185,22 @@ class Parser:
         self.depth -= 1
         return e
 
-    def postfix(self) -> Node:
-        node = self.primary()
-        primes = 0
+    def primes(self) -> int:
+        """Primes after a name; more than :data:`MAX_PRIMES` is refused (each one is a
+        derivative sympy would have to take)."""
+        n = 0
         while self.peek().kind == "PRIME":
             self.next()
-            primes += 1
+            n += 1
+            if n > MAX_PRIMES:
+                raise LimitExceeded(_("more than {limit} primes: a step of a first derivative "
+                                      "needs one").format(limit=MAX_PRIMES),
+                                    _("a step is one line of a derivation"))
+        return n
+
+    def postfix(self) -> Node:
+        node = self.primary()
+        primes = self.primes()
         if not primes:
             return node
         if node[0] == "name" and self.peek().kind == "LP":
@@ -286,10 +306,7 @@ class Parser:
         elif nxt.kind == "SUP":
             self.next()
             power = self.sup(nxt)
-        primes = 0
-        while self.peek().kind == "PRIME":
-            self.next()
-            primes += 1
+        primes = self.primes()
         if power in (("neg", ("num", "1")),) and fname in INVERSE:
             self.note(_("read {f}⁻¹ as the inverse function {g}").format(
                 f=tok.text, g=INVERSE[fname]))
@@ -379,3 +396,21 @@ def free_names(tree: Any) -> set[str]:
         elif isinstance(n, list):
             stack.extend(n)
     return out
+
+
+def parse(raw: str, names: Any = ()) -> tuple[Node, list[str]]:
+    """The tree of one step and the readings taken where the notation is ambiguous.
+
+    ``names`` are the names of the exercise (``xy`` is ``x·y`` when ``x`` and ``y`` are
+    names and ``xy`` is not).
+
+    >>> parse("2x(x-1)", {"x"})[0][0]
+    'bin'
+    """
+    toks = tokenize(raw)
+    if len(toks) > MAX_TOKENS:
+        raise LimitExceeded(_("the step has more than {limit} nodes").format(limit=MAX_TOKENS),
+                            _("a step is one line of a derivation"))
+    p = Parser(raw, toks, frozenset(names))
+    tree = p.step()
+    return tree, p.notes

@@ -112,11 +112,12 @@ def homework_summary(items: Sequence[Mapping[str, Any]]) -> str:
     errors = len(items) - len(results)
     text = ngettext("{right} of {n} exercise right", "{right} of {n} exercises right",
                     len(items)).format(right=right, n=len(items))
+    sep = _("; ")
     if errors:
-        text += "; " + ngettext("{n} could not be graded", "{n} could not be graded",
+        text += sep + ngettext("{n} could not be graded", "{n} could not be graded",
                                 errors).format(n=errors)
     codes = Counter(r.mistake.code for r in results if r.mistake is not None)
     if codes:
-        text += "; " + _("most common mistakes: {list}").format(
+        text += sep + _("most common mistakes: {list}").format(
             list=", ".join(f"{c} ×{n}" for c, n in codes.most_common(5)))
     return text

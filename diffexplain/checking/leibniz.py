@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from diffexplain.checking.notation import FUNCTIONS, Node, Tok
+from diffexplain.checking.notation import FUNCTIONS, LATEX_FUNCTIONS, Node, Tok
 from diffexplain.errors import InputError
 from diffexplain.i18n import _
 
@@ -118,9 +118,7 @@ def latex(self: Parser, tok: Tok) -> Node:
             n = int(idx.text)
             self.close("RP")
         return ("root", n, group(self))
-    from diffexplain.checking.grammar import _LATEX_FUNCS
-
-    if cmd in _LATEX_FUNCS:
+    if cmd in LATEX_FUNCTIONS:
         return self.call(FUNCTIONS.get(cmd, {"arcsin": "asin", "arccos": "acos"}.get(cmd, cmd)),
                          tok)
     if cmd in _GREEK_CMDS:

@@ -332,7 +332,8 @@ _SIGN = {"sin": ("d sin(u) = cos(u)·u', not −cos(u)·u'", -1),
 
 def _sign(m: Model, n: Node) -> Made:
     if n.op in _SIGN:
-        why = _SIGN[n.op][0]
+        right, wrong = _SIGN[n.op][0].split(", not ")  # formulas stay, "not" is translated
+        why = _("{right}, not {wrong}").format(right=right, wrong=wrong)
         return [(_("has a sign slip in the derivative of {node}: {rule}").format(
             node=m.define(n), rule=why),
                  _with(m, n, -m.D[n.id]), {"rule": why})]

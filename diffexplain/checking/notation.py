@@ -10,7 +10,8 @@ it reads mathematics as people type it in homework, a chat box or LaTeX:
   letters, ``\\ln``, ``\\exp``, ``\\operatorname{…}``;
 * unicode: ``½ π σ √ ⁻¹ ²``, full-width brackets and operators (``（x）``, ``＋``).
 
-:func:`parse` gives a tree of tuples (see :data:`Node`); :mod:`~diffexplain.checking.reading`
+:func:`~diffexplain.checking.grammar.parse` gives a tree of tuples (see :data:`Node`);
+:mod:`~diffexplain.checking.reading`
 resolves its names against an exercise and builds sympy objects. Nothing here calls
 ``eval``, ``exec`` or ``sympify``: the text is only tokenized and parsed.
 """
@@ -22,10 +23,10 @@ import unicodedata
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from diffexplain.errors import InputError, LimitExceeded
+from diffexplain.errors import InputError
 from diffexplain.i18n import _
 
-__all__ = ["FUNCTIONS", "Tok", "parse", "tokenize"]
+__all__ = ["FUNCTIONS", "LATEX_FUNCTIONS", "Tok", "tokenize"]
 
 #: a syntax-tree node: ("num", literal) ("frac", "p/q") ("name", name, pos) ("call", f, args, power)
 #: ("bin", op, a, b) ("neg", a) ("abs", a) ("root", n, a) ("prime", inner, k)
@@ -42,6 +43,10 @@ FUNCTIONS = {
     "Heaviside": "heaviside", "theta": "heaviside", "sign": "sign", "sgn": "sign",
     "Max": "max", "max": "max", "Min": "min", "min": "min", "pow": "pow",
 }
+#: LaTeX commands that are functions (``\\sin``, ``\\ln``, ``\\sigma``, ``\\theta`` …)
+LATEX_FUNCTIONS = {"sin", "cos", "tan", "exp", "ln", "log", "sinh", "cosh", "tanh", "arctan",
+                   "arcsin", "arccos", "sec", "csc", "cot", "max", "min", "sigma", "sgn",
+                   "theta"}
 #: f⁻¹ read as the inverse function
 INVERSE = {"sin": "asin", "cos": "acos", "tan": "atan"}
 _SUP = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ˣʸⁿʷᵃᵇᵉᵗᵘᵛᶻⁱ", "0123456789+-()xynwabetuvzi"))
@@ -217,23 +222,3 @@ def tokenize(raw: str) -> list[Tok]:
         space = False
     toks.append(Tok("EOF", "", len(text), space))
     return toks
-
-
-def parse(raw: str, names: Any = ()) -> tuple[Node, list[str]]:
-    """The tree of one step and the readings taken where the notation is ambiguous.
-
-    ``names`` are the names of the exercise (``xy`` is ``x·y`` when ``x`` and ``y`` are
-    names and ``xy`` is not).
-
-    >>> parse("2x(x-1)", {"x"})[0][0]
-    'bin'
-    """
-    from diffexplain.checking.grammar import Parser
-
-    toks = tokenize(raw)
-    if len(toks) > MAX_TOKENS:
-        raise LimitExceeded(_("the step has more than {limit} nodes").format(limit=MAX_TOKENS),
-                            _("a step is one line of a derivation"))
-    p = Parser(raw, toks, frozenset(names))
-    tree = p.step()
-    return tree, p.notes

@@ -12,7 +12,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from diffexplain.checking.notation import Node, parse
+from diffexplain.checking.grammar import parse
+from diffexplain.checking.notation import Node
 from diffexplain.checking.scopes import FreeScope, GraphScope, Scope
 from diffexplain.errors import InputError, LimitExceeded
 from diffexplain.i18n import _

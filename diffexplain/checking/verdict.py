@@ -14,6 +14,7 @@ from diffexplain.checking.grading import (
     read_step,
     same,
 )
+from diffexplain.checking.results import STEP_DEPTH, STEP_NODES, CheckResult, Mistake, StepResult
 from diffexplain.core.printing import fmt_number
 from diffexplain.core.printing import text as p_text
 from diffexplain.errors import InputError, LimitExceeded
@@ -23,8 +24,6 @@ __all__ = ["grade"]
 
 
 def grade(ex: Exercise, text: str, items: list[str]) -> Any:
-    from diffexplain.checking import STEP_DEPTH, STEP_NODES, CheckResult, Mistake, StepResult
-
     y = ex.g.nodes[ex.model.out].name
     lhs = f"∂{y}/∂{ex.wrt}"
     results: list[StepResult] = []
@@ -72,8 +71,6 @@ def grade(ex: Exercise, text: str, items: list[str]) -> Any:
 def name(ex: Exercise, k: int, raw: str, st: Step, lhs: str, prev: Step | None,
          prev_result: Any) -> tuple[Any, str]:
     """The first wrong step's mistake: arithmetic, a catalogued slip, or unknown."""
-    from diffexplain.checking import Mistake
-
     if st.const and prev is not None and prev.ok and not prev.label and not prev.unknown \
             and precise.finite(prev.vals[0]) and precise.finite(st.vals[0]):
         right, wrote = _apart(precise.to_float(prev.vals[0]), precise.to_float(st.vals[0]))

@@ -17,6 +17,7 @@ from diffexplain.cli.check import _add_check
 from diffexplain.cli.common import _lang_option, _Parser
 from diffexplain.cli.explain import _add_explain
 from diffexplain.cli.figures import _add_plot, _add_swell
+from diffexplain.cli.run import _add_run
 from diffexplain.cli.trace import _add_trace
 from diffexplain.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, DiffexplainError
 from diffexplain.files import write_atomic
@@ -34,6 +35,7 @@ examples:
   diffexplain explain "(x+w)*(w+1)" --at w=1,x=2 --graph e1.svg --mode reverse
   diffexplain check "(x+w)*(w+1)" --wrt w --at w=1,x=2 --steps "b*1 + a*1; b + a; 2*w + x"
   diffexplain trace examples/control.py:f --at a=10
+  diffexplain run examples/notes/e1.py
   diffexplain plot "3*x**2 - 4*x" --at x=1 -o tangent.png
   diffexplain swell --max-n 10
 
@@ -45,7 +47,7 @@ exit codes: 0 ok, 1 methods disagree (--check), 2 bad input, 3 limit exceeded,
 
 #: subcommands: each adds its parser (with ``set_defaults(func=…)``)
 COMMANDS: list[Callable[[Any], None]] = [_add_explain, _add_trace, _add_check, _add_swell,
-                                           _add_plot]
+                                           _add_plot, _add_run]
 
 
 def _lang_from(argv: Sequence[str]) -> str | None:

@@ -94,7 +94,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                   at=point or None, limits=limits)
         emit(render(r, args.format), args.output)
         return EXIT_OK if r.ok else EXIT_DISAGREE
-    from diffexplain.checking.homework import check_homework
+    from diffexplain.checking.homework import check_homework, homework_summary
     from diffexplain.render.check_formats import homework
 
     if args.target == "-":
@@ -110,7 +110,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         except UnicodeDecodeError:
             raise InputError(_("{path!r} is not UTF-8 text").format(path=args.target)) from None
     items = check_homework(text, point, args.wrt, limits)
-    emit(homework(items, args.format), args.output)
+    emit(homework(items, homework_summary(items), args.format), args.output)
     return EXIT_OK if all("result" in i and i["result"].ok for i in items) else EXIT_DISAGREE
 
 

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from diffexplain.errors import EXIT_INPUT
-from diffexplain.files import write_atomic
+from diffexplain.files import write_all
 from diffexplain.i18n import N_, _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 
@@ -20,6 +20,8 @@ _LIMIT_FLAGS: dict[str, tuple[type, str]] = {
     "max_order": (int, N_("derivative order")),
     "max_vector": (int, N_("entries of a vector")),
     "symbolic_seconds": (float, N_("seconds for the symbolic side")),
+    "symbolic_memory_mb": (int, N_("MiB of memory for the symbolic worker, 0 for no limit")),
+    "max_work": (int, N_("passes × nodes of --backward, --mode and --jacobian")),
 }
 
 
@@ -64,9 +66,11 @@ def _point(args: argparse.Namespace, limits: Limits, allow_nonfinite: bool = Fal
 
 
 def _read_expression(text: str, max_length: int = DEFAULT_LIMITS.max_length) -> str:
+    # no surrounding blanks: a trailing newline on stdin or the space that keeps "-x" from
+    # argparse would show in the header ("diffexplain:  -x")
     if text == "-":
-        return sys.stdin.read(max_length + 1)  # one more, so the parser reports the limit
-    return text
+        return sys.stdin.read(max_length + 1).strip()  # one more: the parser reports the limit
+    return text.strip()
 
 
 def _split(s: str | None) -> list[str] | None:
@@ -84,16 +88,11 @@ def _weights(s: str | None) -> list[float] | None:
 
 
 def emit(text: str, output: str | None) -> None:
-    if output:
-        try:
-            write_atomic(output, text)
-        except OSError as err:  # a bad path is the user's input, not an internal error
-            from diffexplain.errors import InputError
+    """``text`` to ``output`` by the rules of :mod:`diffexplain.files` (``None``: stdout).
 
-            raise InputError(_("cannot write {path!r}: {reason}").format(
-                path=output, reason=err.strerror or err)) from None
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    An empty name is refused, never read as "no file"; every failure is exit code 2.
+    """
+    write_all([(output, text)])
 
 
 def _lang_option(p: argparse.ArgumentParser) -> None:

@@ -12,11 +12,10 @@ from diffexplain.cli.common import (
     _read_expression,
     _split,
     _weights,
-    emit,
     limits_from,
 )
 from diffexplain.errors import EXIT_DISAGREE, EXIT_OK
-from diffexplain.files import write_atomic
+from diffexplain.files import check_target, write_all
 from diffexplain.i18n import N_, _
 
 _EXPLAIN_EXAMPLES = N_("""\
@@ -126,7 +125,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     limits = limits_from(args)
     point = _point(args, limits, args.allow_nonfinite)
     _check_graph_paths(args)
-    e = explain(_read_expression(args.expression, limits.max_length), point,
+    text = _read_expression(args.expression, limits.max_length)
+    _check_trace_work(args, text, limits)
+    e = explain(text, point,
                 wrt=_split(args.wrt), outputs=_split(args.outputs),
                 weights=_weights(args.weights), dtype=args.dtype,
                 autograd=not args.no_autograd, numeric_check=not args.no_numeric,
@@ -134,8 +135,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                 **_lesson_kwargs(args))
     from diffexplain.render import render
 
-    emit(_with_traces(e, args, render(e, args.format)), args.output)
-    _write_graphs(e, args)
+    # render every output first, then write them together: an error leaves nothing half-done
+    write_all([(args.output, _with_traces(e, args, render(e, args.format))),
+               *_render_graphs(e, args)])
     return EXIT_DISAGREE if args.check and not e.verdict.agree else EXIT_OK
 
 
@@ -155,6 +157,28 @@ def _check_graph_paths(args: argparse.Namespace) -> None:
                                    path=path, extensions=", ".join("." + x for x in exts)))
     if args.graph_autograd and args.no_autograd:
         raise InputError(_("--graph-autograd needs torch: drop --no-autograd"))
+    for path in (args.output, args.graph, args.graph_autograd):
+        if path is not None:
+            check_target(path)
+
+
+def _check_trace_work(args: argparse.Namespace, text: str, limits: Any) -> None:
+    """--mode and --jacobian repeat a pass per input or output: refuse too many before any work."""
+    if not args.mode and not args.jacobian:
+        return
+    from diffexplain.limits import check_work
+    from diffexplain.pipeline import build_graph
+
+    graph = build_graph(text, _split(args.outputs), limits)  # a bad text fails here, as later
+    inputs = len(_split(args.wrt) or graph.variables)
+    outputs = len(graph.outputs)
+    if args.mode:
+        check_work(inputs if args.mode == "forward" else outputs, len(graph.nodes),
+                   N_("one trace pass per input") if args.mode == "forward" else
+                   N_("one trace pass per output"), "--mode " + args.mode, limits)
+    if args.jacobian:
+        check_work(2 * (inputs + outputs), len(graph.nodes),
+                   N_("forward and reverse passes, and torch's"), "--jacobian", limits)
 
 
 def _with_traces(e: Any, args: argparse.Namespace, text: str) -> str:
@@ -182,8 +206,10 @@ def _with_traces(e: Any, args: argparse.Namespace, text: str) -> str:
                                                  for x in parts)
 
 
-def _write_graphs(e: Any, args: argparse.Namespace) -> None:
+def _render_graphs(e: Any, args: argparse.Namespace) -> list[tuple[str, str | bytes]]:
+    """The --graph and --graph-autograd files as (path, contents), nothing written yet."""
     wrt = next(iter(_split(args.wrt) or []), None)
+    out: list[tuple[str, str | bytes]] = []
     for key, combined in (("graph", False), ("graph_autograd", True)):
         path = getattr(args, key, None)
         if not path:
@@ -192,9 +218,15 @@ def _write_graphs(e: Any, args: argparse.Namespace) -> None:
         if ext in ("dot", "mmd"):
             from diffexplain.render.dot import to_dot, to_mermaid
 
-            write_atomic(path, to_dot(e, wrt, combined) if ext == "dot" else
-                         to_mermaid(e, wrt))
+            out.append((path, to_dot(e, wrt, combined) if ext == "dot" else to_mermaid(e, wrt)))
             continue
-        from diffexplain.render.figure import figure, save
+        import matplotlib.pyplot as plt
 
-        save(figure(e, wrt=wrt, autograd=combined), path)
+        from diffexplain.render.figure import encode, figure
+
+        fig = figure(e, wrt=wrt, autograd=combined)
+        try:
+            out.append((path, encode(fig, path)))
+        finally:
+            plt.close(fig)
+    return out

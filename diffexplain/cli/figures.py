@@ -40,7 +40,7 @@ def _add_swell(sub: Any) -> None:
 
 def _cmd_swell(args: argparse.Namespace) -> int:
     from diffexplain.errors import InputError
-    from diffexplain.lessons.swell import swell
+    from diffexplain.explore.swell import swell
 
     if args.plot and args.plot.rsplit(".", 1)[-1].lower() not in ("png", "svg", "pdf"):
         raise InputError(_("cannot plot to {path!r}: use a .png, .svg or .pdf file").format(
@@ -54,7 +54,9 @@ def _cmd_swell(args: argparse.Namespace) -> int:
         text = t.to_markdown() if args.format == "markdown" else t.to_text()
     emit(text, args.output)
     if args.plot:
-        t.save_plot(args.plot)
+        t.save_plot(args.plot)  # and say where it went (on stderr when stdout holds JSON)
+        out = sys.stderr if args.format == "json" and not args.output else sys.stdout
+        out.write(_("wrote {path}").format(path=args.plot) + "\n")
     return EXIT_OK
 
 
@@ -80,7 +82,7 @@ def _add_plot(sub: Any) -> None:
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from diffexplain.errors import InputError
-    from diffexplain.lessons.plot import save, tangent_plot
+    from diffexplain.explore.plot import save, tangent_plot
 
     if args.output.rsplit(".", 1)[-1].lower() not in ("png", "svg", "pdf"):
         raise InputError(_("cannot plot to {path!r}: use a .png, .svg or .pdf file").format(

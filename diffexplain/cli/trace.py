@@ -58,7 +58,10 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 
     point = _point(args, limits_from(args))
     f = load_function(args.target)
-    e = trace(f, point, wrt=_split(args.wrt), dtype=args.dtype, autograd=not args.no_autograd,
+    from diffexplain.runs import trace_torch, uses_torch
+
+    tracer = trace_torch if uses_torch(f) else trace  # torch calls: record real tensors
+    e = tracer(f, point, wrt=_split(args.wrt), dtype=args.dtype, autograd=not args.no_autograd,
               numeric_check=not args.no_numeric, limits=limits_from(args))
     from diffexplain.render import render
 

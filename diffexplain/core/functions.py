@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from diffexplain.core import torch_ops
 from diffexplain.i18n import N_
 
 __all__ = ["CONSTANTS", "FUNCTIONS", "OPERATORS", "Fn", "lookup"]
@@ -306,3 +307,8 @@ def lookup(name: str) -> Fn | None:
     if name in _ALIASES:
         return FUNCTIONS[_ALIASES[name]]
     return None
+
+
+# --- recorded PyTorch operations (issue 17): their own module, built with _op ---------------
+_TORCH_FUNCTIONS, TORCH_OPS = torch_ops.table(_op)
+FUNCTIONS.update(_TORCH_FUNCTIONS)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from diffexplain.core.functions import CONSTANTS, FUNCTIONS, OPERATORS, Fn
+from diffexplain.core.functions import CONSTANTS, FUNCTIONS, OPERATORS, TORCH_OPS, Fn
 from diffexplain.errors import InputError, LimitExceeded
 from diffexplain.i18n import _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
@@ -35,7 +35,7 @@ _LETTERS = "abcdfghkmnpqrstuvz"
 
 def op_table(op: str) -> Fn:
     """The :class:`~diffexplain.core.functions.Fn` behind an operation name."""
-    fn = OPERATORS.get(op) or FUNCTIONS.get(op)
+    fn = OPERATORS.get(op) or FUNCTIONS.get(op) or TORCH_OPS.get(op)
     if fn is None:
         raise NotImplementedError(f"no rule for operation {op!r}")
     return fn
@@ -57,6 +57,8 @@ class Node:
     value: float | None = None
     literal: str | None = None
     shape: tuple[int, ...] = ()
+    #: an operation's parameters as (key, value) pairs, e.g. (("dim", 0),) for a recorded cat
+    params: tuple[tuple[str, Any], ...] = ()
 
     @property
     def is_leaf(self) -> bool:
@@ -199,7 +201,7 @@ class Graph:
             return n.name
         fn = op_table(n.op)
         args = [self.nodes[i].name for i in n.inputs]
-        return fn.text.format(*args) if fn.text else f"{n.op}({', '.join(args)})"
+        return fn.text.format(*args, **dict(n.params)) if fn.text else f"{n.op}({', '.join(args)})"
 
 
 def constant_sympy(node: Node) -> sympy.Expr:
@@ -260,7 +262,8 @@ class GraphBuilder:
         return self.const(CONSTANTS[name], name)
 
     # -- operations ----------------------------------------------------------------------
-    def op(self, op: str, inputs: Iterable[int], pos: int | None = None) -> int:
+    def op(self, op: str, inputs: Iterable[int], pos: int | None = None,
+           params: tuple[tuple[str, Any], ...] = ()) -> int:
         ins = tuple(inputs)
         fn = op_table(op)
         if len(ins) != fn.arity:
@@ -274,15 +277,22 @@ class GraphBuilder:
             lit = c.literal or _literal(c.value or 0.0)
             return self.const(-(c.value or 0.0), lit[1:] if lit.startswith("-") else "-" + lit,
                               pos)
-        key = (op, ins)
+        key = (op, ins, params) if params else (op, ins)
         if key in self._key:
             return self._key[key]
         value = None
-        if all(v is not None for v in cvals):
+        if all(v is not None for v in cvals) and fn.tensor != "rule":  # rule: no 1-entry fold
             value = fn.math(math, *cvals)
             if op == "pow":
                 self._check_constant_power(cvals[0], cvals[1], value, pos)
-        return self._add(Node(len(self.nodes), "", op, ins), key, value, pos)
+            if not math.isfinite(value) and all(math.isfinite(c) for c in cvals):
+                # 1/0, 0**-2, log(0): undefined whatever the point, and exact arithmetic
+                # would cancel the infinities the float passes cannot (inf - inf)
+                raise InputError(_("the constant part {op}({args}) has no finite value ({value}): "
+                                   "the expression is undefined at every point").format(
+                                       op=op, args=", ".join(_literal(c) for c in cvals),
+                                       value=value), self.source, pos)
+        return self._add(Node(len(self.nodes), "", op, ins, params=params), key, value, pos)
 
     def _check_exponent(self, value: float, pos: int | None) -> None:
         lim = self.limits.max_exponent
@@ -324,7 +334,8 @@ class GraphBuilder:
         """Give an intermediate the user's name (the first name given wins)."""
         n = self.nodes[node_id]
         if n.name == "":
-            self.nodes[node_id] = Node(n.id, name, n.op, n.inputs, n.value, n.literal, n.shape)
+            self.nodes[node_id] = Node(n.id, name, n.op, n.inputs, n.value, n.literal, n.shape,
+                                       n.params)
         self._names[name] = node_id
 
     def build(self, outputs: Sequence[int], output_names: Sequence[str] | None = None) -> Graph:

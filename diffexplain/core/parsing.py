@@ -17,7 +17,8 @@ Grammar (statements separated by ``;`` or newlines, ``#`` starts a comment)::
 ``**`` binds tighter than unary minus and is right-associative, as in Python
 (``-x**2`` is ``-(x**2)``, ``2**3**2`` is 512). A number directly followed by
 a name or ``(`` multiplies (``2w``, ``3(x+1)``), as do ``)(``. ``·``, ``×``,
-``−`` and ``²``/``³`` are accepted so printed derivations can be pasted back.
+``−``, ``√`` and superscripts (``x²``, ``x⁻¹``) are accepted so printed derivations can be
+pasted back, and full-width operators and brackets (``（x）``) read as ASCII.
 Identifiers are ASCII: a letter, then letters, digits or ``_``.
 """
 
@@ -27,11 +28,13 @@ import keyword
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
+from diffexplain.core.alphabet import SUPERSCRIPTS, fold_operators, root_tokens, superscript_tokens
 from diffexplain.core.functions import CONSTANTS, FUNCTIONS, OPERATORS, lookup
 from diffexplain.core.graph import Graph, GraphBuilder
+from diffexplain.core.hints import attribute_hint
 from diffexplain.errors import InputError, LimitExceeded, ParseError
 from diffexplain.i18n import N_, _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
@@ -50,8 +53,7 @@ class Token(NamedTuple):
 _NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DIGITS = frozenset("0123456789")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TRANSLATE = {"·": "*", "×": "*", "⋅": "*", "∗": "*", "−": "-", "÷": "/", "²": "**2",
-              "³": "**3"}
+_TRANSLATE = {"·": "*", "×": "*", "⋅": "*", "∗": "*", "−": "-", "÷": "/"}
 _FORBIDDEN = {
     ".": N_("attribute access ('.') is not allowed"),
     "'": N_("strings are not allowed"),
@@ -80,14 +82,52 @@ _UNARY_PREC = 30
 
 def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
     """Split text into tokens, refusing every construct outside the grammar by name."""
+    return list(_scan(text, limits))
+
+
+class _Lazy:
+    """The tokens of a text, scanned only as far as the parser has looked.
+
+    The parser builds (and counts) nodes as it reads, so an input over ``max_nodes`` is
+    refused after reading about as much text as the limit allows, not after scanning all
+    of it first.
+    """
+
+    def __init__(self, text: str, limits: Limits) -> None:
+        self._it = _scan(text, limits)
+        self._toks: list[Token] = []
+
+    def __getitem__(self, k: int) -> Token:
+        toks = self._toks
+        while len(toks) <= k:
+            toks.append(next(self._it, None) or toks[-1])  # past the end: EOF again
+        return toks[k]
+
+    def drain(self) -> None:
+        """Scan the rest of the text, so its first lexical error (if any) is raised."""
+        for _tok in self._it:
+            pass
+
+
+def _scan(text: str, limits: Limits) -> Iterator[Token]:
     if len(text) > limits.max_length:
         raise LimitExceeded(_("the input has {n} characters, more than {limit}").format(
             n=len(text), limit=limits.max_length),
                             _("raise it with --max-length"))
-    toks: list[Token] = []
+    last = ""  # the kind of the previous token, for the implicit product (x+1)(x+2)
+    text = fold_operators(text)  # （x） is (x): what a Chinese input method types
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
+        if ch == "√" or ch in SUPERSCRIPTS:  # what derivations print: √(x), x⁻¹
+            got = root_tokens(text, i) if ch == "√" else superscript_tokens(text, i)
+            if got is not None:
+                for t in got[0]:
+                    tok = _unicode_token(t, text, limits)
+                    yield tok
+                    last = tok.kind
+                i = got[1]
+                continue
         if ch == "#":
             j = text.find("\n", i)
             i = n if j < 0 else j
@@ -96,16 +136,20 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
             i += 1
             continue
         if ch in "\n;":
-            toks.append(Token("SEP", ch, i))
+            yield Token("SEP", ch, i)
+            last = "SEP"
             i += 1
             continue
         if ch in _TRANSLATE:
             sub = _TRANSLATE[ch]
             if sub.startswith("**"):
-                toks.append(Token("OP", "**", i))
-                toks.append(Token("NUM", sub[2:], i))
+                yield Token("OP", "**", i)
+                last = "OP"
+                yield Token("NUM", sub[2:], i)
+                last = "NUM"
             else:
-                toks.append(Token("OP", sub, i))
+                yield Token("OP", sub, i)
+                last = "OP"
             i += 1
             continue
         if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
@@ -120,7 +164,8 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
                                     _("raise it with "
                                     "--max-literal-digits"), text, i)
             _check_float_range(lit, text, i, limits)
-            toks.append(Token("NUM", lit, i))
+            yield Token("NUM", lit, i)
+            last = "NUM"
             i = m.end()
             if lit == "0" and i < n and text[i] in "xXoObB" and i + 1 < n and text[i + 1].isalnum():
                 raise ParseError(_("Python number prefixes ('0{letter}…') are not supported; "
@@ -129,40 +174,52 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
                 if text[i] == "_" or (not text[i].isascii()):
                     raise ParseError(_("unexpected {char!r} after the number {number}").format(
                         char=text[i], number=lit), text, i)
-                toks.append(Token("OP", "*", i))  # implicit product: 2w, 3(x+1)
+                yield Token("OP", "*", i)  # implicit product: 2w, 3(x+1)
+                last = "OP"
+            elif i < n and text[i] == "√":
+                yield Token("OP", "*", i)  # 2√(x), as derivations print it
+                last = "OP"
             continue
         if ch.isascii() and (ch.isalpha() or ch == "_"):
             m = _NAME.match(text, i)
             assert m is not None
             name = m.group()
             _check_name(name, text, i)
-            toks.append(Token("NAME", name, i))
+            yield Token("NAME", name, i)
+            last = "NAME"
             i = m.end()
             continue
         if ch == "*":
             if text.startswith("**", i):
-                toks.append(Token("OP", "**", i))
+                yield Token("OP", "**", i)
+                last = "OP"
                 i += 2
             else:
-                toks.append(Token("OP", "*", i))
+                yield Token("OP", "*", i)
+                last = "OP"
                 i += 1
             continue
         if ch in "+-/^@":
-            toks.append(Token("OP", ch, i))
+            yield Token("OP", ch, i)
+            last = "OP"
             i += 1
             continue
         if ch == "(":
-            if toks and toks[-1].kind == "RPAREN":
-                toks.append(Token("OP", "*", i))  # (x+1)(x+2)
-            toks.append(Token("LPAREN", ch, i))
+            if last == "RPAREN":
+                yield Token("OP", "*", i)  # (x+1)(x+2)
+                last = "OP"
+            yield Token("LPAREN", ch, i)
+            last = "LPAREN"
             i += 1
             continue
         if ch == ")":
-            toks.append(Token("RPAREN", ch, i))
+            yield Token("RPAREN", ch, i)
+            last = "RPAREN"
             i += 1
             continue
         if ch == ",":
-            toks.append(Token("COMMA", ch, i))
+            yield Token("COMMA", ch, i)
+            last = "COMMA"
             i += 1
             continue
         if ch == ":":
@@ -172,14 +229,30 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
         if ch == "=":
             if text.startswith("==", i):
                 raise ParseError(_("comparisons ('==') are not allowed"), text, i, 2)
-            toks.append(Token("ASSIGN", ch, i))
+            yield Token("ASSIGN", ch, i)
+            last = "ASSIGN"
             i += 1
             continue
         if ch in _FORBIDDEN:
-            raise ParseError(_(_FORBIDDEN[ch]), text, i)
+            hint = attribute_hint(text, i) if ch == "." else None  # x.sum() → sum(x)
+            raise ParseError(hint or _(_FORBIDDEN[ch]), text, i)
         raise ParseError(_unknown_char(ch), text, i)
-    toks.append(Token("EOF", "", n))
-    return toks
+    yield Token("EOF", "", n)
+
+
+def _unicode_token(t: tuple[str, str, int], text: str, limits: Limits) -> Token:
+    """A token read from √ or superscripts, checked like its ASCII spelling."""
+    kind, lit, pos = t
+    if kind == "NAME":
+        _check_name(lit, text, pos)
+    elif kind == "NUM":
+        if sum(c in _DIGITS for c in lit) > limits.max_literal_digits:
+            raise LimitExceeded(_("number literal with {digits} digits exceeds the limit of "
+                                  "{limit}").format(digits=sum(c in _DIGITS for c in lit),
+                                                    limit=limits.max_literal_digits),
+                                _("raise it with --max-literal-digits"), text, pos)
+        _check_float_range(lit, text, pos, limits)
+    return Token(kind, lit, pos)
 
 
 def _check_float_range(lit: str, text: str, pos: int, limits: Limits) -> None:
@@ -236,14 +309,19 @@ def parse(text: str, limits: Limits = DEFAULT_LIMITS,
         >>> [(n.name, n.op) for n in g.nodes]
         [('x', 'var'), ('w', 'var'), ('a', 'add'), ('1', 'const'), ('b', 'add'), ('y', 'mul')]
     """
-    return _Parser(text, limits).program(outputs)
+    parser = _Parser(text, limits)
+    try:
+        return parser.program(outputs)
+    except InputError:
+        parser.toks.drain()  # a construct outside the grammar, anywhere, is named first
+        raise
 
 
 class _Parser:
     def __init__(self, text: str, limits: Limits) -> None:
         self.text = text
         self.limits = limits
-        self.toks = tokenize(text, limits)
+        self.toks = _Lazy(text, limits)
         self.k = 0
         self.b = GraphBuilder(limits, text)
         self.defined: dict[str, int] = {}
@@ -271,6 +349,11 @@ class _Parser:
             start = self.toks[self.k]
             node = self.expression()
             if name is not None:
+                if name in self.leaves_used:  # 'y = y + x': the name is its own input
+                    raise ParseError(_("{name!r} is used in its own definition; an assignment "
+                                       "cannot read the name it defines (call the input "
+                                       "variable something else)").format(name=name),
+                                     self.text, self.leaves_used[name], len(name))
                 self.defined[name] = node
                 self.b.name(node, name)
             statements.append((name, node, start))
@@ -400,8 +483,12 @@ class _Parser:
                     expect_operand = True
                 elif tok.kind in ("SEP", "EOF"):
                     while ops:
-                        if ops[-1][0] in ("paren", "call"):
-                            raise self.err(_("'(' is never closed"), ops[-1][4])
+                        if ops[-1][0] in ("paren", "call"):  # caret under the '(' itself
+                            opened = ops[-1][4]
+                            at = (fold_operators(self.text).find("(", opened.pos)
+                                  if ops[-1][0] == "call" else -1)
+                            raise ParseError(_("'(' is never closed"), self.text,
+                                             opened.pos if at < 0 else at)
                         reduce()
                     return out[-1]
                 elif tok.kind == "ASSIGN":
@@ -494,8 +581,9 @@ def parse_point(text: str, allow_nonfinite: bool = False,
         elif i < n and text[i] == "[":
             out[name], i = _vector(text, i, allow_nonfinite, limits)
         else:
-            j = i
-            while j < n and text[j] not in " ,;\t":
+            j, depth = i, 0
+            while j < n and (depth or text[j] not in " ,;\t"):  # pow(2, 3) is one value
+                depth += (text[j] == "(") - (text[j] == ")")
                 j += 1
             out[name] = _value(text[i:j], text, i, allow_nonfinite, limits)
             i = j
@@ -560,8 +648,10 @@ def _value(s: str, text: str, pos: int, allow_nonfinite: bool,
             raise InputError(_("{value!r} is not allowed as a value unless --allow-nonfinite is "
                                "given").format(value=s), text, pos, len(s))
         return _NONFINITE[low]
-    if not _VALUE.fullmatch(s):
-        raise InputError(_("{value!r} is not a number").format(value=s), text, pos, max(1, len(s)))
+    if not _VALUE.fullmatch(s):  # pi/2, 1/2, -e: constants and arithmetic, never eval
+        from diffexplain.core.constexpr import constant_value
+
+        return constant_value(s, text, pos, limits)
     digits = sum(c.isdigit() for c in s)
     if digits > limits.max_literal_digits:
         raise LimitExceeded(_("value with {digits} digits exceeds the limit of {limit}").format(
@@ -572,6 +662,9 @@ def _value(s: str, text: str, pos: int, allow_nonfinite: bool,
         if not allow_nonfinite:
             raise InputError(_("{value!r} overflows to {result}").format(value=s, result=v), text,
                              pos, len(s))
+    if v == 0 and any(c in "123456789" for c in low.split("e")[0]):
+        raise InputError(_("{value!r} underflows to 0 (the smallest float is about 5e-324); "
+                           "write 0 if you mean zero").format(value=s), text, pos, len(s))
     return v
 
 

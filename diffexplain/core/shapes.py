@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, op_table
 from diffexplain.core.printing import fmt_number
 from diffexplain.errors import InputError
@@ -104,9 +105,14 @@ def fmt_value(value: Any, digits: int = 6) -> str:
 
 
 # --- shape rules ----------------------------------------------------------------------------
-def out_shape(op: str, shapes: Sequence[Shape], where: str = "") -> Shape:
+def out_shape(op: str, shapes: Sequence[Shape], where: str = "",
+              params: Sequence[tuple[str, Any]] = ()) -> Shape:
     """The result shape of ``op`` on inputs of these shapes; InputError if they do not fit."""
     kind = op_table(op).tensor
+    if kind == "rule":  # recorded torch ops: diffexplain.core.tensor_rules
+        from diffexplain.core.tensor_rules import RULES
+
+        return RULES[op].shape(dict(params), shapes)
     at = _(" in {where}").format(where=where) if where else ""
     if kind in ("", "detach", "bce"):
         nonscalar = {s for s in shapes if s}
@@ -155,9 +161,14 @@ def matmul_index(a: Shape, b: Shape) -> tuple[int, int, int, Any, Any]:
     return rows, inner, cols, ia, ib
 
 
-def vec_apply(op: str, args: Sequence[tuple[Shape, list[float]]]) -> tuple[Shape, list[float]]:
+def vec_apply(op: str, args: Sequence[tuple[Shape, list[float]]],
+              params: Sequence[tuple[str, Any]] = ()) -> tuple[Shape, list[float]]:
     """Float forward of one op on shaped values (the tracer's numbers for if/while)."""
     fn = op_table(op)
+    if fn.tensor == "rule":
+        from diffexplain.core.tensor_rules import apply
+
+        return apply(op, dict(params), args)
     shapes = [s for s, _v in args]
     shape = out_shape(op, shapes)
     kind = fn.tensor
@@ -165,19 +176,19 @@ def vec_apply(op: str, args: Sequence[tuple[Shape, list[float]]]) -> tuple[Shape
         n = size(shape)
         return shape, [fn.math(math, *(v[pick(s, k)] for s, v in args)) for k in range(n)]
     if kind == "sum":
-        return (), [math.fsum(args[0][1])]
+        return (), [fsum(args[0][1])]
     if kind == "dot":
-        return (), [math.fsum(a * b for a, b in zip(args[0][1], args[1][1]))]
+        return (), [fsum(a * b for a, b in zip(args[0][1], args[1][1]))]
     if kind == "bce":
         (sz, z), (sy, y) = args
         n = max(len(z), len(y))
-        return (), [math.fsum(fn.math(math, z[pick(sz, k)], y[pick(sy, k)])
+        return (), [fsum(fn.math(math, z[pick(sz, k)], y[pick(sy, k)])
                               for k in range(n)) / n]
     (sa, a), (sb, b) = args
     if not sa or not sb:
         return vec_apply("mul", args)
     rows, inner, cols, ia, ib = matmul_index(sa, sb)
-    return shape, [math.fsum(a[ia(r, i)] * b[ib(i, c)] for i in range(inner))
+    return shape, [fsum(a[ia(r, i)] * b[ib(i, c)] for i in range(inner))
                    for r in range(rows) for c in range(cols)]
 
 

@@ -17,8 +17,8 @@ FILE.py:f`` (CLI, the user's explicit request) run Python code.
 ...         b = b * 2
 ...     return b if b.sum() > 0 else 100 * b
 >>> r = record(f, {"a": 10})
->>> [(d.op, d.outcome) for d in r.info["decisions"]][-2:]
-[('<', False), ('>', True)]
+>>> [(d["op"], d["outcome"]) for d in r.info["decisions"]][-2:], len(r.graph.nodes)
+([('<', False), ('>', True)], 9)
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import inspect
 import linecache
 import math
 import sys
+import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,11 +35,20 @@ from typing import Any
 from diffexplain.core.functions import FUNCTIONS
 from diffexplain.core.graph import Graph, GraphBuilder
 from diffexplain.core.shapes import Shape, flatten, unflatten, vec_apply
+from diffexplain.core.traceload import load_function
+from diffexplain.core.tracenames import (
+    SourceNames,
+    decision_summary,
+    describe_names,
+    linear_lesson,
+    name_nodes,
+    record_names,
+)
 from diffexplain.errors import InputError
-from diffexplain.i18n import _, ngettext
+from diffexplain.i18n import _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["Decision", "Recording", "Traced", "Tracer", "fn", "record"]
+__all__ = ["Decision", "Recording", "Traced", "Tracer", "fn", "load_function", "record"]
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,7 @@ class Tracer:
         return Traced(self, nid)
 
     def decide(self, lhs: Traced, op: str, rhs: Any, outcome: bool) -> bool:
-        frame = sys._getframe(2)
+        frame: types.FrameType | None = sys._getframe(2)
         while frame is not None and frame.f_code.co_filename == __file__:
             frame = frame.f_back  # pragma: no cover - defensive
         line = frame.f_lineno if frame is not None else 0
@@ -98,8 +108,16 @@ class Tracer:
         self.decisions.append(Decision(line, src, lhs.value, op, right, bool(outcome)))
         return bool(outcome)
 
-    def build(self, out: Traced) -> Graph:
-        """The graph of the path taken, keeping only nodes the output depends on."""
+    def node_of(self, value: Any) -> int | None:
+        """The node of one of this trace's values (None for anything else)."""
+        return value.node if isinstance(value, Traced) and value.tracer is self else None
+
+    def build(self, out: Traced, seen: SourceNames | None = None, params: Sequence[str] = (),
+              function: str = "f") -> tuple[Graph, str | None]:
+        """The graph of the path taken (only nodes the output depends on), in the source's names.
+
+        Returns the graph and a line saying which graph names are which source variables.
+        """
         b = self.b
         live = [False] * len(b.nodes)
         live[out.node] = True
@@ -107,6 +125,8 @@ class Tracer:
             if live[n.id]:
                 for i in n.inputs:
                     live[i] = True
+        ops = [n.id for n in b.nodes if live[n.id] and not n.is_leaf]
+        names, origin, _out = name_nodes(seen or SourceNames(), ops, out.node, params, function)
         nb = GraphBuilder(b.limits)
         remap: dict[int, int] = {}
         for n in b.nodes:
@@ -118,7 +138,8 @@ class Tracer:
                 remap[n.id] = nb.const(n.value if n.value is not None else math.nan, n.literal)
             else:
                 remap[n.id] = nb.op(n.op, [remap[i] for i in n.inputs])
-        return nb.build([remap[out.node]])
+                nb.name(remap[n.id], names[n.id])
+        return nb.build([remap[out.node]]), describe_names(names, origin, out.node, seen)
 
 
 class Traced:
@@ -212,6 +233,18 @@ class Traced:
 
     __hash__ = object.__hash__
 
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        """``torch.sin(traced)``: torch cannot record on diffexplain's graph; name the fix."""
+        name = getattr(func, "__name__", str(func))
+        if name in FUNCTIONS:
+            raise InputError(_("torch.{name} was called on a traced value: inside a traced "
+                               "function write dx.fn.{name}(…) (import diffexplain as dx), "
+                               "which records it on the graph").format(name=name))
+        raise InputError(_("torch.{name} was called on a traced value, which diffexplain "
+                           "cannot record; the traced functions are dx.fn.{functions}").format(
+                               name=name, functions=", dx.fn.".join(sorted(FUNCTIONS))))
+
 
 class _Namespace:
     """``diffexplain.fn.sin(x)`` works on traced values, torch tensors and plain numbers."""
@@ -243,43 +276,6 @@ class _Namespace:
 
 
 fn = _Namespace()
-
-
-def _summary(decisions: Sequence[Decision]) -> list[str]:
-    """Group decisions by source line: a line taken many times is a loop."""
-    from diffexplain.core.printing import fmt_number
-
-    groups: list[list[Decision]] = []
-    for d in decisions:
-        if groups and groups[-1][0].line == d.line:
-            groups[-1].append(d)
-        else:
-            groups.append([d])
-    out = []
-    for g in groups:
-        d0, last = g[0], g[-1]
-        where = (_("line {line}: `{source}`") if d0.source else _("line {line}")).format(
-            line=d0.line, source=d0.source)
-        if d0.source.startswith("while") or len(g) > 1:
-            turns = sum(d.outcome for d in g)
-            checks = "; ".join(_("{lhs} {op} {rhs} is {outcome}").format(
-                lhs=fmt_number(d.lhs), op=d.op, rhs=fmt_number(d.rhs), outcome=d.outcome)
-                for d in (g if len(g) <= 4 else [g[0], g[-1]]))
-            out.append(ngettext("{where} checked {n} times ({checks}): the loop body ran "
-                                "{turns} time", "{where} checked {n} times ({checks}): the loop "
-                                "body ran {turns} times", turns).format(
-                                    where=where, n=len(g), checks=checks, turns=turns) +
-                       ("" if not last.outcome else _(", still True at the end")))
-        else:
-            msg = (_("{where}: {lhs} {op} {rhs} is {outcome}, so the true branch was taken")
-                   if d0.outcome else
-                   _("{where}: {lhs} {op} {rhs} is {outcome}, so the false branch was taken"))
-            out.append(msg.format(where=where, lhs=fmt_number(d0.lhs), op=d0.op,
-                                  rhs=fmt_number(d0.rhs), outcome=d0.outcome))
-    if not out:
-        out.append(_("no decision depended on the inputs"))
-    out.append(_("the graph above is the path actually taken; other paths give other gradients"))
-    return out
 
 
 @dataclass(frozen=True)
@@ -325,12 +321,13 @@ def record(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
             function=getattr(f, "__name__", "f"), name=unknown[0]))
     tracer = Tracer(limits)
     inputs = [tracer.input(p, at[p]) for p in params]
-    out = _run_user(f, inputs)
+    with record_names(f, tracer.node_of) as seen:  # the learner's own variable names
+        out = _run_user(f, inputs)
     if not isinstance(out, Traced):
         raise InputError(_("{function} returned {value!r}, which does not "
                            "depend on its inputs: nothing to differentiate").format(
                                function=getattr(f, "__name__", "f"), value=out))
-    graph = tracer.build(out)
+    graph, named = tracer.build(out, seen, params, getattr(f, "__name__", "f"))
     if isinstance(wrt, str):
         wrt = [w.strip() for w in wrt.split(",") if w.strip()]
     name = getattr(f, "__qualname__", getattr(f, "__name__", "f"))
@@ -338,7 +335,8 @@ def record(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
         "function": f"{name}({', '.join(params)})",
         "decisions": [{"line": d.line, "source": d.source, "lhs": d.lhs, "op": d.op,
                        "rhs": d.rhs, "outcome": d.outcome} for d in tracer.decisions],
-        "summary": _summary(tracer.decisions),
+        "summary": [*([named] if named else []), *decision_summary(tracer.decisions),
+                    *filter(None, [linear_lesson(graph, at)])],
         "graph_nodes": len(graph.nodes),
     }
     if autograd:
@@ -376,34 +374,9 @@ def _torch_run(f: Callable[..., Any], params: Sequence[str], at: Mapping[str, An
     out.backward(torch.ones_like(out))
     return {"value": out.detach().tolist(),
             "grad_fn": type(out.grad_fn).__name__ if out.grad_fn is not None else None,
-            "grad": {p: (tens[p].grad.tolist() if tens[p].grad is not None else 0.0)
-                     for p in params if p in wrt}}
+            "grad": {p: _grad_list(tens[p]) for p in params if p in wrt}}
 
 
-def load_function(spec: str) -> Callable[..., Any]:
-    """``path/to/file.py:f`` → the function. This EXECUTES the file (the user asked to)."""
-    import importlib.util
-    import os
-
-    path, sep, name = spec.rpartition(":")
-    if not sep or not path or not name:
-        raise InputError(_("expected FILE.py:FUNCTION, got {spec!r}").format(spec=spec))
-    if not os.path.isfile(path):
-        raise InputError(_("no such file: {path}").format(path=path))
-    if not name.isidentifier():
-        raise InputError(_("{name!r} is not a function name").format(name=name))
-    mod_name = "_diffexplain_traced_" + os.path.splitext(os.path.basename(path))[0].replace(
-        "-", "_")
-    module_spec = importlib.util.spec_from_file_location(mod_name, path)
-    if module_spec is None or module_spec.loader is None:
-        raise InputError(_("cannot load {path} as Python").format(path=path))
-    module = importlib.util.module_from_spec(module_spec)
-    try:
-        module_spec.loader.exec_module(module)
-    except Exception as err:
-        raise InputError(_("running {path} raised {error}: {message}").format(
-            path=path, error=type(err).__name__, message=err)) from err
-    f = getattr(module, name, None)
-    if not callable(f):
-        raise InputError(_("{path} defines no function {name!r}").format(path=path, name=name))
-    return f
+def _grad_list(t: Any) -> Any:
+    """A leaf's ``.grad`` as a list (0.0 when the output never reached it)."""
+    return t.grad.tolist() if t.grad is not None else 0.0

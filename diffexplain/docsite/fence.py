@@ -47,6 +47,7 @@ from diffexplain.docsite.more import (
     format_trace,
 )
 from diffexplain.docsite.torchside import format_exercise, format_gradcheck, format_jvp
+from diffexplain.docsite.torchfence import format_torch
 from diffexplain.errors import DiffexplainError
 
 __all__ = [
@@ -90,6 +91,7 @@ LANGUAGES: dict[str, Callable[[str], str]] = {
     "diffexplain-exercise": format_exercise,
     "diffexplain-gradcheck": format_gradcheck,
     "diffexplain-jvp": format_jvp,
+    "diffexplain-torch": format_torch,
 }
 
 

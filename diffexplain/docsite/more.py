@@ -169,8 +169,8 @@ def format_plot(source: str) -> str:
     """The ``diffexplain-plot`` fence: E9's tangent plot and difference table, drawn now."""
     import matplotlib
 
+    from diffexplain.explore.plot import figure, tangent_plot
     from diffexplain.i18n import figure_rc
-    from diffexplain.lessons.plot import figure, tangent_plot
 
     expr, opts = parse_body(source, ("at", "lang", "title"))
     if not expr or not opts.get("at"):
@@ -195,7 +195,7 @@ def format_plot(source: str) -> str:
 
 def format_swell(source: str) -> str:
     """The ``diffexplain-swell`` fence: the expression-swell table and plot (small budget)."""
-    from diffexplain.lessons.swell import swell
+    from diffexplain.explore.swell import swell
 
     _, opts = parse_body(source, ("max_n", "seconds", "lang"))
     max_n = int(opts.get("max_n", 6))

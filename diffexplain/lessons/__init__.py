@@ -15,7 +15,7 @@ from typing import Any
 
 from diffexplain.core.graph import Graph
 from diffexplain.errors import InputError
-from diffexplain.i18n import _
+from diffexplain.i18n import N_, _
 from diffexplain.limits import Limits
 from diffexplain.methods.symbolic import Derivation
 
@@ -67,6 +67,10 @@ def validate(graph: Graph, *, autograd: bool, order: int, backward: int | None,
                                  or not 1 <= backward <= 1000):
         raise InputError(_("--backward takes a number of passes from 1 to 1000, not "
                            "{value!r}").format(value=backward))
+    if backward is not None:
+        from diffexplain.limits import check_work
+
+        check_work(backward, len(graph.nodes), N_("backward passes"), "--backward", limits)
     updates = _inplace(inplace)
     for name in updates or {}:
         if name not in graph or graph[name].op == "const":

@@ -10,7 +10,6 @@ renderer can show them.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,8 +20,9 @@ from diffexplain.core.printing import latex as p_latex
 from diffexplain.core.printing import text as p_text
 from diffexplain.errors import LimitExceeded
 from diffexplain.i18n import N_, _
+from diffexplain.lessons.why import grad_fn_reason
 from diffexplain.limits import DEFAULT_LIMITS, Limits, check_order
-from diffexplain.methods import identity
+from diffexplain.methods import exact, identity
 
 __all__ = ["check_sizes", "hessian", "higher_order"]
 
@@ -133,7 +133,7 @@ def higher_order(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
             check = identity.check_equal(cur, sp.diff(prev, sym), at, f"order {k}")
             rows.append({"order": k, "lhs": _lhs(yname, v, k), "symbolic": p_text(cur),
                          "latex": p_latex(cur), "of": p_text(prev),
-                         "value": identity.evaluate(cur, at), "check": check,
+                         "value": exact.evaluate(cur, at).value, "check": check,
                          "autograd": None, "grad_fn": None, "requires_grad": None,
                          "create_graph": None, "note": ""})
         result[v] = {"orders": rows}
@@ -170,6 +170,8 @@ def _torch_chain(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
                     order=k - 1, v=v)
             row["autograd"] = float(d.detach())
             row["grad_fn"] = type(d.grad_fn).__name__ if d.grad_fn is not None else None
+            if k == 1:  # x*x gives AddBackward0, x**2 MulBackward0: say why, from the graph
+                row["note"] = row["note"] or grad_fn_reason(graph, v, row["grad_fn"])
             row["requires_grad"] = bool(d.requires_grad)
             row["create_graph"] = create
             row["code"] = (f"d{k}, = torch.autograd.grad({yname if k == 1 else f'd{k - 1}'}, "
@@ -179,10 +181,9 @@ def _torch_chain(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
 
 
 def _close(a: float, b: float, dtype: str) -> bool:
-    rtol = 1e-9 if dtype == "float64" else 1e-4
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    return abs(a - b) <= 1e-12 + rtol * max(abs(a), abs(b))
+    from diffexplain.compare import close
+
+    return close(a, b, dtype)  # the one tolerance policy
 
 
 def hessian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
@@ -208,10 +209,10 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
         "variables": list(wrt),
         "symbolic": [[p_text(e) for e in row] for row in entries],
         "latex": [[p_latex(e) for e in row] for row in entries],
-        "symbolic_values": [[identity.evaluate(e, at) for e in row] for row in entries],
+        "symbolic_values": [[exact.evaluate(e, at).value for e in row] for row in entries],
         "autograd": None, "agree": None,
     }
-    if autograd:
+    if autograd and wrt:  # no variable: a 0×0 Hessian, which torch.autograd.functional refuses
         import torch
 
         from diffexplain.methods.autograd import execute

@@ -16,10 +16,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph
 from diffexplain.core.printing import fmt_number
 from diffexplain.errors import InputError
 from diffexplain.i18n import _
+from diffexplain.lessons.why import polynomial_degree
 from diffexplain.methods.numeric import EPS, forward
 
 __all__ = ["DEFAULT_DECADES", "difference_table"]
@@ -36,7 +38,7 @@ def _evaluator(graph: Graph, point: Mapping[str, float], var: str,
             p = dict(point)
             p[var] = x
             vals = forward(graph, p)
-            return math.fsum(w * vals[o] for o, w in seeds.items())
+            return fsum(w * vals[o] for o, w in seeds.items())
 
         return f64, (lambda a, b: a + b), (lambda a, b: a - b)
     import torch
@@ -111,8 +113,11 @@ def difference_table(graph: Graph, point: Mapping[str, float], var: str, true: f
                      "differ, and the round-off ≈ eps·|f|/h ({eps}·{f}/h) wins").format(
                          eps=f"{eps:.1e}", f=fmt_number(abs(f0)))
                    if best_f < len(rows) - 1 else "")
-                + _(". Central differences (error ~h²) are best at h = {h}.").format(
-                    h=f"{rows[best_c]['h']:.0e}"))
+                + (_(". Central differences are exact here: f is a polynomial of degree 2 in "
+                     "{var}, so their truncation error f‴·h²/6 is 0 and what error they show is "
+                     "round-off, from the first h on.").format(var=var) if polynomial_degree(graph) == 2 else
+                   _(". Central differences (error ~h²) are best at h = {h}.").format(
+                       h=f"{rows[best_c]['h']:.0e}")))
     tangent = None
     if len(graph.variables) == 1:
         b = f0 - true * float(point[var])

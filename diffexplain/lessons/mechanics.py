@@ -28,7 +28,7 @@ def _build(graph: Graph, point: Mapping[str, float], dtype: str,
     """The forward pass: one tensor per node (constants stay Python numbers)."""
     from diffexplain.methods.autograd import execute
 
-    return execute(graph, point, dtype, leaves=leaves)
+    return execute(graph, point, dtype, leaves=leaves, owned=True)  # freed output-first
 
 
 def _saved_map(graph: Graph, tens: Sequence[Any]) -> dict[str, list[tuple[str, str]]]:
@@ -87,6 +87,8 @@ def _seeded_backward(torch: Any, tens: Sequence[Any], seeds: Mapping[int, float]
                      retain_graph: bool = False) -> None:
     from diffexplain.methods.autograd import seed_tensors
 
+    if not all(isinstance(tens[o], torch.Tensor) and tens[o].requires_grad for o in seeds):
+        return  # a constant output (no variable): there is nothing to differentiate
     torch.autograd.backward([tens[o] for o in seeds],
                             grad_tensors=seed_tensors(torch, tens, seeds, dtype),
                             retain_graph=retain_graph)

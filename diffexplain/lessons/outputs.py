@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from diffexplain.compare import close
 from diffexplain.core.graph import Graph
 from diffexplain.core.parsing import tokenize
 from diffexplain.core.printing import fmt_number
@@ -94,7 +95,7 @@ def weighted_derivations(graph: Graph, point: Mapping[str, float], values: Seque
     for v in wrt:
         parts = [per[o][v].value for o in outs]
         total = sum(w * p for w, p in zip(ws, parts))
-        if abs(total - totals[v]) > 1e-9 * max(1.0, abs(total)):
+        if not close(total, totals[v], scale=1.0):  # the one tolerance policy
             raise VerificationError(f"internal check failed: weighted sum {total!r} ≠ "
                                     f"reverse accumulation {totals[v]!r} for ∂L/∂{v}")
         sym = " + ".join(f"{fmt_number(w)}·∂{o}/∂{v}" for o, w in zip(outs, ws))

@@ -15,8 +15,8 @@ from typing import Any
 
 from diffexplain.core.graph import Graph, op_table
 
-__all__ = ["AutogradResult", "BackwardNode", "TorchNode", "execute", "read", "run",
-           "seed_tensors"]
+__all__ = ["AutogradResult", "BackwardNode", "GraphTensors", "TorchNode", "execute", "read",
+           "release", "run", "seed_tensors"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def read(t: Any) -> Any:
 
 def execute(graph: Graph, point: Mapping[str, Any], dtype: str = "float64",
             requires_grad: bool | Collection[str] = True,
-            leaves: Mapping[str, Any] | None = None) -> list[Any]:
+            leaves: Mapping[str, Any] | None = None, owned: bool = False) -> list[Any]:
     """Build one tensor (or Python number, for constants) per node, in graph order.
 
     ``point`` values are floats, or nested lists for vector and matrix variables: the
@@ -70,7 +70,9 @@ def execute(graph: Graph, point: Mapping[str, Any], dtype: str = "float64",
     ``requires_grad`` is a flag for every variable or the names that get it.
     ``leaves`` supplies existing tensors for some variables, so a forward pass can be
     rebuilt on the same leaves (gradient accumulation) or run inside
-    ``torch.autograd.functional`` (Hessians).
+    ``torch.autograd.functional`` (Hessians). ``owned=True`` returns a :class:`GraphTensors`
+    list, which frees its graph safely when it goes: for callers that read ``grad_fn`` and
+    return no tensor.
     """
     import torch
 
@@ -94,13 +96,18 @@ def execute(graph: Graph, point: Mapping[str, Any], dtype: str = "float64",
                 pass
             elif not any(isinstance(a, tensor) for a in args):
                 args = [torch.tensor(a, dtype=dt) for a in args]
-            elif fn.arity == 1 or n.op == "pow" or fn.tensor in ("dot", "matmul", "bce"):
+            elif fn.arity == 1 or n.op == "pow" or fn.tensor in ("dot", "matmul", "bce", "rule"):
                 args = [a if isinstance(a, tensor) or (n.op == "pow" and k == 1)
                         else torch.tensor(a, dtype=dt) for k, a in enumerate(args)]
             if fn.tensor == "bce" and args[1].dim() < args[0].dim():
                 args = [args[0], args[1].expand_as(args[0])]
-            vals.append(fn.torch(torch, *args))
-    return vals
+            vals.append(fn.torch(torch, *args, **{k: v for k, v in n.params
+                                                  if k in _TORCH_PARAMS}))
+    return GraphTensors(vals) if owned else vals
+
+
+#: Node.params that the table's torch forms take as keywords (the rest are for display)
+_TORCH_PARAMS = ("dim", "shape", "reduction", "target", "positions", "order", "shapes")
 
 
 def seed_tensors(torch: Any, tens: Sequence[Any], seeds: Mapping[int, float],
@@ -139,8 +146,49 @@ def run(graph: Graph, point: Mapping[str, Any], wrt: Sequence[str],
             # torch leaves .grad None when the output does not depend on v
             gradient[v] = read(torch.zeros_like(tens[graph[v].id]))
     back = _backward_graph(tens, list(seeds), names)
-    return AutogradResult(dtype, torch.__version__, gradient, tuple(nodes), back,
-                          read(tens[graph.outputs[0]]))
+    value = read(tens[graph.outputs[0]])
+    release(tens)
+    return AutogradResult(dtype, torch.__version__, gradient, tuple(nodes), back, value)
+
+
+def release(values: list[Any]) -> None:
+    """Free an autograd graph one node at a time, from the outputs towards the leaves.
+
+    Once Python has seen a ``grad_fn`` (its name, ``next_functions``, saved tensors), torch
+    frees that node through its Python wrapper, recursively: a chain of tens of thousands
+    of nodes dropped from its output end (by the garbage collector, in any order) overflows
+    the C stack and the process dies with a segfault. ``values`` holds a graph's tensors in
+    graph order (inputs before the nodes that use them); detaching them from the last to the
+    first frees each node while the nodes below it are still held, so no free is deeper than
+    one node, and whoever still holds a tensor afterwards holds no graph. ``values`` is
+    emptied.
+    """
+    import torch
+
+    for k in range(len(values) - 1, -1, -1):
+        t = values[k]
+        values[k] = None
+        if isinstance(t, torch.Tensor) and t.requires_grad and not t.is_leaf:
+            try:
+                t.detach_()
+            except RuntimeError:  # a view cannot be detached in place: dropped as it is
+                pass
+        del t
+    values.clear()
+
+
+class GraphTensors(list):  # type: ignore[type-arg]
+    """One graph's tensors, in graph order, that :func:`release` their graph when dropped.
+
+    The list goes before the loop variables and the output tensors a function still holds,
+    so releasing here (in place: the tensors are detached) makes their later free shallow.
+    """
+
+    def __del__(self) -> None:
+        try:
+            release(self)
+        except Exception:  # noqa: BLE001 - interpreter shutdown: torch may be half gone
+            pass
 
 
 Saved = tuple[tuple[str, str | None, Any], ...]

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, GraphBuilder, op_table
 from diffexplain.core.shapes import Shape, matmul_index, out_shape, pick, size, unflatten
 from diffexplain.errors import InputError, LimitExceeded
@@ -58,6 +59,13 @@ class Scalarized:
         outs = tuple(c for o in outputs for c in self.components[o])
         last = max(outs)
         return Graph(self.graph.nodes[:last + 1], outs, self.graph.source)
+
+
+class _Emitter:
+    """The component-graph emitter for :mod:`diffexplain.core.tensor_rules`."""
+
+    def __init__(self, op: Any, const: Any) -> None:
+        self.op, self.const = op, const
 
 
 def _component_name(name: str, shape: Shape, k: int) -> str:
@@ -128,9 +136,14 @@ def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],
             continue
         fn = op_table(n.op)
         ins = [(shapes[i], comps[i]) for i in n.inputs]
-        shape = out_shape(n.op, [s for s, _ in ins], f"{n.name} = {graph.describe(n)}")
+        shape = out_shape(n.op, [s for s, _ in ins], f"{n.name} = {graph.describe(n)}", n.params)
         kind = fn.tensor
-        if kind == "":
+        if kind == "rule":  # recorded torch ops: diffexplain.core.tensor_rules
+            from diffexplain.core.tensor_rules import RULES
+
+            out = RULES[n.op].components(dict(n.params), [(sh, list(c)) for sh, c in ins],
+                                         _Emitter(op, const))
+        elif kind == "":
             out = [op(n.op, [c[pick(s, k)] for s, c in ins]) for k in range(size(shape))]
         elif kind == "detach":
             out = [const(val[c]) for c in ins[0][1]]
@@ -255,8 +268,9 @@ def output_jacobians(graph: Graph, sc: Scalarized, values: Sequence[float],
     vals = list(values[:len(part.nodes)])
     result: dict[str, Any] = {}
     cols = {v: sc.components[graph[v].id] for v in wrt}
-    if len(ys) * sum(len(c) for c in cols.values()) > JACOBIAN_ENTRIES:
-        return result
+    if len(ys) * sum(len(c) for c in cols.values()) > JACOBIAN_ENTRIES:  # stated, not run
+        return {v: {"output": graph.nodes[out0].name, "shape": [len(ys), len(comps)],
+                    "structure": None, "limit": JACOBIAN_ENTRIES} for v, comps in cols.items()}
     rows = [reverse(part, vals, {y: 1.0}) for y in ys]
     for v, comps in cols.items():
         mat = [[row[c] if c < len(row) else 0.0 for c in comps] for row in rows]
@@ -273,6 +287,6 @@ def output_jacobians(graph: Graph, sc: Scalarized, values: Sequence[float],
             if structure == "diagonal" else None,
             "seed": [1.0] * m,
             "vjp": unflatten(sc.shapes[graph[v].id],
-                             [math.fsum(mat[i][k] for i in range(m)) for k in range(n)]),
+                             [fsum(mat[i][k] for i in range(m)) for k in range(n)]),
         }
     return result

@@ -5,7 +5,6 @@ mode (a row per pass), and the witnesses sympy (small graphs) and
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +32,9 @@ class Jacobian:
     @property
     def agree(self) -> bool:
         mats = [m for m in (self.reverse, self.symbolic_value, self.torch) if m is not None]
-        return all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (a != a and b != b)
-                   for m in mats for ra, rb in zip(self.forward, m) for a, b in zip(ra, rb))
+        from diffexplain.methods.tolerance import close
+
+        return all(close(a, b) for m in mats for ra, rb in zip(self.forward, m) for a, b in zip(ra, rb))
 
     def to_text(self) -> str:
         from diffexplain.render.tracetables import jacobian_text
@@ -118,6 +118,6 @@ def jacobian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str] | None
         sym = tuple(tuple(p_text(e) for e in row) for row in exprs)
         sym_val = tuple(tuple(float(e.evalf(subs=subs)) for e in row) for row in exprs)
     tj = None
-    if use_torch:
+    if use_torch and inputs:  # no input: no column, which torch.autograd.functional refuses
         tj = tuple(tuple(r) for r in _torch_jacobian(graph, point, inputs))
     return Jacobian(inputs, outputs, j_fw, j_rv, sym, sym_val, tj, len(inputs), len(outputs))

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, Node, op_table
 from diffexplain.core.printing import fmt_number
 from diffexplain.errors import InputError
@@ -286,7 +287,7 @@ def _tangent_pass(g: Graph, names: _Names, inputs: Sequence[str], values: Sequen
             v_terms.append(_term(_fmt(dots[i]), _partial(g, n, k, names.numbers(n), "text"),
                                  "text"))
             total.append(d * dots[i])
-        dots[n.id] = math.fsum(total) if total else 0.0
+        dots[n.id] = fsum(total) if total else 0.0
         rows.append(TraceRow(names.var(n.id, "text", "dot"), names.var(n.id, "latex", "dot"),
                              _join(t_terms), _join(l_terms), _join(v_terms), dots[n.id], n.name,
                              f"{n.name} = {g.describe(n)}"))
@@ -326,7 +327,7 @@ def _adjoint_pass(g: Graph, names: _Names, inputs: Sequence[str], values: Sequen
                 v_terms.append(_term(_fmt(adj[u]), _partial(g, un, k, names.numbers(un), "text"),
                                      "text"))
                 total.append(adj[u] * fn.dmath[k](math, *args))
-        adj[n.id] = math.fsum(total) if total else 0.0
+        adj[n.id] = fsum(total) if total else 0.0
         vals = _join(v_terms)
         rows.append(TraceRow(names.var(n.id, "text", "bar"), names.var(n.id, "latex", "bar"),
                              _join(t_terms), _join(l_terms), vals, adj[n.id], n.name,

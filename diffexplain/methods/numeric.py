@@ -15,7 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, op_table, point_values
+from diffexplain.core.reasons import Msg, Reason, reason
+from diffexplain.i18n import N_
 
 __all__ = [
     "EPS",
@@ -140,22 +143,29 @@ def step_for(x: float, dtype: str = "float64") -> float:
 
 @dataclass(frozen=True)
 class Difference:
-    """A central-difference derivative with the step used and an error estimate.
+    """A finite-difference derivative with the step used and an error estimate.
 
     ``error`` is |D(h) − D(2h)|/3 (Richardson) plus the round-off bound
     eps·|f|/h, so a comparison can say whether a gap is within what finite
-    differences can resolve.
+    differences can resolve. ``kind`` is ``central``, ``forward`` or ``backward``;
+    ``note`` says why the step was shrunk or made one-sided.
     """
 
     value: float
     step: float
     error: float
+    kind: str = "central"
+    note: Reason | None = None
 
 
 def _objective(graph: Graph, point: Mapping[str, float], seeds: Mapping[int, float],
                dtype: str) -> float:
     vals = forward(graph, point, dtype)
-    return math.fsum(w * vals[o] for o, w in seeds.items())
+    return fsum(w * vals[o] for o, w in seeds.items())
+
+
+#: a step is shrunk by this factor at a time, at most this many times, before going one-sided
+SHRINK, MAX_SHRINKS = 4.0, 14
 
 
 def central_difference(graph: Graph, point: Mapping[str, float], var: str,
@@ -167,26 +177,74 @@ def central_difference(graph: Graph, point: Mapping[str, float], var: str,
     Each perturbed pass recomputes only the nodes that depend on ``var``, from
     ``base`` (the unperturbed forward pass in ``dtype``, computed if not given);
     the others keep their values, so the result is the full pass's, bit for bit.
+    A step that would leave the domain (f undefined at x ± 2h) or cross a kink of
+    ``abs``/``relu`` is shrunk; if that cannot help, the difference is one-sided.
     """
     x = float(point[var])
-    h = step if step is not None else step_for(x, dtype)
+    h0 = h = step if step is not None else step_for(x, dtype)
     if base is None:
         base = forward(graph, point, dtype)
     r32 = dtype == "float32"
     vid = graph[var].id
     reach = graph.depends_on(vid)
     sub = [p for p in _plan(graph) if reach[p[0]]]
+    kinks = [(n.inputs[0], k) for n in graph.nodes if reach[n.id] and not n.is_leaf
+             for k in op_table(n.op).kinks]
+    f0 = fsum(w * base[o] for o, w in seeds.items())
 
-    def f_at(v: float) -> float:
+    def f_at(v: float) -> tuple[float, bool]:
+        """f at x = v, and whether the way from x to v stays clean (defined, no kink crossed)."""
         vals = list(base)
         vals[vid] = _round32(float(v)) if r32 else float(v)
         _run(sub, vals, r32)
-        return math.fsum(w * vals[o] for o, w in seeds.items())
+        f = fsum(w * vals[o] for o, w in seeds.items())
+        clean = math.isfinite(f) or not math.isfinite(f0)
+        for i, k in kinks:
+            if clean and base[i] != k and (vals[i] - k) * (base[i] - k) <= 0:
+                clean = False
+        return f, clean
 
-    d1 = (f_at(x + h) - f_at(x - h)) / (2 * h)
-    d2 = (f_at(x + 2 * h) - f_at(x - 2 * h)) / (4 * h)
-    f0 = abs(math.fsum(w * base[o] for o, w in seeds.items()))
-    err = abs(d1 - d2) / 3.0 + EPS[dtype] * max(f0, 1.0) / h
+    def side_ok(sign: float, hh: float) -> bool:
+        return f_at(x + sign * hh)[1] and f_at(x + 2 * sign * hh)[1]
+
+    kind, note = "central", None
+    if step is None and not (side_ok(1, h) and side_ok(-1, h)):
+        shrinks = 0
+        while shrinks < MAX_SHRINKS and not (side_ok(1, h) and side_ok(-1, h)):
+            h /= SHRINK
+            shrinks += 1
+        right, left = side_ok(1, h0), side_ok(-1, h0)
+        if side_ok(1, h) and side_ok(-1, h):
+            # the edge is within ~8h: the balanced step on that distance's scale
+            h = max(EPS[dtype] ** (1.0 / 3.0) * 4 * h, 4 * EPS[dtype] * max(1.0, abs(x)))
+            action = Msg(N_("shrunk to h = {h} so that x ± 2h stays clear of it"))
+        elif right or left:
+            h, kind = h0, "forward" if right else "backward"
+            action = Msg(N_("a one-sided ({kind}) difference with h = {h} is used instead"))
+        else:
+            h = h0
+            action = Msg(N_("no smaller step avoids it, so the central difference stands"))
+        where = _where(graph, base, x, h0, f_at, kinks)
+        note = reason("fd_adapted", h0=f"{h0:.3g}", where=where, action=action,
+                      h=f"{h:.3g}", kind=Msg(kind))
+    if kind == "central":
+        d1 = (f_at(x + h)[0] - f_at(x - h)[0]) / (2 * h)
+        d2 = (f_at(x + 2 * h)[0] - f_at(x - 2 * h)[0]) / (4 * h)
+    else:  # second-order one-sided: (−3f(x) + 4f(x±h) − f(x±2h)) / ±2h
+        s = 1.0 if kind == "forward" else -1.0
+        d1 = (-3 * f0 + 4 * f_at(x + s * h)[0] - f_at(x + 2 * s * h)[0]) / (2 * s * h)
+        d2 = (f_at(x + s * h)[0] - f0) / (s * h)
+    err = abs(d1 - d2) / 3.0 + EPS[dtype] * max(abs(f0), 1.0) / h
     if not math.isfinite(err):
         err = math.inf
-    return Difference(d1, h, err)
+    return Difference(d1, h, err, kind, note)
+
+
+def _where(graph: Graph, base: Sequence[float], x: float, h: float, f_at: Any,
+           kinks: Sequence[tuple[int, float]]) -> Msg:
+    """What a step h would reach: the edge of the domain or a kink."""
+    for sign in (1.0, -1.0):
+        f, _clean = f_at(x + 2 * sign * h)
+        if not math.isfinite(f):
+            return Msg(N_("points where f is undefined (the edge of the domain)"))
+    return Msg(N_("across a kink of abs/relu"))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.printing import fmt_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,7 +35,7 @@ class EdgePartial:
 
 def _sum(terms: list[float]) -> float:
     try:
-        return math.fsum(terms)
+        return fsum(terms)
     except OverflowError:  # terms near float's limit: the float sum's inf is the answer
         return sum(terms)
 

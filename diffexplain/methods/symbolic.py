@@ -20,13 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, Node, op_table
 from diffexplain.core.printing import bar, fmt_number, join_terms
 from diffexplain.core.printing import latex as p_latex
 from diffexplain.core.printing import text as p_text
 from diffexplain.i18n import N_, _, rule_text
 from diffexplain.limits import DEFAULT_LIMITS, Limits
-from diffexplain.methods import identity
+from diffexplain.methods import exact, identity
 from diffexplain.methods.numeric import reverse
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,6 +99,8 @@ class Derivation:
     closed_form_latex: str | None = None
     partials: tuple[Partial, ...] = ()
     note: str = ""
+    #: the value in exact or arbitrary-precision arithmetic (``value`` is its nearest float)
+    exact: exact.Real | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ class SymbolicResult:
     derivations: dict[str, Derivation]
     adjoints: tuple[AdjointRow, ...]
     grads: tuple[float, ...] = field(default=())
+    #: the exact witness (None for graphs over exact.EXACT_NODES nodes)
+    exact: exact.ExactPass | None = None
 
 
 def latex_name(name: str) -> str:
@@ -152,17 +157,27 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     names = _Names(graph, grads)
     table = _adjoint_table(graph, values, seeds, grads, names)
     small = len(graph.nodes) <= limits.closed_form_nodes and len(seeds) == 1
+    witness = exact.witness(graph, point, wrt, seeds)
+    refs = {v: w.value for v, w in witness.derivatives.items()} if witness else {}
     out: dict[str, Derivation] = {}
     if small and _trivial(graph) and limits.symbolic_seconds >= TRIVIAL_MIN_BUDGET:
         # E1-sized: in-process, no fork
-        out = _closed_forms(graph, point, values, wrt, seeds, grads, limits)
+        out = _closed_forms(graph, point, values, wrt, seeds, grads, limits, refs)
     elif small:
-        from diffexplain.methods.sandbox import Timeout, WorkerCrashed, run_with_budget
+        import sympy  # noqa: F401 - imported before the fork, so the worker inherits it
+
+        from diffexplain.methods.sandbox import MemoryLimit, Timeout, WorkerCrashed, run_with_budget
 
         try:
             out = run_with_budget(_closed_forms, (graph, dict(point), list(values), list(wrt),
-                                                  seeds, tuple(grads), limits),
-                                  limits.symbolic_seconds)
+                                                  seeds, tuple(grads), limits, refs),
+                                  limits.symbolic_seconds, limits.symbolic_memory_mb)
+        except MemoryLimit:
+            from diffexplain.errors import LimitExceeded
+
+            raise LimitExceeded(_("the symbolic side needed more than {mb} MiB of memory").format(
+                mb=limits.symbolic_memory_mb), _("raise it with --symbolic-memory-mb (API: "
+                "limits=Limits(symbolic_memory_mb=…); 0 for no limit)")) from None
         except (Timeout, WorkerCrashed) as err:
             # degrade, never hang: the float-only derivation below costs one pass over the graph
             why = (_("the closed form did not finish within {seconds} s").format(
@@ -176,7 +191,19 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     for v in wrt:
         if v not in out:
             out[v] = _adjoint_derivation(graph, graph[v].id, values, grads, names)
-    return SymbolicResult(out, table, tuple(grads))
+        if v in refs:
+            out[v] = _exact_value(out[v], refs[v])
+    return SymbolicResult(out, table, tuple(grads), witness)
+
+
+def _exact_value(d: Derivation, ref: exact.Real) -> Derivation:
+    """The derivation's value from the exact witness, its last line showing it."""
+    last = d.lines[-1]
+    text = fmt_number(ref.value) if ref.range == "" else ref.text
+    line = replace(last, text=text, latex=text,
+                   ascii=repr(ref.value) if ref.range == "" else ref.text,
+                   check=N_("exact") if ref.exact else N_("arbitrary precision"))
+    return replace(d, value=ref.value, exact=ref, lines=d.lines[:-1] + (line,))
 
 
 #: graphs this small, with no powers beyond these, run sympy in-process (no fork): E1-sized
@@ -199,6 +226,9 @@ def _trivial(graph: Graph) -> bool:
     powers = [n for n in graph.nodes if n.op == "pow"]
     if len(powers) > TRIVIAL_POWERS:
         return False
+    if any(not n.is_leaf and all(graph.nodes[i].op == "const" for i in n.inputs)
+           for n in graph.nodes):  # 1/(1e-3)**3 is an exact 10**9: cosh(10**9·w) expands
+        return False
     for n in powers:
         e = graph.nodes[n.inputs[1]]
         if e.op != "const" or e.value is None or abs(e.value) > TRIVIAL_EXPONENT:
@@ -207,9 +237,38 @@ def _trivial(graph: Graph) -> bool:
                for n in graph.nodes)
 
 
+def _floats_where_undefined(fn: Any) -> Any:
+    """Where a node is undefined at the point (nan, inf), exact and float arithmetic can
+    part ways (sympy takes (-1)**0.5 = i): a line that fails its check there is not a bug,
+    so the derivative falls back to reverse accumulation with a note instead."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(graph: Graph, point: Mapping[str, float], values: Sequence[float],
+                wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
+                limits: Limits) -> dict[str, Derivation]:
+        from diffexplain.errors import VerificationError
+
+        try:
+            return fn(graph, point, values, wrt, seeds, grads, limits)  # type: ignore[no-any-return]
+        except VerificationError:
+            bad = next((n for n in graph.nodes if not math.isfinite(values[n.id])), None)
+            if bad is None:
+                raise
+            note = _("not written as a closed form: {node} is undefined at this point, where "
+                     "exact and float arithmetic can disagree; showing reverse accumulation "
+                     "instead").format(node=graph.describe(bad))
+            return {v: replace(_adjoint_derivation(graph, graph[v].id, values, grads), note=note)
+                    for v in wrt}
+
+    return wrapper
+
+
+@_floats_where_undefined
 def _closed_forms(graph: Graph, point: Mapping[str, float], values: Sequence[float],
                   wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
-                  limits: Limits) -> dict[str, Derivation]:
+                  limits: Limits, refs: Mapping[str, exact.Real] | None = None
+                  ) -> dict[str, Derivation]:
     """Every sympy step of a small graph, in one function so it can run in a killable worker."""
     ctx = _SympyContext(graph, point, values)
     out: dict[str, Derivation] = {}
@@ -217,10 +276,10 @@ def _closed_forms(graph: Graph, point: Mapping[str, float], values: Sequence[flo
     for v in wrt:
         vid = graph[v].id
         if _count_paths(graph, vid, out_id) <= limits.path_sum_paths:
-            out[v] = ctx.path_sum(vid, out_id, seeds, grads[vid])
+            out[v] = ctx.path_sum(vid, out_id, seeds, (refs or {}).get(v))
         else:
             out[v] = ctx.with_closed_form(_adjoint_derivation(graph, vid, values, grads),
-                                          vid, out_id)
+                                          vid, out_id, (refs or {}).get(v))
     return out
 
 
@@ -279,7 +338,7 @@ def _local_partial_text(graph: Graph, user: Node, inp: int, fmt: str,
 def _local_partial_value(user: Node, inp: int, values: Sequence[float]) -> float:
     fn = op_table(user.op)
     args = [values[i] for i in user.inputs]
-    return math.fsum(fn.dmath[k](math, *args) for k, i in enumerate(user.inputs) if i == inp)
+    return fsum(fn.dmath[k](math, *args) for k, i in enumerate(user.inputs) if i == inp)
 
 
 def _wrap(s: str) -> str:
@@ -451,7 +510,7 @@ class _SympyContext:
         return raw, min(cands, key=sp.count_ops)
 
     def path_sum(self, vid: int, out: int, seeds: Mapping[int, float],
-                 float_value: float) -> Derivation:
+                 ref: exact.Real | None) -> Derivation:
         sp, g = self.sp, self.g
         v, y = g.nodes[vid], g.nodes[out]
         paths = [list(reversed(p)) for p in _paths(g, vid, out)]  # output first
@@ -517,7 +576,7 @@ class _SympyContext:
             self.check(line2, raw, "products"))
         inter_used = set().union(*(p.free_symbols for p in products)) & self.to_leaves.keys()
         big = sp.count_ops(best) > CLOSED_FORM_OPS
-        value = identity.evaluate(best, self.point)
+        value = exact.evaluate(best, self.point).value
         if big:
             # the closed form would swell: evaluate the products at the nodes' values instead
             names = {self.sym[n.id]: fmt_number(self.values[n.id]) for n in g.nodes
@@ -545,13 +604,7 @@ class _SympyContext:
                 join_terms([[best]], "text", self.values_text, keep_order=False),
                 join_terms([[best]], "latex", self.values_text, keep_order=False),
                 join_terms([[best]], "ascii", self.values_text, keep_order=False))
-        if (not identity.close(value, float_value, 1e-9, 1e-12) and math.isfinite(float_value)
-                and math.isfinite(value)):  # exact vs float can differ only in definedness
-            # the closed form and the float reverse pass must agree wherever both are defined
-            from diffexplain.errors import VerificationError
-
-            raise VerificationError(f"internal check failed: closed form {value!r} ≠ reverse "
-                                    f"accumulation {float_value!r} for ∂{y.name}/∂{v.name}")
+        exact.check_closed_form(value, ref, f"∂{y.name}/∂{v.name}")
         add(None, _("evaluate"), None, N_("float evaluation"), fmt_number(value),
             fmt_number(value), repr(value))
         return Derivation(v.name, lhs, lhs_latex, tuple(lines), value, N_("path sum"),
@@ -572,21 +625,17 @@ class _SympyContext:
                 e = e.xreplace(self.to_shown)
         return e
 
-    def with_closed_form(self, d: Derivation, vid: int, out: int) -> Derivation:
+    def with_closed_form(self, d: Derivation, vid: int, out: int,
+                         ref: exact.Real | None = None) -> Derivation:
         """An adjoint derivation of a small graph with many paths, plus its closed form."""
         raw, best = self.closed(vid, out)
-        value = identity.evaluate(best, self.point)
+        value = exact.evaluate(best, self.point).value
         extra = [Line(p_text(best), p_latex(best), identity_str(best),
                       _("closed form (sympy), checked against the adjoint value"),
                       identity.check_equal(best, raw, self.point, "closed form"))]
         big = self.sp.count_ops(best) > CLOSED_FORM_OPS
         lines = list(d.lines[:-1]) + ([] if big else extra) + [d.lines[-1]]
-        if (not identity.close(value, d.value, 1e-9, 1e-12) and math.isfinite(d.value)
-                and math.isfinite(value)):
-            from diffexplain.errors import VerificationError
-
-            raise VerificationError("internal check failed: closed form disagrees with "
-                                    "reverse accumulation")
+        exact.check_closed_form(value, ref, "closed form")
         return Derivation(d.wrt, d.lhs, d.lhs_latex, tuple(lines), d.value, d.method,
                           identity_str(best), None if big else p_text(best), p_latex(best),
                           d.partials, "")

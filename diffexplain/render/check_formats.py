@@ -20,6 +20,8 @@ def _point(r: CheckResult) -> str:
 
 def _summary(r: CheckResult) -> str:
     if r.first_error is None:
+        if len(r.steps) == 1:  # not "the 1 step is right"
+            return _("the only step is right")
         return ngettext("the {n} step is right", "all {n} steps are right",
                         len(r.steps)).format(n=len(r.steps))
     code = r.mistake.code if r.mistake else "unknown"
@@ -261,11 +263,9 @@ def render_equations(r: Any, fmt: str = "text") -> str:
 
 
 # --- homework files (checking.homework.check_homework) ----------------------------------------
-def homework(items: Sequence[Mapping[str, Any]], fmt: str = "text") -> str:
-    """Each exercise under its own heading (as the file has it), then the summary."""
-    from diffexplain.checking.homework import homework_summary
-
-    summary = homework_summary(items)
+def homework(items: Sequence[Mapping[str, Any]], summary: str, fmt: str = "text") -> str:
+    """Each exercise under its own heading (as the file has it), then the summary
+    (:func:`~diffexplain.checking.homework.homework_summary`)."""
     if fmt == "json":
         import json
 

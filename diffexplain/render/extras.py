@@ -172,7 +172,14 @@ def _limit(d: Sequence[Mapping[str, Any]]) -> list[Section]:
     return out
 
 
+def _recording(d: Mapping[str, Any]) -> list[Section]:
+    from diffexplain.render.recorded import recording_sections
+
+    return recording_sections(d)
+
+
 _SECTIONS: dict[str, Callable[[Any], list[Section]]] = {
+    "recording": _recording,
     "outputs": _outputs, "higher_order": _higher, "hessian": _hessian, "backward": _backward,
     "tensors": _tensors, "inplace": _inplace, "limit_table": _limit,
 }

@@ -179,8 +179,14 @@ def figure(e: Explanation, wrt: str | None = None, autograd: bool = False) -> Fi
 
 def save(fig: Figure, path: str) -> None:
     """Write ``fig`` to ``path`` atomically in the format its extension names."""
-    from diffexplain.errors import InputError
     from diffexplain.files import write_atomic
+
+    write_atomic(path, encode(fig, path))
+
+
+def encode(fig: Figure, path: str) -> bytes:
+    """``fig`` as the bytes of the format ``path``'s extension names (nothing is written)."""
+    from diffexplain.errors import InputError
 
     ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if ext not in FORMATS:
@@ -191,7 +197,7 @@ def save(fig: Figure, path: str) -> None:
     fig.savefig(buf, format=ext, dpi=(90 if big else 130) if ext == "png" else None,
                 bbox_inches="tight",
                 metadata={"Date": None} if ext == "svg" else None)
-    write_atomic(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def svg(e: Explanation, wrt: str | None = None, autograd: bool = False) -> str:

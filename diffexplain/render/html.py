@@ -174,7 +174,7 @@ def _check(e: Explanation) -> list[str]:
         rows.append([f"∂/∂{esc(v)}", esc(_num(c.symbolic)), esc(_num(c.autograd)),
                      esc(_num(c.numeric)), esc(f"{step:.2g}") if step else "—",
                      "✓" if c.agree else "✗"])
-    reasons = "".join(f"<li>∂/∂{esc(v)}: {esc(r)}</li>" for v, c in
+    reasons = "".join(f"<li>∂/∂{esc(v)}: {esc(str(r))}</li>" for v, c in
                       e.verdict.comparisons.items() for r in c.reasons)
     body = f"<p>{esc(e.verdict.summary)}</p>" + (f"<ul>{reasons}</ul>" if reasons else "")
     title = _("Verdict: they agree") if e.verdict.agree else _("Verdict: they disagree")

@@ -57,7 +57,11 @@ def to_dict(e: Explanation) -> dict[str, Any]:
             "numeric": _num(c.numeric) if c else None,
             "numeric_error": _num(c.numeric_error) if c else None,
             "agree": bool(c.agree) if c else None,
-            "reasons": list(c.reasons) if c else [],
+            "reasons": [str(r) for r in c.reasons] if c else [],
+            "reason_codes": [r.as_dict() for r in c.reasons] if c else [],
+            "state": c.state if c else None,
+            # the exact witness: a decimal string that may lie outside float64's range
+            "exact": c.exact.as_dict() if c and c.exact else None,
             "method": d.method,
             "note": d.note or None,
         }
@@ -94,7 +98,8 @@ def to_dict(e: Explanation) -> dict[str, Any]:
                       "values": r.values, "value": _num(r.value)} for r in e.adjoints],
         "graph": {"nodes": nodes, "edges": [list(edge) for edge in e.edges]},
         "autograd": auto,
-        "verdict": {"agree": e.verdict.agree, "summary": e.verdict.summary,
+        "verdict": {"agree": e.verdict.agree, "state": e.verdict.state,
+                    "summary": e.verdict.summary,
                     "tolerance": e.verdict.tolerance.as_dict()},
         **({"extras": _plain(dict(e.extras))} if e.extras else {}),
     }

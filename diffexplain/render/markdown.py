@@ -9,6 +9,7 @@ from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, renders_in_lang
 from diffexplain.render.latex import adjoint_block, derivation_block
 from diffexplain.render.tables import md_table
+from diffexplain.render.why import grad_cell
 
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.model import Explanation
@@ -27,7 +28,7 @@ def nodes_table(e: Explanation) -> str:
 def autograd_table(e: Explanation) -> str:
     rows = [[f"`{n.id}`", f"`{n.grad_fn}`" if n.grad_fn else "—", str(n.is_leaf),
              str(n.requires_grad),
-             fmt_value(n.autograd_grad) if n.autograd_grad is not None else "None"]
+             fmt_value(n.autograd_grad) if n.autograd_grad is not None else grad_cell(e, n)]
             for n in e.nodes if n.kind != "constant"]
     return md_table([_("tensor"), "grad_fn", "is_leaf", "requires_grad", ".grad"], rows)
 

@@ -8,6 +8,7 @@ from diffexplain.core.printing import bar, fmt_number
 from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, renders_in_lang
 from diffexplain.render.tables import table
+from diffexplain.render.why import grad_cell, requires_grad_note
 
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.model import Explanation
@@ -28,7 +29,8 @@ def render(e: Explanation) -> str:
     outs = ", ".join(e.outputs)
     out.append(f"diffexplain: {e.expression}")
     out.append(_("at {point}").format(point=_point(e)) if e.point else "")
-    if len(e.outputs) > 1:
+    weighted = len(e.outputs) > 1 or any(w != 1 for w in e.weights)  # the table shows ∂L/∂node
+    if weighted:
         weights = " + ".join(f"{fmt_number(w)}·{o}" for o, w in zip(e.outputs, e.weights))
         out.append(_("objective: {objective}").format(objective=f"L = {weights}"))
     out.append("")
@@ -42,7 +44,7 @@ def render(e: Explanation) -> str:
         rows.append([definition, fmt_value(n.value), grad,
                      kind + (_(" (output)") if n.output else "")])
     red = (e.extras.get("tensor") or {}).get("reduction")  # L = sum(y) for a vector output
-    top = red["name"] if red else outs if len(e.outputs) == 1 else "L"
+    top = red["name"] if red else outs if not weighted else "L"
     head = [_("node"), _("value"), _("∂{output}/∂node").format(output=top), _("kind")]
     if len(rows) <= MAX_ROWS * 2:
         out.append(table(rows, head))
@@ -85,12 +87,13 @@ def render(e: Explanation) -> str:
             if n.kind == "constant":
                 continue
             grad = fmt_value(n.autograd_grad) if n.autograd_grad is not None else (
-                _("None (not retained)") if not n.is_leaf else "None")
+                grad_cell(e, n))  # says when detach, not retain_grad, left it None
             rows.append([n.id, n.grad_fn or "—", str(n.is_leaf), str(n.requires_grad), grad])
         shown = rows if len(rows) <= MAX_ROWS * 2 else rows[:MAX_ROWS] + rows[-MAX_ROWS:]
         out.append(table(shown, [_("tensor"), "grad_fn", "is_leaf", "requires_grad", ".grad"]))
         out.append("  " + _("(intermediates called retain_grad(); without it a non-leaf's .grad "
                             "stays None)"))
+        out.extend("  " + note for note in [requires_grad_note(e)] if note)
         out.append("")
     if e.extras.get("tensor") or e.extras.get("trace"):
         from diffexplain.render.vectors import summary_lines

@@ -50,7 +50,7 @@ def summary_lines(e: Explanation) -> list[str]:
             + (", …" if len(i["components"]) > 4 else "")))
     if red:
         out.append("  " + _("{why}; the ones vector is {ones}").format(
-            why=red["why"], ones=fmt_number(red["vjp"])))
+            why=red["why"], ones=fmt_value(red["vjp"])))
         for v, jac in (red.get("jacobians") or {}).items():
             out.extend("  " + line for line in jacobian_lines(v, jac, red["name"]))
     for d in info["detached"]:
@@ -76,6 +76,10 @@ def jacobian_lines(v: str, jac: Mapping[str, Any], reduced: str) -> list[str]:
     """The Jacobian of a vector output (written out when small, else by its structure) and
     the vector-Jacobian product with the seed, which is the gradient shown."""
     m, n = jac["shape"]
+    if jac["structure"] is None:
+        return [_("Jacobian {lhs} ({shape}): not computed, more than {limit} entries; its "
+                  "vector-Jacobian product with the ones seed is the gradient below").format(
+                      lhs=f"∂{jac['output']}/∂{v}", shape=f"{m}×{n}", limit=jac["limit"])]
     if jac["structure"] == "diagonal":
         body = f"diag({fmt_number(jac['diagonal'])})"
     elif jac["structure"] == "zero":

@@ -14,6 +14,7 @@ would cross the size budget. The table then ends with the reason it stopped.
 from __future__ import annotations
 
 import io
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -66,13 +67,17 @@ class SwellTable:
             s = r.seconds.get(k)
             return "" if s is None else f"{s:.3f}"
 
+        notes = any(r.note for r in self.rows)
         rows = [[str(r.n), c(r.expr), c(r.raw), t(r, "raw"), c(r.expanded), t(r, "expanded"),
                  c(r.cse), t(r, "cse"), str(r.graph), str(r.autograd), t(r, "autograd"),
-                 r.note] for r in self.rows]
-        head = ["n", _("lₙ ops"), _("dlₙ/dx raw"), "s", _("expanded"), "s", _("with cse"), "s",
-                _("graph nodes"), _("autograd nodes"), "s", ""]
+                 *([r.note] if notes else [])] for r in self.rows]
+        # each time column names what it timed: four columns all headed "s" say nothing
+        head = ["n", _("lₙ ops"), _("dlₙ/dx raw"), _("raw (s)"), _("expanded"),
+                _("expanded (s)"), _("with cse"), _("cse (s)"), _("graph nodes"),
+                _("autograd nodes"), _("torch (s)"), *([""] if notes else [])]
         out = [_("Expression swell of the logistic map l₁ = x, lₙ₊₁ = 4lₙ(1 − lₙ)"),
-               _("(sizes in operations, sympy count_ops, for the tree forms; nodes for the graphs)"),
+               _("(sizes in operations, sympy count_ops, for the tree forms; nodes for the graphs; "
+                 "(s): seconds to compute that form)"),
                table(rows, head)]
         if self.stopped:
             out.append(_("stopped: {reason}").format(reason=self.stopped))
@@ -218,8 +223,12 @@ def swell(max_n: int = 12, budget_seconds: float = 20.0, max_size: int = 200_000
 
     if max_n < 1:
         raise InputError(_("swell needs max_n ≥ 1"))
-    if budget_seconds <= 0:
-        raise InputError(_("swell needs a positive time budget"))
+    if not (isinstance(budget_seconds, (int, float)) and 0 < budget_seconds < math.inf):
+        raise InputError(_("swell needs a positive, finite time budget, not {value!r}").format(
+            value=budget_seconds))
+    if max_size < 1:
+        raise InputError(_("swell needs a positive size budget, not {value!r}").format(
+            value=max_size))
     import sympy  # noqa: F401  (imported once here, so each forked worker starts warm)
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
@@ -264,7 +273,8 @@ def swell(max_n: int = 12, budget_seconds: float = 20.0, max_size: int = 200_000
             note = _("worker stopped after {seconds} s").format(seconds=f"{limit:.1f}")
         seconds = {k: v[1] for k, v in got.items()}
         seconds["autograd"] = asecs
-        row = SwellRow(n, *(got[k][0] if k in got else None for k in COLUMNS),
+        size = {k: got[k][0] if k in got else None for k in COLUMNS}
+        row = SwellRow(n, size["expr"], size["raw"], size["expanded"], size["cse"],
                        graph=gsize, autograd=asize, seconds=seconds, note=note)
         rows.append(row)
         prev_expanded = row.expanded

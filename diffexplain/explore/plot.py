@@ -146,7 +146,12 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
     e = explain(graph, point, wrt=[var], autograd=False, numeric_check=False)
     slope, value = e.gradient[var], e.value
     x0 = point[var]
-    span = span if span is not None else max(2.0, abs(x0))
+    if span is None:  # near the float limit, a quarter of |x| keeps x ± 2·span finite
+        span = max(2.0, abs(x0)) if math.isfinite(x0 + 4 * x0) else abs(x0) / 4
+    if not (isinstance(span, (int, float)) and 0 < span and math.isfinite(x0 + 2 * span)
+            and math.isfinite(x0 - 2 * span)):
+        raise InputError(_("the span must be a positive number, small enough that x ± 2·span "
+                           "is a float, not {value!r}").format(value=span))
     f = _f(graph, point, var)
     xs = tuple(x0 - span + 2 * span * k / (points - 1) for k in range(points))
     ys = tuple(f(x) for x in xs)
@@ -161,16 +166,13 @@ def figure(t: TangentPlot) -> Figure:
 
     plt = _agg()
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 5.2))
     x0 = t.point[t.var]
     finite = [y for y in t.ys if math.isfinite(y)]
     left.plot(t.xs, t.ys, color="#1f5fa8", lw=2, label=f"f({t.var}) = {t.expression}")
     left.plot(t.xs, [t.slope * x + t.intercept for x in t.xs], color="#d35400", lw=1.5,
               ls="--", label=_("tangent {line}").format(line=t.tangent))
     left.plot([x0], [t.value], "o", color="#c0392b", zorder=5)
-    left.annotate(f"({fmt_number(x0)}, {fmt_number(t.value)})\n" + _("slope f' = {slope}").format(
-                  slope=fmt_number(t.slope)), (x0, t.value), textcoords="offset points",
-                  xytext=(-95, 18), fontsize=9)
     if finite:
         lo, hi = min(finite), max(finite)
         pad = 0.1 * (hi - lo or 1.0)
@@ -180,30 +182,94 @@ def figure(t: TangentPlot) -> Figure:
     left.set_title(_("f and its tangent line"), fontsize=11)
     left.legend(fontsize=8, loc="best")
     left.grid(alpha=0.3)
+    _label_point(fig, left, t)
 
-    hs = [r.h for r in t.rows]
-
-    def pos(v: float) -> float:
-        return v if v > 0 else float("nan")
-
-    right.loglog(hs, [pos(r.forward_error) for r in t.rows], "o-", color="#1f5fa8",
-                 label=_("forward (f(x+h) − f(x))/h, float64"))
-    right.loglog(hs, [pos(r.forward32_error) for r in t.rows], "s-", color="#8e44ad",
-                 label=_("forward, float32"), alpha=0.8)
-    right.loglog(hs, [pos(r.central_error) for r in t.rows], "^-", color="#2e7d32",
-                 label=_("central (f(x+h) − f(x−h))/2h, float64"), alpha=0.8)
-    for h, name in ((2.0 ** -26, "√eps"), (2.0 ** (-52 / 3), "∛eps")):
-        right.axvline(h, color="#999999", ls=":", lw=1)
-        right.text(h, 0.98, name, transform=right.get_xaxis_transform(), fontsize=8,
-                   ha="center", va="top", color="#555555")
-    right.invert_xaxis()
-    right.set_xlabel(_("step h (smaller to the right)"))
-    right.set_ylabel(_("|quotient − f'|"))
-    right.set_title(_("finite-difference error: truncation vs round-off"), fontsize=11)
-    right.legend(fontsize=8, loc="lower left")
-    right.grid(alpha=0.3, which="both")
+    _error_panel(right, t)
     fig.tight_layout()
     return fig
+
+
+def _label_point(fig: Any, ax: Any, t: TangentPlot) -> None:
+    """"(1, -1) slope f' = 2" next to its point, tied to it, clear of the lines and legend.
+
+    Four places around the point are tried; the one inside the axes that covers the
+    fewest drawn points (curve, tangent) and not the legend wins.
+    """
+    x0 = t.point[t.var]
+    ann = ax.annotate(f"({fmt_number(x0)}, {fmt_number(t.value)})\n" +
+                      _("slope f' = {slope}").format(slope=fmt_number(t.slope)),
+                      (x0, t.value), textcoords="offset points", xytext=(14, 26), fontsize=9,
+                      arrowprops={"arrowstyle": "-", "color": "#c0392b", "lw": 0.8})
+    fig.tight_layout()
+    renderer = fig.canvas.get_renderer()
+    pts = [ax.transData.transform(list(zip(line.get_xdata(), line.get_ydata())))
+           for line in ax.get_lines() if len(line.get_xdata()) > 1]
+    frame = ax.get_window_extent(renderer)
+    legend = ax.get_legend()
+    box_legend = legend.get_window_extent(renderer) if legend is not None else None
+    best: tuple[float, tuple[float, float], str, str] | None = None
+    for dx, dy in ((14, 26), (-14, 26), (14, -26), (-14, -26)):
+        ha, va = ("left" if dx > 0 else "right"), ("bottom" if dy > 0 else "top")
+        ann.set_position((dx, dy))
+        ann.set_ha(ha)
+        ann.set_va(va)
+        box = ann.get_window_extent(renderer)
+        inside = (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+                  and box.y1 <= frame.y1)
+        covered = sum(int(((p[:, 0] >= box.x0) & (p[:, 0] <= box.x1) & (p[:, 1] >= box.y0)
+                           & (p[:, 1] <= box.y1)).sum()) for p in pts)
+        score = covered + (0 if inside else 10_000) + (
+            5_000 if box_legend is not None and box.overlaps(box_legend) else 0)
+        if best is None or score < best[0]:
+            best = (score, (dx, dy), ha, va)
+    assert best is not None
+    ann.set_position(best[1])
+    ann.set_ha(best[2])
+    ann.set_va(best[3])
+
+
+def _error_panel(ax: Any, t: TangentPlot) -> None:
+    """|quotient − f'| against h on log–log axes, every point inside the axes.
+
+    An error of exactly 0 (or below the float64 round-off of f') has no place on a log
+    axis: it is drawn at that round-off floor with a hollow marker, and said so. The
+    √eps/∛eps labels sit in headroom above the highest point; the legend sits below the
+    axes, where it covers no point.
+    """
+    hs = [r.h for r in t.rows]
+    floor = 2.0 ** -53 * max(1.0, abs(t.slope))
+    series = [("forward_error", "o-", "#1f5fa8", _("forward (f(x+h) − f(x))/h, float64")),
+              ("forward32_error", "s-", "#8e44ad", _("forward, float32")),
+              ("central_error", "^-", "#2e7d32", _("central (f(x+h) − f(x−h))/2h, float64"))]
+    top = floor
+    floored = False
+    for key, style, color, label in series:
+        errs = [getattr(r, key) for r in t.rows]
+        ys = [max(e, floor) if math.isfinite(e) else float("nan") for e in errs]
+        top = max([top, *(y for y in ys if math.isfinite(y))])
+        ax.loglog(hs, ys, style, color=color, label=label, alpha=0.85)
+        low = [(h, y) for h, y, e in zip(hs, ys, errs) if math.isfinite(e) and e < floor]
+        if low:
+            floored = True
+            ax.plot([p[0] for p in low], [p[1] for p in low], style[0], color="white",
+                    markeredgecolor=color, zorder=4)
+    ax.set_ylim(floor / 10, top * 1e3)  # three decades of headroom for the labels
+    for h, name in ((2.0 ** -26, "√eps"), (2.0 ** (-52 / 3), "∛eps")):
+        ax.axvline(h, color="#999999", ls=":", lw=1)
+        ax.text(h, 0.98, name, transform=ax.get_xaxis_transform(), fontsize=8,
+                ha="center", va="top", color="#555555",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    ax.invert_xaxis()
+    ax.set_xlabel(_("step h (smaller to the right)"))
+    ax.set_ylabel(_("|quotient − f'|"))
+    ax.set_title(_("finite-difference error: truncation vs round-off"), fontsize=11)
+    if floored:
+        ax.text(0.99, 0.02, _("hollow: error below round-off ({floor}), drawn at it").format(
+            floor=f"{floor:.1e}"), transform=ax.transAxes, fontsize=7, ha="right",
+            va="bottom", color="#555555")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
+              frameon=False)
+    ax.grid(alpha=0.3, which="both")
 
 
 def save(t: TangentPlot, path: str) -> None:
