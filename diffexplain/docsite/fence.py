@@ -46,8 +46,8 @@ from diffexplain.docsite.more import (
     format_swell,
     format_trace,
 )
-from diffexplain.docsite.torchside import format_exercise, format_gradcheck, format_jvp
 from diffexplain.docsite.torchfence import format_torch
+from diffexplain.docsite.torchside import format_exercise, format_gradcheck, format_jvp
 from diffexplain.errors import DiffexplainError
 
 __all__ = [
