@@ -184,7 +184,7 @@ def cjk_font() -> str | None:
     family = _cjk_in(font_manager.fontManager)
     if family is None:
         try:
-            fresh = font_manager._load_fontmanager(try_read_cache=False)
+            fresh = font_manager._load_fontmanager(try_read_cache=False)  # type: ignore[attr-defined]
         except Exception:  # noqa: BLE001 - a private helper: if it changes, keep the old list
             return None
         font_manager.fontManager = fresh

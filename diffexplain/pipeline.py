@@ -21,9 +21,11 @@ from typing import Any, TypeVar
 from diffexplain.compare import compare
 from diffexplain.core.constant_graph import with_named_variables
 from diffexplain.core.graph import Graph, op_table
-from diffexplain.core.parsing import from_sympy, parse, parse_point
+from diffexplain.core.parsing import parse
+from diffexplain.core.points import parse_point
 from diffexplain.core.printing import fmt_number
 from diffexplain.core.shapes import Shape, flatten, needs_tensors, unflatten
+from diffexplain.core.sympy_import import from_sympy
 from diffexplain.errors import InputError
 from diffexplain.i18n import _, localized
 from diffexplain.limits import DEFAULT_LIMITS, Limits
@@ -94,7 +96,7 @@ def resolve_point(graph: Graph, at: Mapping[str, Any] | str | None,
         if isinstance(v, bool):
             raise InputError(_("the value of {name!r} is a bool, not a number").format(name=k))
         if isinstance(v, str):  # the same strict rule as --at: no '1_0', no '١', no 'infinity'
-            from diffexplain.core.parsing import _value
+            from diffexplain.core.points import _value
 
             v = _value(v.strip(), v, 0, allow_nonfinite)
         if isinstance(v, bool) or not isinstance(v, float):

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diffexplain import cli, explain
-from diffexplain.core.parsing import parse, parse_point
+from diffexplain.core.parsing import parse
+from diffexplain.core.points import parse_point
 from diffexplain.errors import (
     EXIT_DISAGREE,
     EXIT_INPUT,

@@ -10,7 +10,8 @@ import pytest
 
 import diffexplain as dx
 from diffexplain.cli import main
-from diffexplain.core.parsing import parse, parse_point
+from diffexplain.core.parsing import parse
+from diffexplain.core.points import parse_point
 from diffexplain.core.tracing import load_function
 from diffexplain.errors import InputError, LimitExceeded, ParseError
 

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diffexplain import InputError, LimitExceeded, Limits, ParseError, parse
-from diffexplain.core.parsing import parse_point, tokenize
+from diffexplain.core.parsing import tokenize
+from diffexplain.core.points import parse_point
 from diffexplain.methods.numeric import forward
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import diffexplain as dx
 from diffexplain.cli import main
-from diffexplain.core.parsing import parse_point
+from diffexplain.core.points import parse_point
 from diffexplain.errors import InputError
 
 X = {"x": [0, 1, 2, 3]}

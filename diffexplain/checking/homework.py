@@ -89,7 +89,7 @@ def check_homework(text: str, point: Mapping[str, float], wrt: str | None,
     cannot be graded (bad notation, no point), ``{"id", "line", "error"}``; never raises
     for one exercise."""
     from diffexplain.checking import check
-    from diffexplain.core.parsing import parse_point
+    from diffexplain.core.points import parse_point
 
     out: list[dict[str, Any]] = []
     for ex in read_homework(text):

@@ -53,7 +53,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _point(args: argparse.Namespace, limits: Limits, allow_nonfinite: bool = False) -> dict[str, Any]:
     """Every ``--at`` chunk merged into one point; a name given twice is an error."""
-    from diffexplain.core.parsing import parse_point
+    from diffexplain.core.points import parse_point
     from diffexplain.errors import InputError
 
     point: dict[str, Any] = {}
@@ -78,7 +78,7 @@ def _split(s: str | None) -> list[str] | None:
 
 
 def _weights(s: str | None) -> list[float] | None:
-    from diffexplain.core.parsing import parse_point
+    from diffexplain.core.points import parse_point
 
     if not s:
         return None

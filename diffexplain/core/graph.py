@@ -281,16 +281,17 @@ class GraphBuilder:
         if key in self._key:
             return self._key[key]
         value = None
-        if all(v is not None for v in cvals) and fn.tensor != "rule":  # rule: no 1-entry fold
-            value = fn.math(math, *cvals)
+        consts = [v for v in cvals if v is not None]
+        if len(consts) == len(cvals) and fn.tensor != "rule":  # rule: no 1-entry fold
+            value = fn.math(math, *consts)
             if op == "pow":
-                self._check_constant_power(cvals[0], cvals[1], value, pos)
-            if not math.isfinite(value) and all(math.isfinite(c) for c in cvals):
+                self._check_constant_power(consts[0], consts[1], value, pos)
+            if not math.isfinite(value) and all(math.isfinite(c) for c in consts):
                 # 1/0, 0**-2, log(0): undefined whatever the point, and exact arithmetic
                 # would cancel the infinities the float passes cannot (inf - inf)
                 raise InputError(_("the constant part {op}({args}) has no finite value ({value}): "
                                    "the expression is undefined at every point").format(
-                                       op=op, args=", ".join(_literal(c) for c in cvals),
+                                       op=op, args=", ".join(_literal(c) for c in consts),
                                        value=value), self.source, pos)
         return self._add(Node(len(self.nodes), "", op, ins, params=params), key, value, pos)
 

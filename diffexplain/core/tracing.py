@@ -300,7 +300,7 @@ def record(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
     runs ``f`` itself on tensors (``info["torch_function"]``). The explanation is made by
     :func:`diffexplain.pipeline.trace`, like any other graph's.
     """
-    from diffexplain.core.parsing import parse_point
+    from diffexplain.core.points import parse_point
 
     limits = limits or DEFAULT_LIMITS
     if isinstance(at, str):

@@ -30,7 +30,7 @@ __all__ = ["format_derivation", "format_explain", "format_options", "reproduce"]
 
 def format_explain(source: str) -> str:
     """The ``diffexplain`` fence: explain() at build time, rendered side by side."""
-    from diffexplain.core.parsing import parse_point
+    from diffexplain.core.points import parse_point
     from diffexplain.pipeline import explain
 
     expr, opts = parse_body(source, OPTIONS)

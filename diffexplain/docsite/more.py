@@ -142,7 +142,7 @@ def _fig_png(fig: Any, lang: str | None = None) -> bytes:
 
 def format_trace(source: str) -> str:
     """The ``diffexplain-trace`` fence: ``dx.trace`` of a Python function (control flow)."""
-    from diffexplain.core.parsing import parse_point
+    from diffexplain.core.points import parse_point
     from diffexplain.core.tracing import load_function
     from diffexplain.pipeline import trace
 

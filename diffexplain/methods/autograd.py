@@ -177,7 +177,7 @@ def release(values: list[Any]) -> None:
     values.clear()
 
 
-class GraphTensors(list):  # type: ignore[type-arg]
+class GraphTensors(list[Any]):
     """One graph's tensors, in graph order, that :func:`release` their graph when dropped.
 
     The list goes before the loop variables and the output tensors a function still holds,

@@ -246,12 +246,13 @@ def _floats_where_undefined(fn: Any) -> Any:
     @functools.wraps(fn)
     def wrapper(graph: Graph, point: Mapping[str, float], values: Sequence[float],
                 wrt: Sequence[str], seeds: Mapping[int, float], grads: Sequence[float],
-                limits: Limits, refs: Any = None) -> dict[str, Derivation]:
+                limits: Limits, *rest: Any) -> dict[str, Derivation]:
         from diffexplain.errors import VerificationError
 
         try:
-            return fn(graph, point, values, wrt, seeds, grads, limits,  # type: ignore[no-any-return]
-                      refs)
+            result: dict[str, Derivation] = fn(graph, point, values, wrt, seeds, grads, limits,
+                                               *rest)
+            return result
         except VerificationError:
             bad = next((n for n in graph.nodes if not math.isfinite(values[n.id])), None)
             if bad is None:
