@@ -35,7 +35,7 @@ def _short(v: float) -> str:
 
 
 def _explained(expr: str, at: str, wrt: list[str] | None, lang: str | None) -> Any:
-    from diffexplain.core.parsing import parse_point
+    from diffexplain.core.points import parse_point
     from diffexplain.pipeline import explain
 
     with in_lang(lang):
