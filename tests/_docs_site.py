@@ -27,6 +27,22 @@ EXAMPLE_PAGES = ["e01-graph", "e02-accumulation", "e03-weights", "e04-higher-ord
                  "logistic-regression", "e12-network"]
 
 
+def site_pages() -> list[str]:
+    """Every English page of the docs as its URL path ("" is the home page); each has a
+    Chinese twin under ``zh/``."""
+    docs = ROOT / "docs"
+    pages = []
+    for md in sorted(docs.rglob("*.md")):
+        if md.name.count(".") > 1:  # a translation
+            continue
+        rel = md.relative_to(docs).with_suffix("")
+        if rel.name == "index":
+            pages.append("" if rel.parent == Path(".") else f"{rel.parent.as_posix()}/")
+        else:
+            pages.append(f"{rel.as_posix()}/")
+    return pages
+
+
 @dataclass(frozen=True)
 class Build:
     site: Path
@@ -75,6 +91,9 @@ def site_base(basetemp: Path) -> Path:
 
 def shared_build(base: Path) -> Build:
     """The repository's site, built once for every test worker (``base`` is shared)."""
+    prebuilt = os.environ.get("DIFFEXPLAIN_BUILT_SITE")  # iterate on tests without rebuilding
+    if prebuilt:
+        return Build(Path(prebuilt), 0, "", 0.0)
     base.mkdir(parents=True, exist_ok=True)
     with open(base / "build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -93,14 +112,25 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """``http://127.0.0.1:PORT/`` serving ``directory`` from a thread, on a free port."""
-    handler = functools.partial(_Quiet, directory=str(directory))
+def serve(directory: Path, prefix: str = "") -> Iterator[str]:
+    """``http://127.0.0.1:PORT/PREFIX/`` serving ``directory`` from a thread, on a free port.
+
+    With a ``prefix`` (``project``) the site is served under that sub-path, as GitHub Pages
+    publishes a project site, and nothing is served at the root.
+    """
+    root = directory
+    if prefix:
+        root = directory.parent / f"served-{prefix}"
+        root.mkdir(exist_ok=True)
+        link = root / prefix
+        if not link.exists():
+            link.symlink_to(directory.resolve(), target_is_directory=True)
+    handler = functools.partial(_Quiet, directory=str(root))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/" + (f"{prefix}/" if prefix else "")
     finally:
         httpd.shutdown()
         httpd.server_close()

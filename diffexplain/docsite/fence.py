@@ -1,7 +1,7 @@
 """``pymdownx.superfences`` custom fences that run diffexplain while the docs are built.
 
 A page holds the question; the build computes the answer, so a page cannot show a
-number this build did not compute::
+number this build did not compute, for example:
 
     ```diffexplain
     (x+w)*(w+1)
@@ -27,6 +27,8 @@ Languages:
 * ``diffexplain-options``: the table of the ``diffexplain`` fence's options.
 * ``diffexplain-trace``, ``diffexplain-plot``, ``diffexplain-swell``, ``diffexplain-check``
   (:mod:`diffexplain.docsite.more`).
+* ``diffexplain-exercise``, ``diffexplain-gradcheck``, ``diffexplain-jvp``
+  (:mod:`diffexplain.docsite.torchside`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from diffexplain.docsite.more import (
     format_trace,
 )
 from diffexplain.docsite.torchfence import format_torch
+from diffexplain.docsite.torchside import format_exercise, format_gradcheck, format_jvp
 from diffexplain.errors import DiffexplainError
 
 __all__ = [
@@ -55,7 +58,10 @@ __all__ = [
     "format_check",
     "format_cli",
     "format_derivation",
+    "format_exercise",
     "format_explain",
+    "format_gradcheck",
+    "format_jvp",
     "format_options",
     "format_plot",
     "format_run",
@@ -82,6 +88,9 @@ LANGUAGES: dict[str, Callable[[str], str]] = {
     "diffexplain-plot": format_plot,
     "diffexplain-swell": format_swell,
     "diffexplain-check": format_check,
+    "diffexplain-exercise": format_exercise,
+    "diffexplain-gradcheck": format_gradcheck,
+    "diffexplain-jvp": format_jvp,
     "diffexplain-torch": format_torch,
 }
 

@@ -29,7 +29,8 @@ def format_run(source: str) -> str:
     "figures": [{"file": name, "caption": text}], "tables": [...]}``. Figures are
     embedded in the page, so nothing generated is ever committed.
     """
-    _, opts = parse_body(source, ("script", "args", "timeout"))
+    _, opts = parse_body(source, ("script", "args", "timeout", "lang"))
+    lang = lang_of(opts)
     if not opts.get("script"):
         raise FenceError("give the script: script: examples/logistic_regression.py")
     script = (Path(base_dir()) / opts["script"]).resolve()
@@ -43,6 +44,8 @@ def format_run(source: str) -> str:
     env.setdefault("MPLBACKEND", "Agg")
     with tempfile.TemporaryDirectory(prefix="diffexplain-run-") as out:
         cmd = [sys.executable, str(script), "--out", out, *shlex.split(opts.get("args", ""))]
+        if lang:
+            cmd += ["--lang", lang]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env,
                                   cwd=str(Path(base_dir())), timeout=float(opts.get("timeout", 300)))
@@ -59,7 +62,7 @@ def format_run(source: str) -> str:
             raise FenceError(f"{opts['script']}: {summary.get('message', 'not ok')}")
         parts = ['<div class="diffexplain dx-run">']
         if summary.get("message"):
-            parts.append(admonition("success", "Checked at build time",
+            parts.append(admonition("success", "构建时已验证" if lang == "zh" else "Checked at build time",
                                      f"<p>{esc(summary['message'])}</p>"))
         results = summary.get("results") or {}
         if results:
@@ -78,7 +81,8 @@ def format_run(source: str) -> str:
                         f"<figcaption>{esc(fig.get('caption', ''))}</figcaption></figure>")
         if figs:
             parts.append(f'<div class="dx-figures">{"".join(figs)}</div>')
-        parts.append(code(f"python {opts['script']} --out figures/", "bash"))
+        parts.append(code(f"python {opts['script']} --out figures/"
+                          + (f" --lang {lang}" if lang else ""), "bash"))
         parts.append("</div>")
         return "\n".join(parts)
 

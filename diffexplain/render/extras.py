@@ -220,5 +220,20 @@ def markdown_sections(e: Explanation) -> list[str]:
         for head, rows in tables:
             parts.append(md_table(head, rows))
         if closing:
-            parts.append("\n".join(f"- {line}" for line in closing))
+            parts.extend(_closing_blocks(closing))
     return parts
+
+
+def _closing_blocks(closing: Sequence[str]) -> list[str]:
+    """Torch calls (``>>> …``) as one code block, the other lines as a list.
+
+    A ``>>>`` line inside a Markdown list item would read as three nested block quotes.
+    """
+    blocks: list[str] = []
+    calls = [line for line in closing if line.startswith(">>> ")]
+    if calls:
+        blocks.append("```pycon\n" + "\n".join(calls) + "\n```")
+    rest = [line for line in closing if not line.startswith(">>> ")]
+    if rest:
+        blocks.append("\n".join(f"- {line}" for line in rest))
+    return blocks

@@ -95,7 +95,24 @@ def _symbolic(e: Explanation, show: tuple[str, ...]) -> list[str]:
         label_rev = _("Reverse accumulation")
         left.append(f'<p class="dx-label">{esc(label_rev)}</p>')
         left.append(math(adjoint_block(e)))
+    if left:
+        left.append(_where(e))
     return left
+
+
+#: above this many definitions the "where" line lists the first ones and says how many more
+WHERE_MAX = 40
+
+
+def _where(e: Explanation) -> str:
+    """"where: a = x + w, b = w + 1, y = a·b": every name a derivation uses, defined."""
+    defs = [f"<code>{esc(n.id)} = {esc(n.expr)}</code>" for n in e.nodes
+            if n.kind == "operation" and n.id != n.expr]
+    if not defs:
+        return ""
+    more = len(defs) - WHERE_MAX
+    text = ", ".join(defs[:WHERE_MAX]) + (f", … (+{more})" if more > 0 else "")
+    return f'<p class="dx-small dx-where">{esc(_("where:"))} {text}</p>'
 
 
 def _autograd(e: Explanation, show: tuple[str, ...]) -> list[str]:
@@ -188,6 +205,8 @@ def page(e: Explanation, show: tuple[str, ...] = NOTEBOOK_SHOW, *, title: str | 
     if "graph" in show:
         parts.append(_graph_table(e, out))
     left, right = _symbolic(e, show), _autograd(e, show)
+    if right and not left:  # the autograd tables name the nodes: define them here instead
+        right.append(_where(e))
     if left and right:
         parts.append('<div class="dx-columns">'
                      f'<div class="dx-col dx-symbolic">{"".join(left)}</div>'

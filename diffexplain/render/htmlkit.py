@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from typing import Any
 
-__all__ = ["admonition", "code", "esc", "img", "markdown_html", "math", "svg", "table"]
+__all__ = ["MIN_FONT_PX", "admonition", "code", "esc", "img", "markdown_html", "math", "svg",
+           "svg_min_width", "table"]
 
 
 def esc(s: object) -> str:
@@ -72,13 +74,50 @@ def markdown_html(text: str) -> str:
     return f'<div class="dx-md">{md.convert(text)}</div>'
 
 
+#: the smallest text a figure may show on screen, in CSS px (readable on a phone)
+MIN_FONT_PX = 9.0
+
+_SVG_WIDTH = re.compile(r'<svg[^>]*\bwidth="([\d.]+)(pt|px)?"')
+_VIEWBOX = re.compile(r'viewBox="[\d.\-]+ [\d.\-]+ ([\d.]+) [\d.]+"')
+_FONT = re.compile(r"font(?:-size)?:\s*(?:[a-z]+\s+)*([\d.]+)px")
+
+
+def svg_min_width(svg_text: str, min_font: float = MIN_FONT_PX) -> tuple[float, float] | None:
+    """The CSS width (px) at which an SVG's smallest text is ``min_font`` px, and that text's size.
+
+    Text size on screen = font size × shown width ÷ viewBox width, so a figure shown at
+    least this wide never has text below ``min_font``; ``None`` if the SVG has no text.
+    """
+    vb = _VIEWBOX.search(svg_text)
+    sizes = [float(x) for x in _FONT.findall(svg_text)]
+    if not vb or not sizes:
+        return None
+    small = min(sizes)
+    return float(vb[1]) * min_font / small, small
+
+
 def img(data: bytes | str, mime: str, alt: str, caption: str = "") -> str:
-    """A figure embedded as a data: URI (generated when rendered, never a file to ship)."""
+    """A figure embedded as a data: URI (generated when rendered, never a file to ship).
+
+    An SVG gets a minimum width at which its smallest text reads at :data:`MIN_FONT_PX`,
+    inside a box that scrolls sideways when the column is narrower.
+    """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     b64 = base64.b64encode(raw).decode("ascii")
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return (f'<figure class="dx-figure"><img src="data:{mime};base64,{b64}" alt="{esc(alt)}">'
-            f"{cap}</figure>")
+    style = ""
+    if mime == "image/svg+xml":
+        fit = svg_min_width(raw.decode("utf-8"))
+        if fit:
+            style = (f' style="min-width: {fit[0]:.0f}px" data-dx-vbw="{_vb_width(raw):.1f}"'
+                     f' data-dx-font="{fit[1]:g}"')
+    return (f'<figure class="dx-figure"><div class="dx-figure-scroll"><img src="data:{mime};'
+            f'base64,{b64}" alt="{esc(alt)}"{style}></div>{cap}</figure>')
+
+
+def _vb_width(raw: bytes) -> float:
+    vb = _VIEWBOX.search(raw.decode("utf-8"))
+    return float(vb[1]) if vb else 0.0
 
 
 def admonition(kind: str, title: str, body: str) -> str:
