@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from diffexplain.core.graph import Graph, op_table
+from diffexplain.core.graph import Graph, Node, op_table
+from diffexplain.core.interpret import evaluate
 from diffexplain.methods.modes import trace
 
 __all__ = ["Jacobian", "jacobian"]
@@ -64,15 +65,14 @@ def _torch_jacobian(graph: Graph, point: Mapping[str, float], inputs: Sequence[s
     dt = torch.float64
 
     def f(*xs: Any) -> Any:
-        env: list[Any] = []
         given = dict(zip(inputs, xs))
-        for n in graph.nodes:
+
+        def leaf(n: Node) -> Any:
             if n.op == "var":
-                env.append(given.get(n.name, torch.tensor(float(point[n.name]), dtype=dt)))
-            elif n.op == "const":
-                env.append(torch.tensor(float(n.value or 0.0), dtype=dt))
-            else:
-                env.append(op_table(n.op).torch(torch, *(env[i] for i in n.inputs)))
+                return given.get(n.name, torch.tensor(float(point[n.name]), dtype=dt))
+            return torch.tensor(float(n.value or 0.0), dtype=dt)
+
+        env = evaluate(graph, leaf, lambda n, args: op_table(n.op).torch(torch, *args))
         return torch.stack([torch.as_tensor(env[o], dtype=dt).reshape(()) for o in graph.outputs])
 
     xs = tuple(torch.tensor(float(point[v]), dtype=dt) for v in inputs)
@@ -108,10 +108,7 @@ def jacobian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str] | None
 
         from diffexplain.core.printing import text as p_text
 
-        full: list[Any] = []
-        for n in graph.nodes:
-            full.append(graph.symbol(n) if n.is_leaf else
-                        op_table(n.op).sympy(sp, *(full[i] for i in n.inputs)))
+        full = evaluate(graph, graph.symbol, lambda n, args: op_table(n.op).sympy(sp, *args))
         subs = {graph.symbol(graph[v].id): point[v] for v in graph.variables}
         exprs = [[_tidy(sp, sp.diff(full[o], graph.symbol(graph[v].id))) for v in inputs]
                  for o in graph.outputs]

@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from diffexplain.core.graph import Graph, op_table
+from diffexplain.core.graph import Graph, Node, op_table
+from diffexplain.core.interpret import evaluate
 from diffexplain.core.printing import fmt_number, join_terms
 from diffexplain.core.printing import latex as p_latex
 from diffexplain.core.printing import text as p_text
@@ -231,17 +232,14 @@ class _SympyContext(Textbook):
         self.values = values
         self.sym = [graph.symbol(n) for n in graph.nodes]
         # leaf expressions: evaluated (for checks and closed forms) and as written (for display)
-        self.full: list[Any] = []
-        self.shown: list[Any] = []
-        for n in graph.nodes:
-            if n.is_leaf:
-                self.full.append(self.sym[n.id])
-                self.shown.append(self.sym[n.id])
-                continue
-            fn = op_table(n.op)
-            self.full.append(fn.sympy(sp, *(self.full[i] for i in n.inputs)))
-            with sp.evaluate(False):
-                self.shown.append(fn.sympy(sp, *(self.shown[i] for i in n.inputs)))
+        def leaf(n: Node) -> Any:
+            return self.sym[n.id]
+
+        self.full: list[Any] = evaluate(graph, leaf,
+                                        lambda n, args: op_table(n.op).sympy(sp, *args))
+        with sp.evaluate(False):
+            self.shown: list[Any] = evaluate(graph, leaf,
+                                             lambda n, args: op_table(n.op).sympy(sp, *args))
         self.point = {self.sym[n.id]: float(point[n.name]) for n in graph.nodes if n.op == "var"}
         inter = [n for n in graph.nodes if not n.is_leaf]
         self.to_leaves = {self.sym[n.id]: self.full[n.id] for n in inter}
