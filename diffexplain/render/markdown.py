@@ -8,7 +8,7 @@ from diffexplain.core.printing import fmt_number
 from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, renders_in_lang
 from diffexplain.render.latex import adjoint_block, derivation_block
-from diffexplain.render.tables import md_table
+from diffexplain.render.tables import md_table, objective_name
 from diffexplain.render.why import grad_cell
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,7 +22,8 @@ def nodes_table(e: Explanation) -> str:
     rows = [[f"`{n.id}`", f"`{n.expr}`" if n.kind == "operation" else kinds.get(n.kind, n.kind),
              fmt_value(n.value), "" if n.grad is None else fmt_value(n.grad)]
             for n in e.nodes]
-    return md_table([_("node"), _("definition"), _("value"), _("gradient")], rows)
+    return md_table([_("node"), _("definition"), _("value"),
+                     _("∂{output}/∂node").format(output=objective_name(e))], rows)
 
 
 def autograd_table(e: Explanation) -> str:

@@ -6,7 +6,12 @@ these, so column widths (CJK characters take two) are computed in one place.
 
 from __future__ import annotations
 
-__all__ = ["md_table", "table", "width"]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from diffexplain.model import Explanation
+
+__all__ = ["md_table", "objective_name", "table", "width"]
 
 
 def width(s: str) -> int:
@@ -35,3 +40,12 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
     return "\n".join(out)
+
+
+def objective_name(e: Explanation) -> str:
+    """What the graph table's gradients are of: y, L = Σ wᵢ·yᵢ for weights, L = sum(y) for a vector y."""
+    red = (e.extras.get("tensor") or {}).get("reduction")
+    if red:
+        return str(red["name"])
+    weighted = len(e.outputs) > 1 or any(w != 1 for w in e.weights)
+    return "L" if weighted else ", ".join(e.outputs)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from diffexplain.core.printing import bar, fmt_number
 from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, renders_in_lang
-from diffexplain.render.tables import table
+from diffexplain.render.tables import objective_name, table
 from diffexplain.render.why import grad_cell, requires_grad_note
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,7 +26,6 @@ def _point(e: Explanation) -> str:
 @renders_in_lang
 def render(e: Explanation) -> str:
     out: list[str] = []
-    outs = ", ".join(e.outputs)
     out.append(f"diffexplain: {e.expression}")
     out.append(_("at {point}").format(point=_point(e)) if e.point else "")
     weighted = len(e.outputs) > 1 or any(w != 1 for w in e.weights)  # the table shows ∂L/∂node
@@ -43,8 +42,7 @@ def render(e: Explanation) -> str:
         grad = "" if n.grad is None else fmt_value(n.grad)
         rows.append([definition, fmt_value(n.value), grad,
                      kind + (_(" (output)") if n.output else "")])
-    red = (e.extras.get("tensor") or {}).get("reduction")  # L = sum(y) for a vector output
-    top = red["name"] if red else outs if not weighted else "L"
+    top = objective_name(e)
     head = [_("node"), _("value"), _("∂{output}/∂node").format(output=top), _("kind")]
     if len(rows) <= MAX_ROWS * 2:
         out.append(table(rows, head))
