@@ -78,7 +78,8 @@ class Explanation:
     extras: Mapping[str, Any] = field(default_factory=dict)
     graph: Graph | None = field(default=None, compare=False, repr=False)
     components: Scalarized | None = field(default=None, compare=False, repr=False)
-    #: ∂out/∂inp along every edge, from the rule table (drawings label their edges with these)
+    #: ∂out/∂inp along every edge, from the rule table (drawings label their edges with these);
+    #: filled on the first :meth:`partial` call
     partials: tuple[EdgePartial, ...] = field(default=(), compare=False, repr=False)
 
     @property
@@ -114,15 +115,22 @@ class Explanation:
 
     def partial(self, out: str, inp: str) -> EdgePartial:
         """The local partial ∂out/∂inp along the edge inp → out."""
-        partials = self.partials
-        if not partials and self.graph is not None:  # an explanation assembled by hand
-            from diffexplain.methods.partials import edge_partials
+        index: dict[tuple[str, str], EdgePartial] | None = self.__dict__.get("_partial_index")
+        if index is None:
+            partials = self.partials
+            if not partials and self.graph is not None:
+                # computed on first use (only drawings need them), once: big graphs never pay
+                from diffexplain.methods.partials import edge_partials
 
-            partials = edge_partials(self.graph, [self.node(n.name).value for n in self.graph.nodes])
-        for p in partials:
-            if p.out == out and p.inp == inp:
-                return p
-        raise KeyError((out, inp))
+                values = {n.id: n.value for n in self.nodes}
+                partials = edge_partials(self.graph, [values[n.name] for n in self.graph.nodes])
+                object.__setattr__(self, "partials", partials)
+            index = {(p.out, p.inp): p for p in partials}
+            object.__setattr__(self, "_partial_index", index)
+        try:
+            return index[(out, inp)]
+        except KeyError:
+            raise KeyError((out, inp)) from None
 
     # --- renderers ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -30,7 +30,6 @@ from diffexplain.i18n import _, localized
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 from diffexplain.methods import numeric, symbolic
 from diffexplain.methods.components import Scalarized, scalarize, tensor_info
-from diffexplain.methods.partials import edge_partials
 from diffexplain.methods.rulecheck import verify_graph_rules
 from diffexplain.model import Explanation, NodeInfo
 
@@ -289,8 +288,7 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
         value=shaped(outs[0], values), wrt=tuple(wrt), derivations=derivations,
         adjoints=sym.adjoints, nodes=tuple(nodes), edges=edges, verdict=verdict, dtype=dtype,
         autograd=auto, numeric_steps={v: d.step for v, d in (diffs or {}).items()},
-        extras=extras, graph=graph, components=sc,
-        partials=edge_partials(graph, [shaped(n.id, values) for n in graph.nodes]))
+        extras=extras, graph=graph, components=sc)
 
 
 @localized
