@@ -258,24 +258,24 @@ def test_max_work_can_be_raised():
 
 def test_oversized_input_is_refused_by_the_node_count_while_parsing():
     """A 999,999-character sum is refused once the graph passes max_nodes, before the end."""
-    from diffexplain.core import parsing
+    from diffexplain.core import parsing, tokens
     from diffexplain.limits import Limits
 
     text = "+".join(["x"] * 500_000)[:999_999]
     read: list[int] = []
-    scan = parsing._scan
+    scan = tokens._scan
 
     def counting(t, limits):
         for tok in scan(t, limits):
             read.append(tok.pos)
             yield tok
 
-    parsing._scan = counting
+    tokens._scan = counting
     try:
         with pytest.raises(LimitExceeded, match="nodes"):
             parsing.parse(text, Limits(max_nodes=10_000))
     finally:
-        parsing._scan = scan
+        tokens._scan = scan
     assert max(read) < 25_000  # ~2 characters a node: read in proportion to the limit
 
 
