@@ -192,8 +192,16 @@ def central_difference(graph: Graph, point: Mapping[str, float], var: str,
              for k in op_table(n.op).kinks]
     f0 = fsum(w * base[o] for o, w in seeds.items())
 
+    seen: dict[float, tuple[float, bool]] = {}  # the probes of the step check are reused
+
     def f_at(v: float) -> tuple[float, bool]:
         """f at x = v, and whether the way from x to v stays clean (defined, no kink crossed)."""
+        if v in seen:
+            return seen[v]
+        seen[v] = result = _f_at(v)
+        return result
+
+    def _f_at(v: float) -> tuple[float, bool]:
         vals = list(base)
         vals[vid] = _round32(float(v)) if r32 else float(v)
         _run(sub, vals, r32)
