@@ -311,14 +311,7 @@ def record(f: Callable[..., Any], at: Mapping[str, Any] | str, *,
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
         raise InputError(_("cannot read the parameters of {f!r}").format(f=f)) from None
-    missing = [p for p in params if p not in at]
-    if missing:
-        raise InputError(_("no value for {name!r}; {function} takes {params}").format(
-            name=missing[0], function=getattr(f, "__name__", "f"), params=", ".join(params)))
-    unknown = [k for k in at if k not in params]
-    if unknown:
-        raise InputError(_("{function} has no parameter {name!r}").format(
-            function=getattr(f, "__name__", "f"), name=unknown[0]))
+    check_arguments(f, params, at)
     tracer = Tracer(limits)
     inputs = [tracer.input(p, at[p]) for p in params]
     with record_names(f, tracer.node_of) as seen:  # the learner's own variable names
@@ -380,3 +373,15 @@ def _torch_run(f: Callable[..., Any], params: Sequence[str], at: Mapping[str, An
 def _grad_list(t: Any) -> Any:
     """A leaf's ``.grad`` as a list (0.0 when the output never reached it)."""
     return t.grad.tolist() if t.grad is not None else 0.0
+
+
+def check_arguments(f: Any, params: Sequence[str], at: Mapping[str, Any]) -> None:
+    """Every parameter of ``f`` has a value in ``at``, and ``at`` names no other."""
+    missing = [p for p in params if p not in at]
+    if missing:
+        raise InputError(_("no value for {name!r}; {function} takes {params}").format(
+            name=missing[0], function=getattr(f, "__name__", "f"), params=", ".join(params)))
+    unknown = [k for k in at if k not in params]
+    if unknown:
+        raise InputError(_("{function} has no parameter {name!r}").format(
+            function=getattr(f, "__name__", "f"), name=unknown[0]))

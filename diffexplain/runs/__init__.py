@@ -381,18 +381,12 @@ def trace_torch(f: Callable[..., Any], at: Mapping[str, Any], *, wrt: Sequence[s
 
     from diffexplain.core.recorded import tensor_graph
     from diffexplain.core.recording import record
+    from diffexplain.core.tracing import check_arguments
     from diffexplain.pipeline import explain_recorded
 
     params = [p.name for p in inspect.signature(f).parameters.values()
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    missing = [p for p in params if p not in at]
-    if missing:
-        raise InputError(_("no value for {name!r}; {function} takes {params}").format(
-            name=missing[0], function=getattr(f, "__name__", "f"), params=", ".join(params)))
-    unknown = [k for k in at if k not in params]
-    if unknown:
-        raise InputError(_("{function} has no parameter {name!r}").format(
-            function=getattr(f, "__name__", "f"), name=unknown[0]))
+    check_arguments(f, params, at)
     want = list(wrt) if wrt else params
     tens = [torch.tensor(at[p], dtype=getattr(torch, dtype), requires_grad=p in want)
             for p in params]
