@@ -168,7 +168,7 @@ class _Builder:
             from diffexplain.core.printing import bar
             from diffexplain.methods.symbolic import latex_name
 
-            return self.label(sp.sympify(val) if isinstance(val, int) else val, bar(t[1]),
+            return self.label(sp.Integer(val) if isinstance(val, int) else val, bar(t[1]),
                               rf"\bar{{{latex_name(t[1])}}}")
         raise InputError(f"unreadable step ({kind})")  # pragma: no cover - the parser's nodes
 
