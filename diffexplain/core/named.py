@@ -106,7 +106,7 @@ class softplus(_Named):
     _imp_ = staticmethod(_float_softplus)
 
     @classmethod
-    def eval(cls, arg: Any) -> Any:
+    def eval(cls, arg: Any) -> Any:  # sympy's Function.eval hook, not Python's eval
         if arg.is_zero:
             return sp.log(2)
         return None
@@ -131,7 +131,7 @@ class relu(_Named):
     _imp_ = staticmethod(lambda u: u if u > 0 else 0 * u)
 
     @classmethod
-    def eval(cls, arg: Any) -> Any:
+    def eval(cls, arg: Any) -> Any:  # sympy's Function.eval hook, not Python's eval
         if arg.is_number and arg.is_extended_real:
             return sp.Max(0, arg)
         if arg.is_nonnegative:
@@ -178,7 +178,7 @@ class heaviside(_Named):
     _imp_ = staticmethod(_float_step)
 
     @classmethod
-    def eval(cls, arg: Any) -> Any:
+    def eval(cls, arg: Any) -> Any:  # sympy's Function.eval hook, not Python's eval
         if arg.is_extended_positive:
             return sp.S.One
         if arg.is_extended_negative:
@@ -207,7 +207,7 @@ class sign(_Named):
     _imp_ = staticmethod(_float_sign)
 
     @classmethod
-    def eval(cls, arg: Any) -> Any:
+    def eval(cls, arg: Any) -> Any:  # sympy's Function.eval hook, not Python's eval
         if arg.is_extended_positive:
             return sp.S.One
         if arg.is_extended_negative:
