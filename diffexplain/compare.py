@@ -147,7 +147,8 @@ def _judge(graph: Graph, values: Sequence[float], v: str, s: float,
         reasons.extend(evidence.derivative_range(w, dtype))
     else:
         facts = evidence.node_facts(graph, values, reach, None, dtype)
-        state = "agree" if math.isfinite(s) else "undefined"
+        state = "agree" if math.isfinite(s) else "disagree" if any(
+            r.code in ("overflow", "underflow") for r in facts) else "undefined"
     if a is not None and state in ("agree", "disagree") and not close(a, ref, tol, scale=scale):
         state = "disagree"
         gap = abs(a - ref) / max(abs(ref), 1e-300) if math.isfinite(a - ref) else math.inf

@@ -206,7 +206,7 @@ class Explanation:
         graph, point, wrt = self.scalar_graph()
         return trace(graph, point, mode, wrt)
 
-    def jacobian(self, use_torch: bool = True) -> Any:
+    def jacobian(self, use_torch: bool = True, limits: Any = None) -> Any:
         """The Jacobian of the outputs by both modes, sympy and torch (:mod:`diffexplain.methods.jacobian`).
 
         For a vector output ``y`` it is the Jacobian of ``y`` itself (a row per component,
@@ -217,4 +217,4 @@ class Explanation:
         graph, point, wrt = self.scalar_graph()
         if self.components is not None and self.components.reduced and self.graph is not None:
             graph = self.components.unreduced(self.graph.outputs)
-        return jacobian(graph, point, wrt, use_torch=use_torch)
+        return jacobian(graph, point, wrt, use_torch=use_torch, limits=limits)

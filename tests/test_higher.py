@@ -77,6 +77,8 @@ def test_cli_order_over_the_limit_exits_3(run_cli):
 
 
 def test_growing_derivatives_stop_at_the_time_limit():
-    with pytest.raises(LimitExceeded, match=r"symbolic derivatives took .* by order \d"):
+    # the worker is killed at the budget; a budget that runs out between orders says which
+    with pytest.raises(LimitExceeded, match=r"higher-order derivatives \(sympy\) did not finish|"
+                                            r"symbolic derivatives took .* by order \d"):
         dx.explain("exp(sin(x))", at={"x": 0.3}, order=3,
                    limits=Limits(symbolic_seconds=1e-9))

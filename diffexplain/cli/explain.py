@@ -189,7 +189,8 @@ def _with_traces(e: Any, args: argparse.Namespace, text: str) -> str:
     if not args.mode and not args.jacobian:
         return text
     parts = [x for x in (e.trace(args.mode) if args.mode else None,
-                         e.jacobian(use_torch=not args.no_autograd) if args.jacobian
+                         e.jacobian(use_torch=not args.no_autograd, limits=limits_from(args))
+                         if args.jacobian
                          else None) if x is not None]
     if args.format == "json":
         import json

@@ -48,6 +48,14 @@ MESSAGES: dict[str, str] = {
     "fd_edge": N_("finite differences evaluate f at {v} {sign} h = {x}, where {node} = {expr} "
                   "is {value} (domain: {domain}): the point is at the edge of the domain, so "
                   "the difference quotient is undefined"),
+    "fd_overflow": N_("finite differences evaluate f at {v} {sign} h = {x}, where {node} = "
+                      "{expr} is {exact} exactly, beyond {dtype}'s largest finite value "
+                      "{limit}: an overflow, so float arithmetic gives {value} and the "
+                      "difference quotient is not finite"),
+    "fd_underflow": N_("finite differences evaluate f at {v} {sign} h = {x}, where {node} = "
+                       "{expr} is {exact} exactly, below {dtype}'s smallest positive value "
+                       "{limit}: an underflow to 0, after which {then} is {value}, so the "
+                       "difference quotient is not finite"),
     "fd_adapted": N_("finite differences: the step h = {h0} would reach {where}; {action}"),
     "kink": N_("kink: {node} = {expr} at {arg} = {kink}, where the derivative does not "
                "exist"),

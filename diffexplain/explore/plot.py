@@ -55,10 +55,14 @@ class TangentPlot:
     xs: tuple[float, ...]
     ys: tuple[float, ...]
     rows: tuple[DifferenceRow, ...]
+    #: why f or f' is not a finite float here (overflow, underflow, domain), with evidence
+    notes: tuple[Any, ...] = ()
 
     @property
     def tangent(self) -> str:
         """The tangent line, e.g. ``y = 2x - 3``."""
+        if not (math.isfinite(self.slope) and math.isfinite(self.value)):
+            return _("none: f or f' is not a finite float here")
         b = self.intercept
         sign = "-" if b < 0 else "+"
         lead = f"{fmt_number(self.slope)}{self.var}" if self.slope not in (1, -1) else (
@@ -74,7 +78,8 @@ class TangentPlot:
         head = (f"f({self.var}) = {self.expression}; f({fmt_number(x0)}) = "
                 f"{fmt_number(self.value)}, f'({fmt_number(x0)}) = {fmt_number(self.slope)}\n"
                 + _("tangent at {v} = {x}: {tangent}").format(v=self.var, x=fmt_number(x0),
-                                                              tangent=self.tangent) + "\n\n"
+                                                              tangent=self.tangent) + "\n"
+                + "".join(f"{note}\n" for note in self.notes) + "\n"
                 + _("Difference quotients (error = |quotient - f'|)") + "\n")
         rows = [[f"{r.h:.0e}", f"{r.forward:.5f}", f"{r.forward_error:.1e}",
                  f"{r.forward32:.5f}", f"{r.forward32_error:.1e}", f"{r.central:.8f}",
@@ -156,7 +161,12 @@ def tangent_plot(expr: str, at: Mapping[str, float] | str, var: str | None = Non
     xs = tuple(x0 - span + 2 * span * k / (points - 1) for k in range(points))
     ys = tuple(f(x) for x in xs)
     rows = difference_table(graph, point, var, slope)
-    return TangentPlot(expr, var, point, value, slope, value - slope * x0, xs, ys, rows)
+    notes = tuple(r for r in e.verdict.comparisons[var].reasons if r.code in _RANGE)
+    return TangentPlot(expr, var, point, value, slope, value - slope * x0, xs, ys, rows, notes)
+
+
+#: the reasons a plot repeats: why f or f' has no finite float value at the point
+_RANGE = ("overflow", "underflow", "domain", "derivative_overflow", "derivative_underflow")
 
 
 @in_figure_lang

@@ -106,12 +106,23 @@ def higher_order(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
     >>> [(s["symbolic"], s["value"], s["autograd"], s["grad_fn"]) for s in r["x"]["orders"]]
     [('2x', 6.0, 6.0, 'MulBackward0'), ('2', 2.0, 2.0, None)]
     """
-    import sympy as sp
-
     check_order(order, limits)
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
-    yname = graph.nodes[graph.outputs[0]].name if len(seeds) == 1 else "L"
     _check_size(graph, limits, _(_ORDER_TOO_BIG))
+    result: dict[str, Any] = _bounded(_orders_sympy, (graph, point, wrt, order, seeds, limits),
+                                      limits, _("the higher-order derivatives (sympy)"),
+                                      _("lower --order or raise --symbolic-seconds"))
+    if autograd:
+        _torch_chain(graph, point, wrt, order, seeds, dtype, result)
+    return result
+
+
+def _orders_sympy(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], order: int,
+                  seeds: Mapping[int, float], limits: Limits) -> dict[str, Any]:
+    """sympy's derivatives of orders 1..``order``: run in the bounded worker (they swell)."""
+    import sympy as sp
+
+    yname = graph.nodes[graph.outputs[0]].name if len(seeds) == 1 else "L"
     expr = _objective_sympy(graph, seeds)
     at = _point(graph, point)
     result: dict[str, Any] = {}
@@ -137,9 +148,16 @@ def higher_order(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], o
                          "autograd": None, "grad_fn": None, "requires_grad": None,
                          "create_graph": None, "note": ""})
         result[v] = {"orders": rows}
-    if autograd:
-        _torch_chain(graph, point, wrt, order, seeds, dtype, result)
     return result
+
+
+def _bounded(fn: Any, args: tuple[Any, ...], limits: Limits, what: str, hint: str = "") -> Any:
+    """sympy's side under the symbolic worker's time budget and memory ceiling (exit 3)."""
+    import sympy  # noqa: F401 - imported before the fork, so the worker inherits it
+
+    from diffexplain.methods.sandbox import run_bounded
+
+    return run_bounded(fn, args, limits, what, hint)
 
 
 def _torch_chain(graph: Graph, point: Mapping[str, float], wrt: Sequence[str], order: int,
@@ -197,21 +215,10 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
     >>> h["symbolic_values"], h["autograd"]
     ([[0.0, 6.0], [6.0, 4.0]], [[0.0, 6.0], [6.0, 4.0]])
     """
-    import sympy as sp
-
     seeds = dict(seeds) if seeds else {graph.outputs[0]: 1.0}
     _check_size(graph, limits, _(_HESSIAN_TOO_BIG))
-    expr = _objective_sympy(graph, seeds)
-    at = _point(graph, point)
-    syms = [graph.symbol(graph[v].id) for v in wrt]
-    entries = [[_tidy(sp.diff(expr, a, b)) for b in syms] for a in syms]
-    out: dict[str, Any] = {
-        "variables": list(wrt),
-        "symbolic": [[p_text(e) for e in row] for row in entries],
-        "latex": [[p_latex(e) for e in row] for row in entries],
-        "symbolic_values": [[exact.evaluate(e, at).value for e in row] for row in entries],
-        "autograd": None, "agree": None,
-    }
+    out: dict[str, Any] = _bounded(_hessian_sympy, (graph, point, wrt, seeds), limits,
+                                   _("the symbolic Hessian (sympy)"))
     if autograd and wrt:  # no variable: a 0×0 Hessian, which torch.autograd.functional refuses
         import torch
 
@@ -231,6 +238,24 @@ def hessian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
         out["code"] = (f"torch.autograd.functional.hessian(f, ({', '.join(wrt)}"
                        f"{',' if len(wrt) == 1 else ''}))")
     return out
+
+
+def _hessian_sympy(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
+                   seeds: Mapping[int, float]) -> dict[str, Any]:
+    """sympy's second partials and their exact values: run in the bounded worker."""
+    import sympy as sp
+
+    expr = _objective_sympy(graph, seeds)
+    at = _point(graph, point)
+    syms = [graph.symbol(graph[v].id) for v in wrt]
+    entries = [[_tidy(sp.diff(expr, a, b)) for b in syms] for a in syms]
+    return {
+        "variables": list(wrt),
+        "symbolic": [[p_text(e) for e in row] for row in entries],
+        "latex": [[p_latex(e) for e in row] for row in entries],
+        "symbolic_values": [[exact.evaluate(e, at).value for e in row] for row in entries],
+        "autograd": None, "agree": None,
+    }
 
 
 def describe(values: Sequence[Sequence[float]]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from diffexplain.core.graph import Graph, op_table
 from diffexplain.core.printing import fmt_number
 from diffexplain.core.reasons import Msg, Reason, reason
+from diffexplain.methods import floatrange
 from diffexplain.methods.exact import (
     FLOAT32_MAX,
     FLOAT32_TINY,
@@ -29,6 +30,7 @@ from diffexplain.methods.numeric import Difference
 __all__ = ["cancellation", "derivative_range", "differentiability", "node_facts",
            "numeric_edge"]
 
+_RANGE_KEYS = ("node", "expr", "exact", "dtype", "limit", "value")
 _LIMITS = {"float64": (FLOAT64_MAX, FLOAT64_TINY), "float32": (FLOAT32_MAX, FLOAT32_TINY)}
 
 
@@ -95,6 +97,10 @@ def node_facts(graph: Graph, values: Sequence[float], reach: Sequence[bool],
             if ex.defined and ex.text not in ("inf", "-inf"):
                 continue  # a float effect, named above or by the cancellation reason
         elif math.isfinite(v) or not all(math.isfinite(a) for a in args):
+            continue
+        elif (fact := floatrange.out_of_range(graph, values, n.id, dtype)) is not None:
+            born = True  # no exact pass (a big graph): this operation's exact value decides
+            out.append(reason(fact.pop("code"), **{k: fact[k] for k in _RANGE_KEYS}))
             continue
         born = True
         out.append(reason("domain", node=n.name, expr=fn.text.format(*names),
@@ -181,6 +187,9 @@ def numeric_edge(graph: Graph, values: Sequence[float], v: str, d: Difference) -
                 continue
             args = [vals[i] for i in n.inputs]
             if not math.isfinite(vals[n.id]) and all(math.isfinite(a) for a in args):
+                why = floatrange.probe_reason(graph, vals, n.id, v, label, p[v])
+                if why is not None:  # an overflow or underflow, not the domain's edge
+                    return [why]
                 fn = op_table(n.op)
                 names = [graph.nodes[i].name for i in n.inputs]
                 return [reason("fd_edge", v=v, sign=label, x=fmt_number(p[v]), node=n.name,

@@ -11,6 +11,7 @@ from typing import Any
 
 from diffexplain.core.graph import Graph, Node, op_table
 from diffexplain.core.interpret import evaluate
+from diffexplain.limits import DEFAULT_LIMITS, Limits
 from diffexplain.methods.modes import trace
 
 __all__ = ["Jacobian", "jacobian"]
@@ -85,12 +86,29 @@ def _tidy(sp: Any, expr: Any) -> Any:
     return sp.simplify(expr) if sp.count_ops(expr) <= 12 else sp.factor_terms(expr)
 
 
+def _symbolic(graph: Graph, point: Mapping[str, float], inputs: Sequence[str]
+              ) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[float, ...], ...]]:
+    """sympy's Jacobian and its values: run in the bounded worker (closed forms can swell)."""
+    import sympy as sp
+
+    from diffexplain.core.printing import text as p_text
+
+    full = evaluate(graph, graph.symbol, lambda n, args: op_table(n.op).sympy(sp, *args))
+    subs = {graph.symbol(graph[v].id): point[v] for v in graph.variables}
+    exprs = [[_tidy(sp, sp.diff(full[o], graph.symbol(graph[v].id))) for v in inputs]
+             for o in graph.outputs]
+    return (tuple(tuple(p_text(e) for e in row) for row in exprs),
+            tuple(tuple(float(e.evalf(subs=subs)) for e in row) for row in exprs))
+
+
 def jacobian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str] | None = None,
-             use_torch: bool = True, symbolic_nodes: int = 60) -> Jacobian:
+             use_torch: bool = True, symbolic_nodes: int = 60,
+             limits: Limits | None = None) -> Jacobian:
     """The Jacobian by forward mode (a column per pass) and reverse mode (a row per pass).
 
-    Witnesses: the symbolic Jacobian (sympy, graphs up to ``symbolic_nodes`` nodes) and
-    ``torch.autograd.functional.jacobian`` over the same nodes.
+    Witnesses: the symbolic Jacobian (sympy, graphs up to ``symbolic_nodes`` nodes, or
+    ``limits.closed_form_nodes``; in the symbolic worker under ``limits``' time budget and
+    memory ceiling) and ``torch.autograd.functional.jacobian`` over the same nodes.
 
     >>> from diffexplain.core.parsing import parse
     >>> g = parse("y0 = (x+w)*(w+1); y1 = (x+w)+(w+1)", outputs=["y0", "y1"])
@@ -103,17 +121,14 @@ def jacobian(graph: Graph, point: Mapping[str, float], wrt: Sequence[str] | None
     j_fw = tuple(tuple(fw.passes[k].result[o] for k in range(len(inputs))) for o in outputs)
     j_rv = tuple(tuple(p.result[v] for v in inputs) for p in rv.passes)
     sym = sym_val = None
-    if len(graph.nodes) <= symbolic_nodes:
-        import sympy as sp
+    if len(graph.nodes) <= (symbolic_nodes if limits is None else limits.closed_form_nodes):
+        import sympy  # noqa: F401 - imported before the fork, so the worker inherits it
 
-        from diffexplain.core.printing import text as p_text
+        from diffexplain.i18n import _
+        from diffexplain.methods.sandbox import run_bounded
 
-        full = evaluate(graph, graph.symbol, lambda n, args: op_table(n.op).sympy(sp, *args))
-        subs = {graph.symbol(graph[v].id): point[v] for v in graph.variables}
-        exprs = [[_tidy(sp, sp.diff(full[o], graph.symbol(graph[v].id))) for v in inputs]
-                 for o in graph.outputs]
-        sym = tuple(tuple(p_text(e) for e in row) for row in exprs)
-        sym_val = tuple(tuple(float(e.evalf(subs=subs)) for e in row) for row in exprs)
+        sym, sym_val = run_bounded(_symbolic, (graph, point, inputs), limits or DEFAULT_LIMITS,
+                                   _("the symbolic Jacobian (sympy)"))
     tj = None
     if use_torch and inputs:  # no input: no column, which torch.autograd.functional refuses
         tj = tuple(tuple(r) for r in _torch_jacobian(graph, point, inputs))

@@ -6,8 +6,8 @@ parent kills when :attr:`Limits.symbolic_seconds` runs out. Forking a process
 that has already imported sympy costs a few milliseconds and no re-import, so
 even the smallest explanation can afford it. Where ``fork`` does not exist
 (Windows, and macOS where it is unsafe) the function runs in-process and the
-budget is not enforced; :data:`ENFORCED` says which. ``seconds=inf`` also runs
-in-process (no budget, no fork).
+budget is not enforced; :data:`ENFORCED` says which. ``seconds=inf`` with no memory
+ceiling also runs in-process (no budget, no fork); with a ceiling it forks and waits.
 
 The worker also gets an address-space ceiling (``RLIMIT_AS``): what it had when forked
 plus ``memory_mb`` MiB. Past it, allocation fails inside the worker, which reports
@@ -21,9 +21,16 @@ import os
 import pickle
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["ENFORCED", "MemoryLimit", "Timeout", "WorkerCrashed", "run_with_budget"]
+from diffexplain.errors import LimitExceeded
+from diffexplain.i18n import _
+
+if TYPE_CHECKING:  # pragma: no cover
+    from diffexplain.limits import Limits
+
+__all__ = ["ENFORCED", "MemoryLimit", "Timeout", "WorkerCrashed", "memory_exceeded", "run_bounded",
+           "run_with_budget"]
 
 #: True where the budget is enforced by killing a worker process
 ENFORCED = sys.platform.startswith("linux") and hasattr(os, "fork")
@@ -106,7 +113,7 @@ def run_with_budget(fn: Callable[..., Any], args: tuple[Any, ...], seconds: floa
         WorkerCrashed: the worker died without sending a result.
         MemoryLimit: the worker ran out of its ``memory_mb``.
     """
-    if not ENFORCED or seconds == float("inf"):
+    if not ENFORCED or (seconds == float("inf") and memory_mb <= 0):
         return fn(*args)
     import multiprocessing  # here, not at import: ~15 ms that trivial graphs never pay
 
@@ -116,7 +123,7 @@ def run_with_budget(fn: Callable[..., Any], args: tuple[Any, ...], seconds: floa
     proc.start()
     send.close()  # the parent keeps only the reading end, so a dead child reads as EOF
     try:
-        if not recv.poll(seconds):
+        if not recv.poll(None if seconds == float("inf") else seconds):
             raise Timeout(f"did not finish within {seconds:g} s")
         try:
             status, payload = recv.recv()
@@ -132,6 +139,37 @@ def run_with_budget(fn: Callable[..., Any], args: tuple[Any, ...], seconds: floa
     if status == "err":
         raise payload
     return payload
+
+
+def memory_exceeded(limits: Limits) -> LimitExceeded:
+    """The one error for a worker past ``symbolic_memory_mb`` (exit code 3)."""
+    return LimitExceeded(_("the symbolic side needed more than {mb} MiB of memory").format(
+        mb=limits.symbolic_memory_mb), _("raise it with --symbolic-memory-mb (API: "
+        "limits=Limits(symbolic_memory_mb=…); 0 for no limit)"))
+
+
+def run_bounded(fn: Callable[..., Any], args: tuple[Any, ...], limits: Limits, what: str,
+                hint: str = "") -> Any:
+    """``fn(*args)`` in the symbolic worker, for sympy work that has no cheaper fallback.
+
+    ``--order N``, ``--hessian`` and the symbolic Jacobian build closed forms that can
+    swell without bound (``(x+y+z+w+1)**999*…`` took 5 GB by order 3): they get the same
+    time budget (``symbolic_seconds``) and address-space ceiling (``symbolic_memory_mb``)
+    as the derivation, and exceeding either is a limit (exit code 3), named in one line.
+    """
+    try:
+        return run_with_budget(fn, args, limits.symbolic_seconds, limits.symbolic_memory_mb)
+    except MemoryLimit:
+        raise memory_exceeded(limits) from None
+    except Timeout:
+        raise LimitExceeded(_("{what} did not finish within {seconds} s").format(
+            what=what, seconds=f"{limits.symbolic_seconds:g}"),
+            hint or _("raise it with --symbolic-seconds (API: limits=Limits("
+                      "symbolic_seconds=…))")) from None
+    except WorkerCrashed as err:
+        raise LimitExceeded(_("{what}: the symbolic worker failed ({error})").format(
+            what=what, error=err), _("raise --symbolic-memory-mb or --symbolic-seconds"
+                                     )) from None
 
 
 def _exitcode(proc: Any) -> int | None:

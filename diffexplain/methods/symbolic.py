@@ -28,6 +28,7 @@ from diffexplain.core.printing import text as p_text
 from diffexplain.i18n import N_, _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 from diffexplain.methods import exact, identity
+from diffexplain.methods.atkink import NOT_SMOOTH, at_kink, exact_value, same_value
 from diffexplain.methods.closed_form import Form
 from diffexplain.methods.derivation_text import (
     AdjointRow,
@@ -89,6 +90,10 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     small = len(graph.nodes) <= limits.closed_form_nodes and len(seeds) == 1
     witness = exact.witness(graph, point, wrt, seeds)
     refs = {v: w.value for v, w in witness.derivatives.items()} if witness else {}
+    # at a kink the closed form's value is sympy's convention (H(0) = 1/2), not the rules'
+    # node-by-node product: both are checked around the point, not against each other
+    checked = {v: r for v, r in refs.items() if witness is None or
+               witness.derivatives[v].state not in NOT_SMOOTH}
     if witness is not None:
         # the float partials behind the adjoint table, each against sympy.diff of its entry:
         # a wrong rule is refused as a bug; the float pass's round-off is a reason, not a bug
@@ -96,22 +101,26 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     out: dict[str, Derivation] = {}
     if small and _trivial(graph) and limits.symbolic_seconds >= TRIVIAL_MIN_BUDGET:
         # E1-sized: in-process, no fork
-        out = _closed_forms(graph, point, values, wrt, seeds, grads, limits, refs, closed_form)
+        out = _closed_forms(graph, point, values, wrt, seeds, grads, limits, checked,
+                            closed_form)
     elif small:
         import sympy  # noqa: F401 - imported before the fork, so the worker inherits it
 
-        from diffexplain.methods.sandbox import MemoryLimit, Timeout, WorkerCrashed, run_with_budget
+        from diffexplain.methods.sandbox import (
+            MemoryLimit,
+            Timeout,
+            WorkerCrashed,
+            memory_exceeded,
+            run_with_budget,
+        )
 
         try:
             out = run_with_budget(_closed_forms, (graph, dict(point), list(values), list(wrt),
-                                                  seeds, tuple(grads), limits, refs, closed_form),
+                                                  seeds, tuple(grads), limits, checked,
+                                                  closed_form),
                                   limits.symbolic_seconds, limits.symbolic_memory_mb)
         except MemoryLimit:
-            from diffexplain.errors import LimitExceeded
-
-            raise LimitExceeded(_("the symbolic side needed more than {mb} MiB of memory").format(
-                mb=limits.symbolic_memory_mb), _("raise it with --symbolic-memory-mb (API: "
-                "limits=Limits(symbolic_memory_mb=…); 0 for no limit)")) from None
+            raise memory_exceeded(limits) from None
         except (Timeout, WorkerCrashed) as err:
             # degrade, never hang: the float-only derivation below costs one pass over the graph
             why = (_("the closed form did not finish within {seconds} s").format(
@@ -125,19 +134,11 @@ def derive(graph: Graph, point: Mapping[str, float], values: Sequence[float],
     for v in wrt:
         if v not in out:
             out[v] = _adjoint_derivation(graph, graph[v].id, values, grads, names)
-        if v in refs:
-            out[v] = _exact_value(out[v], refs[v])
+        if v in refs and (v in checked or same_value(out[v].value, refs[v].value)):
+            out[v] = exact_value(out[v], refs[v])
+        elif v in refs and witness is not None:
+            out[v] = at_kink(out[v], witness.derivatives[v])
     return SymbolicResult(out, table, tuple(grads), witness)
-
-
-def _exact_value(d: Derivation, ref: exact.Real) -> Derivation:
-    """The derivation's value from the exact witness, its last line showing it."""
-    last = d.lines[-1]
-    text = fmt_number(ref.value) if ref.range == "" else ref.text
-    line = replace(last, text=text, latex=text,
-                   ascii=repr(ref.value) if ref.range == "" else ref.text,
-                   check=N_("exact") if ref.exact else N_("arbitrary precision"))
-    return replace(d, value=ref.value, exact=ref, lines=d.lines[:-1] + (line,))
 
 
 #: graphs this small, with no powers beyond these, run sympy in-process (no fork): E1-sized
