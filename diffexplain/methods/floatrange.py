@@ -22,7 +22,7 @@ from diffexplain.core.printing import fmt_number
 from diffexplain.core.reasons import Reason, reason
 from diffexplain.methods.reals import FLOAT32_MAX, FLOAT32_TINY, FLOAT64_MAX, FLOAT64_TINY
 
-__all__ = ["exact_op", "out_of_range", "probe_reason"]
+__all__ = ["check_constants", "exact_op", "out_of_range", "probe_reason"]
 
 _LIMITS = {"float64": (FLOAT64_MAX, FLOAT64_TINY), "float32": (FLOAT32_MAX, FLOAT32_TINY)}
 #: digits of the re-evaluation: the magnitude is what matters, not the last digit
@@ -109,3 +109,31 @@ def probe_reason(graph: Graph, values: Sequence[float], nid: int, v: str, sign: 
 def _expr(graph: Graph, nid: int) -> str:
     n = graph.nodes[nid]
     return op_table(n.op).text.format(*[graph.nodes[i].name for i in n.inputs])
+
+
+def check_constants(graph: Graph, exact_values: Sequence[Any], shown: Sequence[Any],
+                    values: Sequence[float], constant: Sequence[bool]) -> None:
+    """Refuse a constant part that is undefined exactly though finite in floats (exit 2).
+
+    ``0.5/sin(pi)`` is 4.08e15 in floats only because ``sin(pi)`` rounds to 1.2e-16; exactly
+    it divides by 0, and the expression is undefined at every point, as ``1/(pi-pi)`` (which
+    the graph builder already refuses from its float value). ``exact_values`` are the
+    nodes' sympy values, as the symbolic side builds them, and ``shown`` the same unevaluated.
+    """
+    import sympy as sp
+
+    for n in graph.nodes:
+        if n.is_leaf or not constant[n.id] or not math.isfinite(values[n.id]):
+            continue
+        ex = exact_values[n.id]
+        if ex.has(sp.zoo, sp.nan) or ex.is_infinite:
+            from diffexplain.core.printing import text as p_text
+            from diffexplain.errors import InputError
+            from diffexplain.i18n import _
+
+            raise InputError(_("the constant part {expr} is undefined exactly (sympy: {exact}); "
+                               "float arithmetic gives {value} only through rounding: the "
+                               "expression is undefined at every point").format(
+                                   expr=p_text(shown[n.id], keep_order=True),
+                                   exact=p_text(ex), value=fmt_number(values[n.id])))
+

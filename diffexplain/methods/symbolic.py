@@ -27,7 +27,7 @@ from diffexplain.core.printing import latex as p_latex
 from diffexplain.core.printing import text as p_text
 from diffexplain.i18n import N_, _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
-from diffexplain.methods import exact, identity
+from diffexplain.methods import exact, floatrange, identity
 from diffexplain.methods.atkink import NOT_SMOOTH, at_kink, exact_value, same_value
 from diffexplain.methods.closed_form import Form
 from diffexplain.methods.derivation_text import (
@@ -251,6 +251,7 @@ class _SympyContext(Textbook):
         self.const = constant_nodes(graph)
         # constant subexpressions (1/3 in x**(1/3)) are numbers to the rules, not intermediates
         self.const_values = {self.sym[n.id]: self.full[n.id] for n in inter if self.const[n.id]}
+        floatrange.check_constants(graph, self.full, self.shown, values, self.const)
         # the program's own names (z = w*x + b): closed forms are written back in them
         self.user_named = [n.id for n in inter if not self.const[n.id] and n.id not in
                            graph.outputs and assigned(graph.source, n.name)]
