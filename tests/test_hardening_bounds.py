@@ -143,3 +143,19 @@ def test_plot_names_the_overflow(text, x):
     out = t.to_text()
     assert "overflow" in out and "1e+616" in out and "domain" not in out
     assert "nan" not in t.tangent
+
+
+# --- constants that only rounding makes finite (found by the soak) ----------------------------
+@pytest.mark.parametrize("text", ["(-((w)+(pi)))-((0.5)/(sin(pi)))", "w*tan(pi/2)",
+                                  "w + log(cos(pi/2))"])
+def test_constant_undefined_exactly_is_exit_2(text):
+    from diffexplain.errors import InputError
+
+    with pytest.raises(InputError, match="undefined exactly") as info:
+        dx.explain(text, {"w": -3.3547158805634956})
+    assert info.value.exit_code == 2
+
+
+def test_constant_that_rounds_to_a_tiny_number_is_still_explained():
+    e = dx.explain("w*sin(pi)", {"w": 1.0})  # sin(π) is exactly 0: a finite constant
+    assert e.derivations["w"].value == 0.0
