@@ -20,18 +20,19 @@ Two conventions are explicit rather than hidden:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, GraphBuilder, op_table
 from diffexplain.core.shapes import Shape, matmul_index, out_shape, pick, size, unflatten
-from diffexplain.errors import InputError, LimitExceeded
+from diffexplain.errors import InputError
 from diffexplain.i18n import _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
+from diffexplain.methods.componentsize import check_component_size
 
-__all__ = ["Scalarized", "output_jacobians", "scalarize", "tensor_info"]
+__all__ = ["Scalarized", "balanced_sum", "output_jacobians", "scalarize", "tensor_info"]
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,41 @@ def _component_name(name: str, shape: Shape, k: int) -> str:
     return f"{name}_{k // shape[1]}_{k % shape[1]}"
 
 
+def balanced_sum(ids: Sequence[int], add: Callable[[int, int, bool], int]) -> int:
+    """Reduce ``ids`` by ``add(left, right, is_last)`` as a balanced binary tree.
+
+    A sequential chain ((t0 + t1) + t2) + … puts t0 n − 1 additions from the total, so
+    every term's dependent nodes (what a finite difference recomputes, the chain rule's
+    path) grow with n and the whole check is O(n²). The tree puts every term
+    ⌊log₂ n⌋ or ⌈log₂ n⌉ additions away, so all paths have (almost) the same length. The
+    left half takes the extra term, so up to three terms the order is the sequential one.
+    Built with an explicit stack (post-order: left subtree, right subtree, their sum), so
+    node ids stay topological and nothing recurses per term.
+
+    >>> balanced_sum([1, 2, 3, 4, 5], lambda a, b, last: f"({a}+{b})")
+    '(((1+2)+3)+(4+5))'
+    """
+    if len(ids) == 1:
+        return ids[0]
+    done: list[Any] = []
+    stack: list[tuple[int, int, bool]] = [(0, len(ids), False)]
+    while stack:
+        lo, hi, joined = stack.pop()
+        if hi - lo == 1:
+            done.append(ids[lo])
+        elif joined:
+            right = done.pop()
+            done.append(add(done.pop(), right, lo == 0 and hi == len(ids)))
+        else:
+            mid = (lo + hi + 1) // 2
+            stack += [(lo, hi, True), (mid, hi, False), (lo, mid, False)]
+    return done[0]
+
+
 def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],
               limits: Limits = DEFAULT_LIMITS, outputs: Sequence[int] | None = None) -> Scalarized:
     """Expand the vector graph into scalar components; see the module docstring."""
+    check_component_size(graph, point, limits)  # refuse before building anything
     b = GraphBuilder(limits, graph.source)
     val: dict[int, float] = {}
     comps: list[tuple[int, ...]] = []
@@ -104,20 +137,21 @@ def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],
             taken.add(nm)
 
     def total(ids: Sequence[int], nm: str) -> int:
-        acc = ids[0]
-        for k, c in enumerate(ids[1:], 1):
-            acc = op("add", [acc, c])
-            if k < len(ids) - 1:
-                name(acc, f"{nm}_acc{k}")
-        return acc
+        """Σ ids as a balanced tree of ``add`` nodes (see :func:`balanced_sum`)."""
+        count = [0]
+
+        def add(a: int, c: int, last: bool) -> int:
+            s = op("add", [a, c])
+            if not last:
+                count[0] += 1
+                name(s, f"{nm}_acc{count[0]}")
+            return s
+
+        return balanced_sum(ids, add)
 
     for n in graph.nodes:
         if n.op == "var":
             shape, flat = point[n.name]
-            if size(shape) > limits.max_vector:
-                raise LimitExceeded(_("{name!r} has {size} entries, more than {limit}").format(
-                    name=n.name, size=size(shape), limit=limits.max_vector),
-                    _("raise it with --max-vector"))
             ids = []
             for k, x in enumerate(flat):
                 nm = _component_name(n.name, shape, k)
