@@ -16,8 +16,9 @@ import diffexplain as dx
 from diffexplain import compare as compare_mod
 from diffexplain.cli import main
 from diffexplain.core.parsing import parse
+from diffexplain.core.tensor_rules import balanced_sum
 from diffexplain.methods import evidence, numeric
-from diffexplain.methods.components import balanced_sum, scalarize
+from diffexplain.methods.components import scalarize
 from diffexplain.methods.componentsize import component_floor
 from diffexplain.methods.numeric import Difference, step_for
 

@@ -20,13 +20,14 @@ Two conventions are explicit rather than hidden:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, GraphBuilder, op_table
 from diffexplain.core.shapes import Shape, matmul_index, out_shape, pick, size, unflatten
+from diffexplain.core.tensor_rules import balanced_sum
 from diffexplain.errors import InputError
 from diffexplain.i18n import _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
@@ -75,37 +76,6 @@ def _component_name(name: str, shape: Shape, k: int) -> str:
     if len(shape) == 1:
         return f"{name}_{k}"
     return f"{name}_{k // shape[1]}_{k % shape[1]}"
-
-
-def balanced_sum(ids: Sequence[int], add: Callable[[int, int, bool], int]) -> int:
-    """Reduce ``ids`` by ``add(left, right, is_last)`` as a balanced binary tree.
-
-    A sequential chain ((t0 + t1) + t2) + … puts t0 n − 1 additions from the total, so
-    every term's dependent nodes (what a finite difference recomputes, the chain rule's
-    path) grow with n and the whole check is O(n²). The tree puts every term
-    ⌊log₂ n⌋ or ⌈log₂ n⌉ additions away, so all paths have (almost) the same length. The
-    left half takes the extra term, so up to three terms the order is the sequential one.
-    Built with an explicit stack (post-order: left subtree, right subtree, their sum), so
-    node ids stay topological and nothing recurses per term.
-
-    >>> balanced_sum([1, 2, 3, 4, 5], lambda a, b, last: f"({a}+{b})")
-    '(((1+2)+3)+(4+5))'
-    """
-    if len(ids) == 1:
-        return ids[0]
-    done: list[Any] = []
-    stack: list[tuple[int, int, bool]] = [(0, len(ids), False)]
-    while stack:
-        lo, hi, joined = stack.pop()
-        if hi - lo == 1:
-            done.append(ids[lo])
-        elif joined:
-            right = done.pop()
-            done.append(add(done.pop(), right, lo == 0 and hi == len(ids)))
-        else:
-            mid = (lo + hi + 1) // 2
-            stack += [(lo, hi, True), (mid, hi, False), (lo, mid, False)]
-    return done[0]
 
 
 def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],

@@ -57,13 +57,16 @@ def node_facts(graph: Graph, values: Sequence[float], cone: Sequence[int],
     born = False
     top, tiny = _LIMITS[dtype]
     nodes = graph.nodes
+    isfinite = math.isfinite
     for nid in cone:
         n = nodes[nid]
         if n.is_leaf:
             continue
         fn = op_table(n.op)
+        if witness is None and (born or isfinite(values[nid])) and not fn.kinks:
+            continue  # the common case, decided without building anything
         args = [values[i] for i in n.inputs]
-        names = [graph.nodes[i].name for i in n.inputs]
+        names = [nodes[i].name for i in n.inputs]
         exact_args = ([witness.values[i] for i in n.inputs] if witness is not None else args)
         for kink in fn.kinks:
             if exact_args and exact_args[0] == kink:
