@@ -186,3 +186,18 @@ def test_raised_limits_admit_the_vector(capsys):
     x = "x=[" + ",".join("1" for _ in range(600)) + "]"
     assert main(["explain", "dot(x,x)", "--at", x, "--max-nodes", "2000", "--no-autograd",
                  "--check", "--format", "json"]) == 0
+
+
+def test_the_benchmark_runs_and_its_differences_match_the_gradient():
+    """One small cell of benchmarks/vector_scaling.py, so the script does not rot (no time
+    is asserted: only that it ran and the differences matched the reverse pass)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "vector_scaling.py"
+    spec = importlib.util.spec_from_file_location("vector_scaling", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    seconds, nodes, state = mod.cell("sum(sin(x)*x)", 50, "fd", 300.0)
+    assert seconds is not None and nodes == 4 * 50 - 1 and state == "agree"
