@@ -182,7 +182,7 @@ def dependents(graph: Graph, vid: int) -> list[int]:
     Found by walking the users table from ``vid``, so the cost is the size of the cone,
     not of the graph: on a component graph a component reaches its own few nodes and a
     logarithmic path up the balanced reduction tree
-    (:func:`~diffexplain.methods.components.balanced_sum`). Memoised per graph: treat the
+    (:func:`~diffexplain.core.tensor_rules.balanced_sum`). Memoised per graph: treat the
     list as read-only.
     """
     cones = graph._cache.setdefault("cones", {})  # finite differences, then the verdict
@@ -232,8 +232,6 @@ class Prober:
             by_id = graph._cache["forward_by_id"] = {p[0]: p for p in _plan(graph)}
         self.by_id = by_id
         self.f0 = fsum(w * base[o] for o, w in self.seeds.items())
-        #: node evaluations of the probes so far (what the scaling test counts)
-        self.evaluations = 0
 
     def probe(self, vid: int, cone: Sequence[int], sub: Sequence[Any],
               kinks: Sequence[tuple[int, float]], v: float) -> tuple[float, bool]:
@@ -242,7 +240,6 @@ class Prober:
         vals, base = self.work, self.base
         vals[vid] = _round32(float(v)) if self.r32 else float(v)
         _run(sub, vals, self.r32)
-        self.evaluations += len(sub)
         f = fsum(w * vals[o] for o, w in self.seeds.items())
         clean = math.isfinite(f) or not math.isfinite(self.f0)
         for i, k in kinks:
