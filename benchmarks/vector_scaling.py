@@ -16,7 +16,9 @@ For ``dot(x,x)`` and ``sum(sin(x)*x)`` at each n it times, in a fresh subprocess
 * **explain**: the whole ``explain()`` (symbolic derivation, torch, finite differences,
   verdict), with ``Limits(max_nodes=…)`` raised to fit the component graph.
 
-A cell that takes longer than ``--timeout`` seconds is killed and shown as ``> T s``.
+A cell that takes longer than ``--timeout`` seconds is killed and shown as ``> T s``; the
+bigger sizes of that stage are then ``not run``. A verdict cell first computes the
+differences it judges, so its timeout covers both.
 It prints a Markdown table with µs per vector entry, so linear cost shows as a flat
 column. Nothing here asserts a time; the test suite counts node evaluations instead
 (``tests/test_vector_scaling.py``).
@@ -126,13 +128,20 @@ def main() -> int:
     for text in args.cases.split(";"):
         skip: set[str] = set()  # once a stage times out, bigger sizes would too
         for n in sizes:
-            row, nodes = [], None
+            row: list[str] = []
+            nodes: int | None = None
             for s in stages:
-                t, k, state = (None, None, "") if s in skip else cell(text, n, s, args.timeout)
+                if s in skip:
+                    row.extend(("not run", "–"))
+                    continue
+                t, k, state = cell(text, n, s, args.timeout)
+                if state not in ("", "agree"):  # an error, or differences off the gradient
+                    print(f"<!-- {text} n={n} {s}: {state} -->", file=sys.stderr)
+                if state.startswith("error"):
+                    row.extend(("error", "–"))
+                    continue
                 if t is None:
                     skip.add(s)
-                if state.startswith("error") or state not in ("", "agree"):
-                    print(f"<!-- {text} n={n} {s}: {state} -->", file=sys.stderr)
                 nodes = nodes or k
                 row.extend(_fmt(t, n, args.timeout))
             shown = f"{nodes:,}" if nodes else "–"
