@@ -169,6 +169,10 @@ def test_component_floor_is_a_lower_bound():
         g = parse(text)
         sc = scalarize(g, {"x": ((n,), [rng.uniform(1, 2) for _ in range(n)])})
         assert component_floor(g, {"x": ((n,), [0.0] * n)}) <= len(sc.graph.nodes), text
+    for text in ["y = x@w", "a = detach(w); y = x@a", "y = sum(x@w)"]:  # a merged side
+        point = {"x": ((3,), [1.0] * 3), "w": ((3, 4), [1.0] * 12)}
+        g = parse(text)
+        assert component_floor(g, point) <= len(scalarize(g, point).graph.nodes), text
 
 
 def test_an_oversized_vector_is_one_line_exit_3_before_the_work(capsys):

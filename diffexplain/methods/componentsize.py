@@ -60,7 +60,8 @@ def component_floor(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]]
             own = k - 1
         elif kind in ("dot", "bce") and k:
             own = 2 * k - 1
-        elif kind == "matmul" and k and all(len(s) > 0 for s, _d in ins):
+        elif kind == "matmul" and all(d and len(s) > 0 for s, d in ins):
+            # both sides distinct: a deduplicated side (detach) would merge equal terms
             inner = ins[0][0][-1]
             own, dist = size(shape) * (2 * inner - 1), True
         most = max(most, own)
