@@ -278,6 +278,7 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
         torch_side=(graph, point, wrt, seeds)))
     if sc is not None:
         extras["tensor"] = tensor_info(graph, sc, values, sym.grads, wrt, detached, auto)
+        extras.update(lessons.shows(graph, nodes, wrt, verdict, sc, dtype, seeds, extras["tensor"]))
     edges = tuple((names[a], names[b]) for a, b in graph.edges())
     return Explanation(
         expression=expression or graph.source, point=point,
