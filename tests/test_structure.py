@@ -69,3 +69,113 @@ def test_mean_bce_partial_has_its_one_over_n(at: str) -> None:
 def test_one_entry_bce_has_no_division() -> None:
     e = dx.explain("loss = bce_with_logits(z, y)", at="z=[0.3] y=[1]")
     assert e.partial("loss", "z").text == "σ(z) - y"
+
+
+# --- what this shows ----------------------------------------------------------------------
+E12_SENTENCE = ("Each row of w.grad equals b.grad = (σ(z) − y)/3, because w.grad = x·b.gradᵀ "
+                "and x is all ones.")
+E12_SENTENCE_ZH = "w.grad 的每一行都等于 b.grad = (σ(z) − y)/3，因为 w.grad = x·b.gradᵀ，而 x 全为 1。"
+
+
+def _texts(e: dx.Explanation) -> list[str]:
+    s = e.extras.get("structure")
+    return [f.text for f in s.findings] if s else []
+
+
+def test_e12_states_its_lesson_in_one_sentence(e12: dx.Explanation) -> None:
+    s = e12.extras["structure"]
+    kinds = [f.kind for f in s.findings]
+    assert kinds[0] == "equal_rows" and s.findings[0].text == E12_SENTENCE
+    assert "bias" in kinds and "matmul" in kinds
+    assert all(f.torch for f in s.findings)  # torch's .grad has the same structure
+    assert any("rank one" in t and "x·b.gradᵀ" in t for t in _texts(e12))
+    assert any(t.startswith("b.grad = ∂loss/∂z = (σ(z) − y)/3") for t in _texts(e12))
+
+
+def test_e12_in_chinese() -> None:
+    e = dx.explain(E12, at=E12_AT, wrt="w,b", lang="zh")
+    assert _texts(e)[0] == E12_SENTENCE_ZH
+    assert "这说明了什么" in e.to_text() and E12_SENTENCE_ZH in e.to_markdown()
+
+
+def test_e12_in_every_format(e12: dx.Explanation) -> None:
+    from diffexplain.render.html import page
+
+    assert "What this shows" in e12.to_text() and E12_SENTENCE in e12.to_text()
+    assert "### What this shows" in e12.to_markdown() and E12_SENTENCE in e12.to_markdown()
+    assert "What this shows" in page(e12, ("symbolic", "extras"))
+    found = e12.to_dict()["extras"]["structure"]["findings"]
+    assert found[0]["kind"] == "equal_rows" and found[0]["text"] == E12_SENTENCE
+    assert found[0]["check"] in ("exact", "tolerance") and found[0]["torch"] is True
+
+
+def test_x_not_all_ones_is_still_rank_one_but_rows_differ() -> None:
+    e = dx.explain(E12, at="x=[1,2,0.5] y=[0,1] b=[0.1,0.2] w=[[1,2],[3,4],[5,6]]", wrt="w,b")
+    kinds = [f.kind for f in e.extras["structure"].findings]
+    assert "equal_rows" not in kinds and "matmul" in kinds and "bias" in kinds
+    assert any("w.grad = x·b.gradᵀ is an outer product (rank one)" in t for t in _texts(e))
+    assert any(t.startswith("b.grad = ∂loss/∂z = (σ(z) − y)/2") for t in _texts(e))
+
+
+def test_a_constant_input_other_than_one_scales_the_rows() -> None:
+    e = dx.explain(E12, at="x=[2,2,2] y=[0,1] b=[0.1,0.2] w=[[1,2],[3,4],[5,6]]", wrt="w,b")
+    assert _texts(e)[0] == ("Each row of w.grad equals 2·b.grad, because w.grad = x·b.gradᵀ and "
+                            "every entry of x is 2.")
+
+
+def test_matrix_times_matrix_is_a_vjp_not_rank_one() -> None:
+    e = dx.explain("A = X@W; L = sum(A*A)", at="X=[[1,2],[3,4],[5,6]] W=[[1,0],[0,1]]", wrt="W")
+    assert _texts(e) == ["W.grad = Xᵀ·(∂L/∂A): the vector-Jacobian product of A = X @ W."]
+
+
+def test_a_wrong_relation_is_not_stated() -> None:
+    """W.grad = (∂L/∂a)·xᵀ holds here; with a second use of W it no longer does."""
+    one = dx.explain("a = W@x; L = sum(a)", at="W=[[1,2],[3,4]] x=[1,3]", wrt="W")
+    two = dx.explain("a = W@x; L = sum(a) + sum(W*W)", at="W=[[1,2],[3,4]] x=[1,3]", wrt="W")
+    assert any(f.kind == "matmul" for f in one.extras["structure"].findings)
+    assert not any(f.kind == "matmul" for f in (two.extras.get("structure") or
+                                                 type("S", (), {"findings": ()})).findings)
+
+
+def test_e7_detached_factor_and_diagonal_jacobian() -> None:
+    e = dx.explain("y = x*x; u = detach(y); z = u*x", at="x=[0,1,2,3]", lang="en")
+    texts = _texts(e)
+    assert texts[0].startswith("x.grad = u = [0, 1, 4, 9]: u = detach(y) is a constant")
+    assert any("Jacobian ∂z/∂x is diagonal (entries [0, 1, 4, 9])" in t for t in texts)
+    plain = dx.explain("y = x*x; z = y*x", at="x=[0,1,2,3]")  # no detach: no such sentence
+    assert not any(f.kind == "detached" for f in plain.extras["structure"].findings)
+
+
+def test_no_structure_no_section() -> None:
+    e = dx.explain("2*dot(x,x) + sum(x)", at="x=[0,1,2,3]")
+    assert "structure" not in e.extras and "What this shows" not in e.to_text()
+
+
+# --- the component view defines its nodes ---------------------------------------------------
+def test_component_nodes_are_defined(e12: dx.Explanation) -> None:
+    from diffexplain.render import components
+
+    txt = e12.to_text()
+    assert "Where (the component nodes the derivations use)" in txt
+    assert "a_0_t0 = x_0·w_0_0" in txt and "(15 in all)" in txt
+    assert "a_0_acc1 = a_0_t0 + a_0_t1" in txt and "z_1 = a_1 + b_1" in txt
+    assert "loss = loss_sum/3" in txt
+    md = e12.to_markdown()
+    assert "- `a_0_t0 = x_0·w_0_0, a_0_t1 = x_1·w_1_0, …" in md
+    assert "a_0_t0 = x_0·w_0_0" in components.html(e12)
+    # every node a shown derivation line names is defined
+    defined = {d.split(" = ")[0] for _h, lines in components.groups(e12) for line in lines
+               for d in line.split(", ")}
+    assert {"a_0_t0", "a_2_t4", "a_1", "z_0", "loss_t2", "loss_sum", "loss"} <= defined
+
+
+def test_small_dot_lists_every_node() -> None:
+    e = dx.explain("2*dot(x,x)", at="x=[0,1,2,3]")
+    lines = e.to_text().split("Where (the component nodes the derivations use)\n")[1]
+    assert lines.startswith("  a = dot(x, x):\n    a_t0 = x_0·x_0, a_t1 = x_1·x_1, a_t2 = x_2·x_2, "
+                            "a_t3 = x_3·x_3\n    a_acc1 = a_t0 + a_t1, a_acc2 = a_acc1 + a_t2\n"
+                            "    a = a_acc2 + a_t3\n\n")
+
+
+def test_scalars_have_no_component_block() -> None:
+    assert "component nodes" not in dx.explain("(x+w)*(w+1)", at="w=1,x=2").to_text()

@@ -54,6 +54,10 @@ def render(e: Explanation) -> str:
         parts.append("$$\n" + derivation_block(e, v) + "\n$$")
         parts.append("\n".join(_("{k}. {rule} *(checked: {check})*").format(
             k=k + 1, rule=line.rule, check=_(line.check)) for k, line in enumerate(d.lines)))
+    if e.components is not None and e.derivations:  # the component view: define its nodes
+        from diffexplain.render.components import markdown as component_nodes
+
+        parts.append(component_nodes(e))
     if e.adjoints:
         parts.append(_("### Reverse accumulation"))
         parts.append("$$\n" + adjoint_block(e) + "\n$$")

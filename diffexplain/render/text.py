@@ -67,6 +67,10 @@ def render(e: Explanation) -> str:
         if d.note:
             out.append(f"  ({d.note})")
         out.append("")
+    if e.components is not None and e.derivations:  # the component view: define its nodes
+        from diffexplain.render.components import text_lines as component_nodes
+
+        out.extend(component_nodes(e))
     if e.adjoints:
         out.append(_("Reverse accumulation (one adjoint per node, output first)"))
         rows = []

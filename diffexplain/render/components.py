@@ -1,0 +1,109 @@
+"""The component view's "where" block: every component node a derivation uses, defined.
+
+The per-component derivations of a vector input run through nodes the learner never
+wrote (``a_t0``, ``a_acc1``, ``z_1``): the component graph that
+:mod:`diffexplain.methods.components` built. Here each of them is defined by the
+graph's own definition, grouped under the tensor operation it came from, one line per
+kind of node (the products ``a_t0 = x_0·x_0``, the running sums ``a_acc1 = a_t0 + a_t1``,
+the components ``z_1 = a_1 + b_1``). Large kinds show their first definitions, ``…``,
+the last one and how many there are. Pure functions of the explanation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from diffexplain.i18n import _
+
+if TYPE_CHECKING:  # pragma: no cover
+    from diffexplain.model import Explanation
+
+__all__ = ["groups", "html", "markdown", "text_lines"]
+
+#: a kind of node with more definitions than this shows the first SHOWN, "…" and the last
+MAX_LISTED = 4
+SHOWN = 2
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def groups(e: Explanation) -> list[tuple[str, list[str]]]:
+    """(the tensor operation, e.g. ``a = x @ w``, its lines of definitions), in graph order;
+    the ``L = sum(y)`` reduction of a vector output last. Empty for a scalar input."""
+    sc, g = e.components, e.graph
+    if sc is None or g is None:
+        return []
+    cg = sc.graph
+    bounds: list[tuple[str, int]] = []  # (heading, last component id made for it)
+    for n in g.nodes:
+        if n.is_leaf:
+            continue
+        bounds.append((f"{n.name} = {g.describe(n)}", max(sc.components[n.id])))
+    if sc.reduced:
+        out = g.nodes[g.outputs[0]].name
+        bounds.append((f"{sc.reduced} = sum({out})", len(cg.nodes) - 1))
+    result: list[tuple[str, list[str]]] = []
+    start = 0
+    ops = [n for n in cg.nodes if not n.is_leaf]
+    for head, last in bounds:
+        mine = [n for n in ops if start <= n.id <= last]
+        start = max(start, last + 1)
+        if not mine or (len(mine) == 1 and f"{mine[0].name} = {cg.describe(mine[0])}" == head):
+            continue  # a scalar node: its component is itself
+        kinds: dict[str, list[str]] = {}
+        for n in mine:  # a_0_t1, a_2_t4 are one kind: the same name up to its indices
+            kinds.setdefault(_DIGITS.sub("#", n.name), []).append(f"{n.name} = {cg.describe(n)}")
+        result.append((head, [_compact(defs) for defs in kinds.values()]))
+    return result
+
+
+def _compact(defs: list[str]) -> str:
+    if len(defs) <= MAX_LISTED:
+        return ", ".join(defs)
+    return ", ".join(defs[:SHOWN]) + ", …, " + defs[-1] + "  " + _("({n} in all)").format(
+        n=len(defs))
+
+
+def _title() -> str:
+    return _("Where (the component nodes the derivations use)")
+
+
+def text_lines(e: Explanation) -> list[str]:
+    """The block for the terminal: a heading per tensor operation, its definitions indented."""
+    gs = groups(e)
+    if not gs:
+        return []
+    out = [_title()]
+    for head, lines in gs:
+        if len(lines) == 1 and len(head) + len(lines[0]) < 90:
+            out.append(f"  {head}:  {lines[0]}")
+        else:
+            out.append(f"  {head}:")
+            out.extend(f"    {line}" for line in lines)
+    return [*out, ""]
+
+
+def markdown(e: Explanation) -> str:
+    """The block as Markdown: a heading and a nested list of code spans."""
+    gs = groups(e)
+    if not gs:
+        return ""
+    items = []
+    for head, lines in gs:
+        items.append(f"- `{head}`")
+        items.extend(f"    - `{line}`" for line in lines)
+    return f"### {_title()}\n\n" + "\n".join(items)
+
+
+def html(e: Explanation) -> str:
+    """The block as HTML (the docs page and the notebook)."""
+    from diffexplain.render.htmlkit import esc
+
+    gs = groups(e)
+    if not gs:
+        return ""
+    body = "".join(f"<li><code>{esc(head)}</code><ul>"
+                   + "".join(f"<li><code>{esc(line)}</code></li>" for line in lines)
+                   + "</ul></li>" for head, lines in gs)
+    return f'<p class="dx-label">{esc(_title())}</p><ul class="dx-small dx-where">{body}</ul>'
