@@ -160,6 +160,8 @@ def test_component_nodes_are_defined(e12: dx.Explanation) -> None:
     assert "a_0_t0 = x_0·w_0_0" in txt and "(15 in all)" in txt
     assert "a_0_acc1 = a_0_t0 + a_0_t1" in txt and "z_1 = a_1 + b_1" in txt
     assert "loss = loss_sum/3" in txt
+    assert "⇒ a_0 = x_0·w_0_0 + x_1·w_1_0 + x_2·w_2_0 + x_3·w_3_0 + x_4·w_4_0  (the other 2 " \
+        "components alike)" in txt
     md = e12.to_markdown()
     assert "- `a_0_t0 = x_0·w_0_0, a_0_t1 = x_1·w_1_0, …" in md
     assert "a_0_t0 = x_0·w_0_0" in components.html(e12)
@@ -174,7 +176,7 @@ def test_small_dot_lists_every_node() -> None:
     lines = e.to_text().split("Where (the component nodes the derivations use)\n")[1]
     assert lines.startswith("  a = dot(x, x):\n    a_t0 = x_0·x_0, a_t1 = x_1·x_1, a_t2 = x_2·x_2, "
                             "a_t3 = x_3·x_3\n    a_acc1 = a_t0 + a_t1, a_acc2 = a_acc1 + a_t2\n"
-                            "    a = a_acc2 + a_t3\n\n")
+                            "    a = a_acc2 + a_t3\n    ⇒ a = x_0·x_0 + x_1·x_1 + x_2·x_2 + x_3·x_3\n\n")
 
 
 def test_scalars_have_no_component_block() -> None:

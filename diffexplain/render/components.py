@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from diffexplain.i18n import _
+from diffexplain.i18n import _, ngettext
 
 if TYPE_CHECKING:  # pragma: no cover
     from diffexplain.model import Explanation
@@ -26,6 +26,7 @@ MAX_LISTED = 4
 SHOWN = 2
 
 _DIGITS = re.compile(r"[0-9]+")
+_ACC = re.compile(r"_acc[0-9]+$")
 
 
 def groups(e: Explanation) -> list[tuple[str, list[str]]]:
@@ -35,18 +36,20 @@ def groups(e: Explanation) -> list[tuple[str, list[str]]]:
     if sc is None or g is None:
         return []
     cg = sc.graph
-    bounds: list[tuple[str, int]] = []  # (heading, last component id made for it)
+    # (heading, the last component id made for it, its components)
+    bounds: list[tuple[str, int, tuple[int, ...]]] = []
     for n in g.nodes:
         if n.is_leaf:
             continue
-        bounds.append((f"{n.name} = {g.describe(n)}", max(sc.components[n.id])))
+        comps = sc.components[n.id]
+        bounds.append((f"{n.name} = {g.describe(n)}", max(comps), comps))
     if sc.reduced:
         out = g.nodes[g.outputs[0]].name
-        bounds.append((f"{sc.reduced} = sum({out})", len(cg.nodes) - 1))
+        bounds.append((f"{sc.reduced} = sum({out})", len(cg.nodes) - 1, (len(cg.nodes) - 1,)))
     result: list[tuple[str, list[str]]] = []
     start = 0
     ops = [n for n in cg.nodes if not n.is_leaf]
-    for head, last in bounds:
+    for head, last, comps in bounds:
         mine = [n for n in ops if start <= n.id <= last]
         start = max(start, last + 1)
         if not mine or (len(mine) == 1 and f"{mine[0].name} = {cg.describe(mine[0])}" == head):
@@ -54,8 +57,38 @@ def groups(e: Explanation) -> list[tuple[str, list[str]]]:
         kinds: dict[str, list[str]] = {}
         for n in mine:  # a_0_t1, a_2_t4 are one kind: the same name up to its indices
             kinds.setdefault(_DIGITS.sub("#", n.name), []).append(f"{n.name} = {cg.describe(n)}")
-        result.append((head, [_compact(defs) for defs in kinds.values()]))
+        lines = [_compact(defs) for defs in kinds.values()]
+        whole = _unrolled(e, comps[0], len(comps))
+        if whole:
+            lines.append(whole)
+        result.append((head, lines))
     return result
+
+
+def _unrolled(e: Explanation, cid: int, count: int) -> str:
+    """A running sum written out: ``a_0 = x_0·w_0_0 + x_1·w_1_0 + … + x_4·w_4_0``, the
+    component as one sum of its terms (the acc nodes are its partial sums)."""
+    assert e.components is not None
+    cg = e.components.graph
+    node = cg.nodes[cid]
+    terms: list[int] = []
+    while node.op == "add" and len(node.inputs) == 2:
+        left, right = (cg.nodes[i] for i in node.inputs)
+        terms.append(right.id)
+        if not _ACC.search(left.name):
+            terms.append(left.id)
+            break
+        node = left
+    if len(terms) < 3:
+        return ""
+    shown = [cg.describe(cg.nodes[t]) if not cg.nodes[t].is_leaf else cg.nodes[t].name
+             for t in reversed(terms)]
+    if len(shown) > 2 * SHOWN + 1:
+        shown = [*shown[:SHOWN], "…", shown[-1]]
+    text = f"⇒ {cg.nodes[cid].name} = " + " + ".join(shown)
+    return text + ("  " + ngettext("(the other component alike)",
+                                   "(the other {n} components alike)", count - 1).format(
+                                       n=count - 1) if count > 1 else "")
 
 
 def _compact(defs: list[str]) -> str:
