@@ -181,3 +181,9 @@ def test_small_dot_lists_every_node() -> None:
 
 def test_scalars_have_no_component_block() -> None:
     assert "component nodes" not in dx.explain("(x+w)*(w+1)", at="w=1,x=2").to_text()
+
+
+def test_extreme_logits_do_not_overflow() -> None:
+    e = dx.explain(E12, at="x=[1,1] y=[0,1] b=[-800,800] w=[[1,2],[3,4]]", wrt="w,b")
+    bias = [f for f in e.extras["structure"].findings if f.kind == "bias"]
+    assert bias and "(σ(z) − y)/2" in bias[0].text  # σ(−797) computed without overflow

@@ -116,7 +116,7 @@ class _Ctx:
             return "exact" if all(self.exact[a][i] == self.exact[b][j]
                                   for (a, i), (b, j) in pairs) else None
         ga = {n: self.grad(n) for (n, _i), _b in pairs} | {n: self.grad(n) for _a, (n, _j) in pairs}
-        if any(g is None for g in ga.values()):
+        if any(g is None or not all(map(math.isfinite, g)) for g in ga.values()):
             return None
         ok = all(close(ga[a][i], ga[b][j], "float64")  # type: ignore[index]
                  for (a, i), (b, j) in pairs)
@@ -125,8 +125,8 @@ class _Ctx:
     def holds(self, name: str, expected: Sequence[float], auto: bool = False) -> bool | None:
         """Does the gradient of ``name`` (symbolic, or torch's) equal ``expected`` entry by entry?"""
         g = self.grad(name, auto)
-        if g is None or len(g) != len(expected):
-            return None
+        if g is None or len(g) != len(expected) or not all(map(math.isfinite, [*g, *expected])):
+            return None  # nan = nan is no structure worth stating
         tol = self.dtype if auto else "float64"
         return all(close(a, b, tol) for a, b in zip(g, expected))
 
@@ -236,12 +236,20 @@ def _bias(c: _Ctx) -> list[tuple[str, str, str, str, bool | None, str]]:
                 y = c.graph.nodes[ln.inputs[1]]
                 zs, ys = c.value(n.name), c.value(y.name)
                 m = max(len(zs), len(ys))
-                mean = [(1 / (1 + math.exp(-zs[k if len(zs) > 1 else 0]))
-                         - ys[k if len(ys) > 1 else 0]) / m for k in range(m)]
+                mean = [(_sigmoid(zs[k if len(zs) > 1 else 0]) - ys[k if len(ys) > 1 else 0]) / m
+                        for k in range(m)]
                 if c.holds(b.name, mean):
                     form = f"(σ({n.name}) − {y.name})/{m}" if m > 1 else f"σ({n.name}) − {y.name}"
             out.append((b.name, n.name, form, "tolerance", torch, c.objective))
     return out
+
+
+def _sigmoid(z: float) -> float:
+    """σ(z) without overflow for large |z|."""
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    ez = math.exp(z)
+    return ez / (1.0 + ez)
 
 
 def _equal_lines(c: _Ctx, v: str) -> tuple[str, list[float], str] | None:
