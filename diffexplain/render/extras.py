@@ -185,8 +185,9 @@ def _structure(d: Any) -> list[Section]:
     for f in d.findings:
         how = _(CHECKS[f.check]).format(rtol=f"{f.rtol:g}" if f.rtol else "")
         if f.torch is not None:
-            how += "; " + (_("torch's .grad too") if f.torch else _("NOT on torch's .grad"))
-        lines.append(f"{f.text} ({how})")
+            how = _("{check}; {torch}").format(check=how, torch=_("torch's .grad too") if f.torch
+                                               else _("NOT on torch's .grad"))
+        lines.append(_("{sentence} ({how})").format(sentence=f.text, how=how))
     return [(_("What this shows"), [], [], lines)]
 
 
