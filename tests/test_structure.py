@@ -156,7 +156,7 @@ def test_component_nodes_are_defined(e12: dx.Explanation) -> None:
     from diffexplain.render import components
 
     txt = e12.to_text()
-    assert "Where (the component nodes the derivations use)" in txt
+    assert "Where (the component nodes used above)" in txt
     assert "a_0_t0 = x_0·w_0_0" in txt and "(15 in all)" in txt
     assert "a_0_acc1 = a_0_t0 + a_0_t1" in txt and "z_1 = a_1 + b_1" in txt
     assert "loss = loss_sum/3" in txt
@@ -173,7 +173,7 @@ def test_component_nodes_are_defined(e12: dx.Explanation) -> None:
 
 def test_small_dot_lists_every_node() -> None:
     e = dx.explain("2*dot(x,x)", at="x=[0,1,2,3]")
-    lines = e.to_text().split("Where (the component nodes the derivations use)\n")[1]
+    lines = e.to_text().split("Where (the component nodes used above)\n")[1]
     assert lines.startswith("  a = dot(x, x):\n    a_t0 = x_0·x_0, a_t1 = x_1·x_1, a_t2 = x_2·x_2, "
                             "a_t3 = x_3·x_3\n    a_acc1 = a_t0 + a_t1, a_acc2 = a_acc1 + a_t2\n"
                             "    a = a_acc2 + a_t3\n    ⇒ a = x_0·x_0 + x_1·x_1 + x_2·x_2 + x_3·x_3\n\n")

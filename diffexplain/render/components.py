@@ -99,7 +99,7 @@ def _compact(defs: list[str]) -> str:
 
 
 def _title() -> str:
-    return _("Where (the component nodes the derivations use)")
+    return _("Where (the component nodes used above)")
 
 
 def text_lines(e: Explanation) -> list[str]:

@@ -54,13 +54,13 @@ def render(e: Explanation) -> str:
         parts.append("$$\n" + derivation_block(e, v) + "\n$$")
         parts.append("\n".join(_("{k}. {rule} *(checked: {check})*").format(
             k=k + 1, rule=line.rule, check=_(line.check)) for k, line in enumerate(d.lines)))
-    if e.components is not None and e.derivations:  # the component view: define its nodes
-        from diffexplain.render.components import markdown as component_nodes
-
-        parts.append(component_nodes(e))
     if e.adjoints:
         parts.append(_("### Reverse accumulation"))
         parts.append("$$\n" + adjoint_block(e) + "\n$$")
+        if e.components is not None:  # the component view: define the nodes used above
+            from diffexplain.render.components import markdown as component_nodes
+
+            parts.append(component_nodes(e))
     if e.autograd is not None:
         parts.append(_("### Autograd (torch {version}, {dtype})").format(
             version=e.autograd.torch_version, dtype=e.autograd.dtype))
