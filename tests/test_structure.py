@@ -20,6 +20,16 @@ def e12() -> dx.Explanation:
     return dx.explain(E12, at=E12_AT, wrt="w,b", lang="en")
 
 
+def _component_view(e: dx.Explanation, fmt: str = "text") -> str:
+    """The per-component view of a vector explanation (``--components`` where it is an option)."""
+    import inspect
+
+    render = getattr(e, f"to_{fmt}")
+    if "components" in inspect.signature(render).parameters:
+        return str(render(components=True))
+    return str(render())
+
+
 # --- adjoint names ------------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "text", "latex"), [
     ("w", "w̄", r"\bar{w}"),
@@ -35,7 +45,7 @@ def test_adjoint_names(name: str, text: str, latex: str) -> None:
 
 
 def test_adjoint_names_in_the_outputs(e12: dx.Explanation) -> None:
-    txt, tex = e12.to_text(), e12.to_latex()
+    txt, tex = _component_view(e12), _component_view(e12, "latex")
     assert "l̅o̅s̅s̅_sum = l̅o̅s̅s̅·1/3" in txt and "l̅o̅s̅s̅_t0 = " in txt and "l̄oss" not in txt
     assert r"\overline{\mathrm{loss}}_{t0}" in tex and r"\bar{a}_{0,t0}" in tex
     assert r"_\bar" not in tex and r"\bar{a\_" not in tex and r"\bar{loss" not in tex
@@ -155,14 +165,14 @@ def test_no_structure_no_section() -> None:
 def test_component_nodes_are_defined(e12: dx.Explanation) -> None:
     from diffexplain.render import components
 
-    txt = e12.to_text()
+    txt = _component_view(e12)
     assert "Where (the component nodes used above)" in txt
     assert "a_0_t0 = x_0·w_0_0" in txt and "(15 in all)" in txt
     assert "a_0_acc1 = a_0_t0 + a_0_t1" in txt and "z_1 = a_1 + b_1" in txt
     assert "loss = loss_sum/3" in txt
     assert "⇒ a_0 = x_0·w_0_0 + x_1·w_1_0 + x_2·w_2_0 + x_3·w_3_0 + x_4·w_4_0  (the other 2 " \
         "components alike)" in txt
-    md = e12.to_markdown()
+    md = _component_view(e12, "markdown")
     assert "- `a_0_t0 = x_0·w_0_0, a_0_t1 = x_1·w_1_0, …" in md
     assert "a_0_t0 = x_0·w_0_0" in components.html(e12)
     # every node a shown derivation line names is defined
@@ -173,7 +183,7 @@ def test_component_nodes_are_defined(e12: dx.Explanation) -> None:
 
 def test_small_dot_lists_every_node() -> None:
     e = dx.explain("2*dot(x,x)", at="x=[0,1,2,3]")
-    lines = e.to_text().split("Where (the component nodes used above)\n")[1]
+    lines = _component_view(e).split("Where (the component nodes used above)\n")[1]
     assert lines.startswith("  a = dot(x, x):\n    a_t0 = x_0·x_0, a_t1 = x_1·x_1, a_t2 = x_2·x_2, "
                             "a_t3 = x_3·x_3\n    a_acc1 = a_t0 + a_t1, a_acc2 = a_acc1 + a_t2\n"
                             "    a = a_acc2 + a_t3\n    ⇒ a = x_0·x_0 + x_1·x_1 + x_2·x_2 + x_3·x_3\n\n")
@@ -187,3 +197,14 @@ def test_extreme_logits_do_not_overflow() -> None:
     e = dx.explain(E12, at="x=[1,1] y=[0,1] b=[-800,800] w=[[1,2],[3,4]]", wrt="w,b")
     bias = [f for f in e.extras["structure"].findings if f.kind == "bias"]
     assert bias and "(σ(z) − y)/2" in bias[0].text  # σ(−797) computed without overflow
+
+
+def test_html_defines_component_nodes_only_in_the_component_view(e12: dx.Explanation) -> None:
+    from diffexplain.render.html import SECTIONS, page
+
+    title = "Where (the component nodes used above)"
+    if "components" in SECTIONS:  # vectors show their vector form unless asked for components
+        assert title not in page(e12, ("symbolic",))
+        assert title in page(e12, ("symbolic", "components"))
+    else:
+        assert title in page(e12, ("symbolic",))
