@@ -280,6 +280,8 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
     if sc is not None:
         extras["tensor"] = tensor_info(graph, sc, values, sym.grads, wrt, detached, auto)
     edges = tuple((names[a], names[b]) for a, b in graph.edges())
+    if sc is not None:  # what the gradients of a vector input show (lessons.structure)
+        extras.update(lessons.shows(graph, nodes, wrt, verdict, sc, dtype, seeds, extras["tensor"]))
     return Explanation(
         expression=expression or graph.source, point=point,
         outputs=tuple(names[o] for o in outs), weights=tuple(seeds[o] for o in outs),
