@@ -185,8 +185,8 @@ def test_small_dot_lists_every_node() -> None:
     e = dx.explain("2*dot(x,x)", at="x=[0,1,2,3]")
     lines = _component_view(e).split("Where (the component nodes used above)\n")[1]
     assert lines.startswith("  a = dot(x, x):\n    a_t0 = x_0·x_0, a_t1 = x_1·x_1, a_t2 = x_2·x_2, "
-                            "a_t3 = x_3·x_3\n    a_acc1 = a_t0 + a_t1, a_acc2 = a_acc1 + a_t2\n"
-                            "    a = a_acc2 + a_t3\n    ⇒ a = x_0·x_0 + x_1·x_1 + x_2·x_2 + x_3·x_3\n\n")
+                            "a_t3 = x_3·x_3\n    a_acc1 = a_t0 + a_t1, a_acc2 = a_t2 + a_t3\n"
+                            "    a = a_acc1 + a_acc2\n    ⇒ a = x_0·x_0 + x_1·x_1 + x_2·x_2 + x_3·x_3\n\n")
 
 
 def test_scalars_have_no_component_block() -> None:

@@ -67,22 +67,23 @@ def groups(e: Explanation) -> list[tuple[str, list[str]]]:
 
 def _unrolled(e: Explanation, cid: int, count: int) -> str:
     """A running sum written out: ``a_0 = x_0·w_0_0 + x_1·w_1_0 + … + x_4·w_4_0``, the
-    component as one sum of its terms (the acc nodes are its partial sums)."""
+    component as one sum of its terms (the acc nodes are the partial sums of its
+    balanced reduction tree)."""
     assert e.components is not None
     cg = e.components.graph
-    node = cg.nodes[cid]
     terms: list[int] = []
-    while node.op == "add" and len(node.inputs) == 2:
-        left, right = (cg.nodes[i] for i in node.inputs)
-        terms.append(right.id)
-        if not _ACC.search(left.name):
-            terms.append(left.id)
-            break
-        node = left
+    stack = [cid]  # the reduction is a balanced tree of adds: its leaves, left to right
+    while stack:
+        node = cg.nodes[stack.pop()]
+        if ((node.id == cid or _ACC.search(node.name)) and node.op == "add"
+                and len(node.inputs) == 2):
+            stack.extend(reversed(node.inputs))
+        else:
+            terms.append(node.id)
     if len(terms) < 3:
         return ""
     shown = [cg.describe(cg.nodes[t]) if not cg.nodes[t].is_leaf else cg.nodes[t].name
-             for t in reversed(terms)]
+             for t in terms]
     if len(shown) > 2 * SHOWN + 1:
         shown = [*shown[:SHOWN], "…", shown[-1]]
     text = f"⇒ {cg.nodes[cid].name} = " + " + ".join(shown)
