@@ -113,7 +113,7 @@ def _mpl_geometry(case: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any]
     with use_lang(lang), matplotlib.rc_context(rc):
         fig = figure(e, autograd=autograd)
         fig.draw_without_rendering()
-        r = fig.canvas.get_renderer()
+        r = fig.canvas.get_renderer()  # type: ignore[attr-defined]
         nodes, labels, edges = {}, {}, {}
         for ax in fig.axes:
             for t in ax.texts:

@@ -87,8 +87,10 @@ def format_torch(source: str) -> str:
         if not isinstance(ev, CallEvent):
             parts.append(code(ev.text.rstrip("\n"), "text"))
             continue
-        parts.append(f'<p class="dx-label">{esc(f"line {ev.line}: {ev.source}")}</p>')
         with in_lang(lang):
+            where = _("line {line}").format(line=ev.line)
+            sep = "：" if lang == "zh" else ": "
+            parts.append(f'<p class="dx-label">{esc(where + sep + ev.source)}</p>')
             if ev.explanation is None and (ev.same_as is not None or ev.not_explained):
                 parts.append(f"<p>{esc(short_line(ev))}</p>")
             if ev.explanation is not None:
