@@ -29,7 +29,7 @@ from diffexplain.render.graphdraw import (
     draw,
     layered,
 )
-from diffexplain.render.labelplace import edge_labels, place, place_all
+from diffexplain.render.labelplace import edge_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -149,7 +149,6 @@ def draw_autograd(e: Explanation, ax: Axes | None = None, title: bool = True) ->
     if not len(g):
         ax.text(0.5, 0.5, _("no grad_fn: the output is a leaf, there is nothing to backpropagate "
                             "through"), transform=ax.transAxes, ha="center", fontsize=10, color="#555555")
-    place(ax)  # the edge labels, now that the limits are final
     return ax
 
 
@@ -171,7 +170,6 @@ def figure(e: Explanation, wrt: str | None = None, autograd: bool = False) -> Fi
     draw(e, top, wrt=wrt)
     draw_autograd(e, bottom)
     fig.tight_layout()
-    place_all(fig)  # tight_layout moved and resized both axes: measure again
     return fig
 
 

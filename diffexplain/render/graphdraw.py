@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from diffexplain.core.printing import bar, fmt_number
 from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, in_figure_lang
-from diffexplain.render.labelplace import edge_labels, place
+from diffexplain.render.labelplace import edge_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -260,7 +260,6 @@ def draw(e: Explanation, ax: Axes | None = None, wrt: str | None = None,
         if hot and wrt in e.gradient:
             sub += f" = {fmt_value(e.gradient[wrt])}"
         ax.set_title(lead + ("\n" + sub if sub else ""), fontsize=11, loc="left")
-    place(ax)  # the edge labels, now that the limits are final
     return ax
 
 

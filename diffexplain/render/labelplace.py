@@ -5,27 +5,27 @@ graph (the 16-node binary cross-entropy graph) it lands on node boxes and on oth
 Each label here is placed greedily, then improved in a second pass: the candidates are
 points along the visible part of the edge, on either side of it, just far enough that the
 line does not touch the label; the cost counts, in screen pixels, the label's overlap with
-node boxes, with labels already placed, with the axes' border, and the length of every
-arrow that runs through it. The geometry is measured on the figure as it will be saved, so
-:func:`place` runs again whenever the layout changes (``figure()`` calls it after
-``tight_layout``). The SVG keeps each piece findable by id (``dx-<graph>-node-<k>``,
-``dx-<graph>-label-<k>``, ``dx-<graph>-edge-<k>``), which the docs' overlap test measures
-in a browser.
+node boxes, arrowheads, labels already placed and the axes' border, and the length of every
+arrow that runs through it, plus a small preference for the middle of the edge.
+
+The placement runs at draw time, from an invisible artist drawn after the node boxes and
+before the labels, so it measures the figure exactly as it is being drawn or saved
+(``tight_layout``, a notebook's own axes, any size) and costs no extra layout pass. The SVG
+keeps each piece findable by id (``dx-<graph>-node-<k>``, ``dx-<graph>-label-<k>``,
+``dx-<graph>-edge-<k>``), which the docs' overlap test measures in a browser.
 """
 
 from __future__ import annotations
 
-import weakref
+import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
     from matplotlib.text import Text
 
-__all__ = ["edge_labels", "place", "place_all"]
+__all__ = ["edge_labels"]
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in display pixels
 
@@ -33,26 +33,17 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in display pixels
 _ALONG = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88)
 #: distances from the edge, in units of the label's own half-extent across it (+ a gap)
 _AWAY = (1.0, 1.9, 2.8, 4.0, 5.5, 7.0)
+#: every candidate as (preference penalty, fraction along, distance, side), cheapest first
+_CANDIDATES = sorted((rank * 0.6 + (away - 1) * 3.0 + (side < 0) * 0.3, frac, away, side)
+                     for rank, frac in enumerate(_ALONG) for away in _AWAY for side in (1, -1))
 _GAP = 3.0  # px between a label and the line it sits beside (lines are up to 2.2 pt wide)
 _HEAD = 8.0  # px: half the side of the box kept clear around an arrow's tip
-
-
-@dataclass
-class _Pending:
-    """What :func:`place` needs of one axes: node boxes by name, labels by edge."""
-
-    boxes: dict[Any, Text]
-    labels: dict[tuple[Any, Any], Text] = field(default_factory=dict)
-
-
-_PENDING: weakref.WeakKeyDictionary[Axes, _Pending] = weakref.WeakKeyDictionary()
 
 
 def edge_labels(ax: Axes, boxes: Mapping[Any, Text], labels: Mapping[tuple[Any, Any], str],
                 colors: Mapping[tuple[Any, Any], str], size: float, family: Any,
                 graph: str = "g") -> dict[tuple[Any, Any], Text]:
-    """Write each edge's label (on white, above the arrows); :func:`place` then places them,
-    once the axes' limits are final."""
+    """Write each edge's label (on white, above the arrows), placed whenever it is drawn."""
     for k, t in enumerate(boxes.values()):
         t.set_gid(f"dx-{graph}-node-{k}")
     texts = {}
@@ -63,36 +54,45 @@ def edge_labels(ax: Axes, boxes: Mapping[Any, Text], labels: Mapping[tuple[Any, 
             color=colors.get((a, b), "#333333"), family=family, zorder=5,
             gid=f"dx-{graph}-label-{k}",
             bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9))
-    _PENDING[ax] = _Pending(dict(boxes), texts)
+    if texts:
+        placer = _placer()(dict(boxes), texts)
+        placer.set_zorder(4.95)  # after the boxes (3) and arrows (4), before the labels (5)
+        placer.set_in_layout(False)  # it has no extent: keep it out of tight bounding boxes
+        ax.add_artist(placer)
     return texts
 
 
-def place_all(fig: Figure) -> None:
-    """Place the labels of every axes of ``fig`` again (after its layout changed)."""
-    for ax in fig.axes:
-        if ax in _PENDING:
-            place(ax)
+@functools.cache
+def _placer() -> Any:
+    """The placing artist's class (matplotlib is imported only when a figure is drawn)."""
+    from matplotlib.artist import Artist
+
+    class Placer(Artist):
+        def __init__(self, boxes: dict[Any, Text], labels: dict[tuple[Any, Any], Text]) -> None:
+            super().__init__()
+            self.boxes, self.labels = boxes, labels
+
+        def draw(self, renderer: Any) -> None:
+            if self.axes is not None and self.get_visible():
+                _place(self.axes, self.boxes, self.labels, renderer)
+
+    return Placer
 
 
-def place(ax: Axes) -> None:
-    """Move the labels of ``ax`` to their best positions for the figure's current layout."""
-    job = _PENDING.get(ax)
-    if job is None or not job.labels:
-        return
-    fig: Any = ax.get_figure(root=True)
-    fig.draw_without_rendering()  # lays out every text (and its box) without drawing pixels
-    renderer = fig.canvas.get_renderer()
-    nodes = {name: _extent(t, renderer) for name, t in job.boxes.items()}
+def _place(ax: Any, boxes: Mapping[Any, Text], labels: Mapping[tuple[Any, Any], Text],
+           renderer: Any) -> None:
+    """Move the labels to their best positions for the layout being drawn."""
+    nodes = {name: _extent(t, renderer) for name, t in boxes.items()}
     centre = {name: ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for name, b in nodes.items()}
     frame = ax.get_window_extent(renderer)
     frame_box = (frame.x0, frame.y0, frame.x1, frame.y1)
-    segments = [(centre[a], centre[b]) for a, b in job.labels]
+    segments = [(centre[a], centre[b]) for a, b in labels]
     # arrowheads are wider than the line: keep labels off a box around each tip
     obstacles = list(nodes.values()) + [_head(nodes[b], p, q) for (_a, b), (p, q)
-                                        in zip(job.labels, segments)]
-    sizes = {edge: _size(t, renderer) for edge, t in job.labels.items()}
+                                        in zip(labels, segments)]
+    sizes = {edge: _size(t, renderer) for edge, t in labels.items()}
     placed: dict[tuple[Any, Any], Box] = {}
-    order = sorted(job.labels, key=lambda e: -sizes[e][0])  # the widest first: fewest fits
+    order = sorted(labels, key=lambda e: -sizes[e][0])  # the widest first: fewest fits
     for _round in range(2):
         for edge in order:
             placed.pop(edge, None)
@@ -101,11 +101,13 @@ def place(ax: Axes) -> None:
     inverse = ax.transData.inverted()
     for edge, (x0, y0, x1, y1) in placed.items():
         x, y = inverse.transform(((x0 + x1) / 2, (y0 + y1) / 2))
-        job.labels[edge].set_position((float(x), float(y)))
+        labels[edge].set_position((float(x), float(y)))
 
 
 def _extent(t: Text, renderer: Any) -> Box:
     patch = t.get_bbox_patch()
+    if patch is not None:
+        t.update_bbox_position_size(renderer)  # the box around the text where it is now
     e = (patch if patch is not None else t).get_window_extent(renderer)
     return (e.x0, e.y0, e.x1, e.y1)
 
@@ -144,18 +146,16 @@ def _best(edge: tuple[Any, Any], centre: Mapping[Any, tuple[float, float]],
     w, h = size
     half = (abs(nx_) * w + abs(ny) * h) / 2
     best: tuple[float, Box] | None = None
-    for rank, frac in enumerate(_ALONG):
+    for penalty, frac, away, side in _CANDIDATES:
+        if best is not None and penalty >= best[0]:
+            break  # every candidate left costs at least its penalty: none can do better
         s = t0 + frac * (t1 - t0)
-        px, py = ax_ + ux * s, ay + uy * s
-        for away in _AWAY:
-            for side in (1, -1):
-                d = side * (away * half + _GAP)
-                cx, cy = px + nx_ * d, py + ny * d
-                box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
-                cost = (_cost(box, obstacles, labels, segments, frame)
-                        + rank * 0.6 + (away - 1) * 3.0 + (side < 0) * 0.3)
-                if best is None or cost < best[0]:
-                    best = (cost, box)
+        d = side * (away * half + _GAP)
+        cx, cy = ax_ + ux * s + nx_ * d, ay + uy * s + ny * d
+        box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        cost = _cost(box, obstacles, labels, segments, frame) + penalty
+        if best is None or cost < best[0]:
+            best = (cost, box)
     assert best is not None
     return best[1]
 
