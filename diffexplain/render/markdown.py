@@ -57,6 +57,10 @@ def render(e: Explanation) -> str:
     if e.adjoints:
         parts.append(_("### Reverse accumulation"))
         parts.append("$$\n" + adjoint_block(e) + "\n$$")
+        if e.components is not None:  # the component view: define the nodes used above
+            from diffexplain.render.components import markdown as component_nodes
+
+            parts.append(component_nodes(e))
     if e.autograd is not None:
         parts.append(_("### Autograd (torch {version}, {dtype})").format(
             version=e.autograd.torch_version, dtype=e.autograd.dtype))
