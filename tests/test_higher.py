@@ -82,3 +82,18 @@ def test_growing_derivatives_stop_at_the_time_limit():
                                             r"symbolic derivatives took .* by order \d"):
         dx.explain("exp(sin(x))", at={"x": 0.3}, order=3,
                    limits=Limits(symbolic_seconds=1e-9))
+
+
+def test_hessian_structure_is_named_from_the_entries() -> None:
+    """2xᵀx → 4·I, a sum of one-variable functions → diagonal, x·y → nothing (dense)."""
+    from diffexplain import explain
+
+    h = explain("2*dot(x,x)", at={"x": [0, 1, 2, 3]}, hessian=True).extras["hessian"]
+    assert h["structure"]["kind"] == "identity" and h["structure"]["text"] == "4·I"
+    assert "H = 4·I (4×4)" in explain("2*dot(x,x)", at={"x": [0, 1, 2, 3]}, hessian=True,
+                                      lang="en").to_text()
+    h = explain("sum(sin(x))", at={"x": [0, 1, 2]}, hessian=True).extras["hessian"]
+    assert h["structure"]["kind"] == "diagonal" and "-sin(x_1)" in h["structure"]["text"]
+    assert explain("x*y", at={"x": 1, "y": 2}, hessian=True).extras["hessian"]["structure"] is None
+    h = explain("sum(x) + 3", at={"x": [1, 2]}, hessian=True).extras["hessian"]
+    assert h["structure"]["kind"] == "zero"

@@ -254,8 +254,32 @@ def _hessian_sympy(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
         "symbolic": [[p_text(e) for e in row] for row in entries],
         "latex": [[p_latex(e) for e in row] for row in entries],
         "symbolic_values": [[exact.evaluate(e, at).value for e in row] for row in entries],
+        "structure": _structure(sp, entries),
         "autograd": None, "agree": None,
     }
+
+
+def _structure(sp: Any, entries: Sequence[Sequence[Any]]) -> dict[str, str] | None:
+    """The Hessian by structure, from sympy's entries (not their values at the point):
+    ``4·I`` for 2xᵀx, ``diag(…)`` for a sum of functions of one variable each, ``0`` for a
+    linear function. ``None`` for a dense matrix or a single variable."""
+    n = len(entries)
+    if n < 2:
+        return None
+    off = all(entries[i][j] == 0 for i in range(n) for j in range(n) if i != j)
+    if not off:
+        return None
+    diag = [entries[i][i] for i in range(n)]
+    if all(d == 0 for d in diag):
+        return {"kind": "zero", "text": "0", "latex": "0"}
+    if all(sp.simplify(d - diag[0]) == 0 for d in diag[1:]):
+        c, cl = p_text(diag[0]), p_latex(diag[0])
+        one = diag[0] == 1
+        return {"kind": "identity", "text": "I" if one else f"{c}·I",
+                "latex": "I" if one else rf"{cl}\,I"}
+    return {"kind": "diagonal", "text": "diag(" + ", ".join(p_text(d) for d in diag) + ")",
+            "latex": r"\operatorname{diag}\left(" + ", ".join(p_latex(d) for d in diag)
+            + r"\right)"}
 
 
 def describe(values: Sequence[Sequence[float]]) -> str:

@@ -89,6 +89,16 @@ def _hessian(d: Mapping[str, Any]) -> list[Section]:
                            for j in range(len(vs))] for i, a in enumerate(vs)]
     tables: list[Table] = [([""] + [f"∂/∂{b}" for b in vs], rows)]
     closing = []
+    st = d.get("structure")
+    if st:
+        n = len(vs)
+        closing.append({
+            "zero": _("H = 0 ({n}×{n}): the function is linear in these variables"),
+            "identity": _("H = {h} ({n}×{n}): a multiple of the identity, the same curvature "
+                          "in every direction"),
+            "diagonal": _("H = {h} ({n}×{n}): diagonal, each variable curves on its own "
+                          "(no mixed partials)"),
+        }[st["kind"]].format(h=st["text"], n=n))
     if d.get("autograd") is not None:
         tables.append(([f"torch: {d['code']}"] + [f"∂/∂{b}" for b in vs],
                        [[f"∂/∂{a}"] + [_n(x, 10) for x in d["autograd"][i]]
