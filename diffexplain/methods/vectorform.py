@@ -1,0 +1,493 @@
+"""Derivations written over the tensors the user named: ∇ₓ(2xᵀx) = 4x, not one per component.
+
+For an input with vectors or matrices, the gradient of the objective with respect to each
+variable is derived on the *tensor* graph, one vector-Jacobian product per edge
+(:mod:`~diffexplain.methods.vjp_rules`), path by path, in matrix-calculus notation::
+
+    ∇ₓy = (∂a/∂x)ᵀ·∂y/∂a     # chain rule over tensors
+        = 2x·2               # ∂a/∂x = 2x; ∂y/∂a = 2
+        = 4x                 # simplify
+        = 4·[0, 1, 2, 3]     # substitute
+        = [0, 4, 8, 12]      # evaluate
+
+Verified (nothing is shown unchecked): the result is expanded into its components and each
+entry is compared with the component graph's own derivative (sympy's derivative of the
+component graph, :func:`~diffexplain.methods.identity.check_equal`) and, at the point, with
+the component derivation's exact value. An operation with no vector rule, or a rule that
+fails its check, leaves the vector form out with one line saying why; the component
+derivations stand in.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from diffexplain.core.graph import Graph, constant_sympy, op_table
+from diffexplain.core.printing import fmt_number
+from diffexplain.core.shapes import fmt_value, unflatten
+from diffexplain.errors import VerificationError
+from diffexplain.i18n import N_, _
+from diffexplain.methods import identity
+from diffexplain.methods import tensor_expr as te
+from diffexplain.methods.derivation_text import latex_name
+from diffexplain.methods.vjp_rules import NoRule, definition, local, symbol
+
+if TYPE_CHECKING:  # pragma: no cover
+    from diffexplain.methods.components import Scalarized
+    from diffexplain.methods.symbolic import SymbolicResult
+
+__all__ = ["VectorDerivation", "VectorForm", "VectorLine", "build"]
+
+#: component graphs with more nodes get no vector form (its check expands every entry)
+VF_NODES = 1500
+#: paths from a variable to the output written out; more leave the vector form out
+MAX_PATHS = 8
+
+_SUB = str.maketrans("aehijklmnoprstuvx0123456789", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀₁₂₃₄₅₆₇₈₉")
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+@dataclass(frozen=True)
+class VectorLine:
+    """One ``=`` of a vector derivation: unicode, LaTeX, why it follows, how it was checked."""
+
+    text: str
+    latex: str
+    rule: str
+    check: str
+
+
+@dataclass(frozen=True)
+class VectorDerivation:
+    """∇ of the objective with respect to one variable, over whole tensors."""
+
+    wrt: str
+    lhs: str
+    lhs_latex: str
+    shape: tuple[int, ...]
+    lines: tuple[VectorLine, ...]
+    value: Any  # nested lists of floats, in the variable's shape
+    #: the intermediates the lines use, defined with their shapes: (text, LaTeX)
+    where: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class VectorForm:
+    """The vector derivations of one explanation, or ``note`` saying why there are none."""
+
+    derivations: tuple[VectorDerivation, ...] = ()
+    #: the variables' shapes: ("x ∈ ℝ⁴", LaTeX)
+    shapes: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+    objective: str = ""
+
+    @property
+    def available(self) -> bool:
+        return bool(self.derivations) and not self.note
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "available": self.available, "note": self.note, "objective": self.objective,
+            "shapes": [t for t, _l in self.shapes],
+            "derivations": {d.wrt: {
+                "lhs": d.lhs, "lhs_latex": d.lhs_latex, "shape": list(d.shape), "value": d.value,
+                "lines": [{"text": ln.text, "latex": ln.latex, "rule": ln.rule, "check": ln.check}
+                          for ln in d.lines],
+                "where": [t for t, _l in d.where]} for d in self.derivations},
+        }
+
+
+def space(shape: Sequence[int], fmt: str = "text") -> str:
+    """ℝ⁴, ℝ⁵ˣ³ (``\\mathbb{R}^{5 \\times 3}``), ℝ for a scalar."""
+    if fmt == "latex":
+        dims = r" \times ".join(map(str, shape))
+        return r"\mathbb{R}" + (f"^{{{dims}}}" if shape else "")
+    return "ℝ" + "ˣ".join(str(k).translate(_SUP) for k in shape)
+
+
+def _nabla(name: str, obj: tuple[str, str], shape: Sequence[int]) -> tuple[str, str]:
+    lat = te.tensor_latex(name, tuple(shape))
+    if not shape:
+        return f"∂{obj[0]}/∂{name}", rf"\frac{{\partial {obj[1]}}}{{\partial {lat}}}"
+    low = name.translate(_SUB)
+    sub = low if all(c != d for c, d in zip(low, name)) else f"_{name} "
+    return f"∇{sub}{obj[0]}", rf"\nabla_{{{lat}}} {obj[1]}"
+
+
+def _jac_name(graph: Graph, style: Mapping[str, te.Style]) -> Any:
+    """``∂(xᵀx)/∂x``: the node written out where it has a tensor notation, else ``∂a/∂x``."""
+    def name(fmt: str) -> Any:
+        def f(out: str, inp: str) -> str:
+            d = definition(graph, graph[out])
+            top = te.show(d, style[fmt]) if d is not None else None
+            if fmt == "latex":
+                top = rf"\left({top}\right)" if top is not None else _lname(graph, out)
+                return rf"\frac{{\partial {top}}}{{\partial {_lname(graph, inp)}}}"
+            return f"∂({top})/∂{inp}" if top is not None else f"∂{out}/∂{inp}"
+        return f
+    return name
+
+
+def _lname(graph: Graph, name: str) -> str:
+    return te.tensor_latex(name, graph[name].shape) if name in graph else latex_name(name)
+
+
+def build(graph: Graph, sc: Scalarized, wrt: Sequence[str], seeds: Mapping[int, float],
+          sym: SymbolicResult) -> VectorForm:
+    """The vector form of every variable in ``wrt``; see the module docstring."""
+    shapes = tuple((f"{graph[v].name} ∈ {space(graph[v].shape)}",
+                    f"{te.tensor_latex(v, graph[v].shape)} \\in {space(graph[v].shape, 'latex')}")
+                   for v in graph.variables)
+    if len(sc.graph.nodes) > VF_NODES:
+        return VectorForm((), shapes, _("no vector form: the component graph has {n} nodes, "
+                                        "more than {limit}").format(n=len(sc.graph.nodes),
+                                                                    limit=VF_NODES))
+    try:
+        return _build(graph, sc, wrt, seeds, sym, shapes)
+    except NoRule as err:
+        return VectorForm((), shapes, _("no vector form: {op} has no vector rule yet; the "
+                                        "component derivations are shown instead").format(
+                                            op=str(err)))
+    except _TooManyPaths as err:
+        return VectorForm((), shapes, _("no vector form: more than {n} paths from {name} to "
+                                        "the output; the component derivations are shown "
+                                        "instead").format(n=MAX_PATHS, name=str(err)))
+    except VerificationError as err:
+        return VectorForm((), shapes, _("no vector form: a vector rule failed its check "
+                                        "against the component derivatives ({error}); the "
+                                        "component derivations are shown instead").format(
+                                            error=str(err)))
+    except (ArithmeticError, TypeError, ValueError, NotImplementedError, RecursionError) as err:
+        # a bug here must not cost the user the rest of the explanation: said, not hidden
+        return VectorForm((), shapes, _("no vector form: internal error ({error}); please "
+                                        "report it; the component derivations are shown "
+                                        "instead").format(error=f"{type(err).__name__}: {err}"))
+
+
+class _TooManyPaths(Exception):
+    pass
+
+
+@dataclass
+class _Ctx:
+    graph: Graph
+    style: dict[str, te.Style]
+    seeds: dict[int, te.TExpr]
+    obj: tuple[str, str]  # the objective's name: text, LaTeX
+    obj_is_output: bool  # the objective is the (scalar) output itself
+    env: dict[Any, list[Any]] = field(default_factory=dict)
+    values: dict[Any, str] = field(default_factory=dict)
+    values_latex: dict[Any, str] = field(default_factory=dict)
+
+
+def _objective(graph: Graph, sc: Scalarized, seeds: Mapping[int, float]) -> tuple[
+        dict[int, te.TExpr], tuple[str, str], bool, list[tuple[str, str]]]:
+    import sympy as sp
+
+    outs = list(seeds)
+    if len(outs) == 1 and seeds[outs[0]] == 1:
+        o = graph.nodes[outs[0]]
+        if not o.shape:
+            return {o.id: te.Ew((), sp.Integer(1))}, (o.name, _lname(graph, o.name)), True, []
+        return ({o.id: te.Ew(o.shape, sp.Integer(1))},
+                (f"Σ{o.name}", rf"\sum {te.tensor_latex(o.name, o.shape)}"), False, [])
+    w = {o: sp.Rational(Fraction(repr(float(seeds[o])))) for o in outs}
+    name = sc.reduced or "L"
+    terms = " + ".join(f"{fmt_number(seeds[o])}·{graph.nodes[o].name}" for o in outs)
+    lterms = " + ".join(f"{fmt_number(seeds[o])} {_lname(graph, graph.nodes[o].name)}"
+                        for o in outs)
+    return ({o: te.Ew((), w[o]) for o in outs}, (name, latex_name(name)), False,
+            [(f"{name} = {terms}", f"{latex_name(name)} = {lterms}")])
+
+
+def _paths(graph: Graph, v: int, outs: set[int]) -> list[list[int]]:
+    users = graph.users()
+    found: list[list[int]] = []
+    stack: list[list[int]] = [[v]]
+    while stack:
+        path = stack.pop()
+        last = path[-1]
+        if last in outs and len(path) > 1:
+            found.append(path)
+        for u in users[last]:
+            if op_table(graph.nodes[u].op).tensor == "detach":
+                continue  # no adjoint flows into a detached tensor
+            stack.append([*path, u])
+            if len(stack) + len(found) > 10 * MAX_PATHS:
+                raise _TooManyPaths(graph.nodes[v].name)
+    if len(found) > MAX_PATHS:
+        raise _TooManyPaths(graph.nodes[v].name)
+    return sorted(found)
+
+
+def _component_exprs(sc: Scalarized) -> list[Any]:
+    """Each component node as a sympy expression in the component variables."""
+    import sympy as sp
+
+    g = sc.graph
+    out: list[Any] = []
+    for n in g.nodes:
+        if n.op == "var":
+            out.append(sp.Symbol(n.name, real=True))
+        elif n.op == "const":
+            out.append(constant_sympy(n))
+        else:
+            out.append(op_table(n.op).sympy(sp, *(out[i] for i in n.inputs)))
+    return out
+
+
+def _build(graph: Graph, sc: Scalarized, wrt: Sequence[str], seeds: Mapping[int, float],
+           sym: SymbolicResult, shapes: tuple[tuple[str, str], ...]) -> VectorForm:
+    import sympy as sp
+
+    seed_te, obj, obj_is_output, obj_where = _objective(graph, sc, seeds)
+    tensors = {symbol(graph, n.id): n.shape for n in graph.nodes if n.op != "const"}
+    ctx = _Ctx(graph, {f: te.Style(f, tensors) for f in ("text", "latex")}, seed_te, obj,
+               obj_is_output)
+    cex = _component_exprs(sc)
+    for n in graph.nodes:
+        if n.op != "const":
+            s = symbol(graph, n.id)
+            ctx.env[s] = [cex[c] for c in sc.components[n.id]]
+    # the objective in components, and the point: the checker's side
+    objective = sp.Add(*(seed_te[o].expr * sp.Add(*(cex[c] for c in sc.components[o]))  # type: ignore[attr-defined]
+                         for o in seeds))
+    near = {sp.Symbol(k, real=True): v for k, v in sc.point.items()}
+    node_values = _node_values(graph, sc, sym)
+    for s, val in node_values.items():
+        ctx.values[s] = fmt_value(val)
+        ctx.values_latex[s] = fmt_value(val).replace("×", r"\times ")
+    out = tuple(_derive(ctx, graph[v].id, sc, objective, near, sym, obj_where) for v in wrt)
+    return VectorForm(out, shapes, "", obj[0])
+
+
+def _node_values(graph: Graph, sc: Scalarized, sym: SymbolicResult) -> dict[Any, Any]:
+    from diffexplain.methods.numeric import forward
+
+    vals = forward(sc.graph, sc.point)
+    return {symbol(graph, n.id): sc.shaped(n.id, vals) for n in graph.nodes if n.op != "const"}
+
+
+def _derive(ctx: _Ctx, v: int, sc: Scalarized, objective: Any, near: Mapping[Any, float],
+            sym: SymbolicResult, obj_where: list[tuple[str, str]]) -> VectorDerivation:
+    import sympy as sp
+
+    graph = ctx.graph
+    vn = graph.nodes[v]
+    lhs, lhs_latex = _nabla(vn.name, ctx.obj, vn.shape)
+    paths = _paths(graph, v, set(ctx.seeds))
+    jac = _jac_name(graph, ctx.style)
+    chain_t, chain_l, rules_t, rules_l, notes = [], [], [], [], []
+    total: te.TExpr | None = None
+    for path in paths:
+        ft, fl = _chain_factors(ctx, path)
+        chain_t.append(ft)
+        chain_l.append(fl)
+        g: te.TExpr = ctx.seeds[path[-1]]
+        seed_is_one = ctx.obj_is_output
+        gt = {f: te.show(g, ctx.style[f]) for f in ("text", "latex")}
+        comments: list[tuple[str, str]] = []
+        for j in range(len(path) - 2, -1, -1):
+            node, inp = graph.nodes[path[j + 1]], path[j]
+            loc = local(graph, node, inp, lambda o, i: "")
+            h = te.placeholder()
+            held = loc.vjp(te.Ew(node.shape, h))
+            for f in ("text", "latex"):
+                if isinstance(held, te.Ew) and held.expr == h and held.shape == node.shape:
+                    # ḡ passes unchanged (∂z/∂a = I)
+                    continue
+                if seed_is_one:
+                    gt[f] = te.show(loc.vjp(g), ctx.style[f])
+                else:
+                    st = ctx.style[f]
+                    shown = gt[f] if te._atomic(gt[f]) else te._paren(gt[f], f)
+                    gt[f] = te.show(held, te.Style(f, {**st.tensors, h: node.shape},
+                                                   held={h: shown}))
+            seed_is_one = False
+            g = loc.vjp(g)
+            comments.append((local(graph, node, inp, jac("text")).jac("text"),
+                             local(graph, node, inp, jac("latex")).jac("latex")))
+        total = te.add(total, g)
+        rules_t.append(gt["text"])
+        rules_l.append(gt["latex"])
+        for c in reversed(comments):
+            if c not in notes:
+                notes.append(c)
+    if total is None:  # no path: the objective does not depend on v (or only through detach)
+        total = te.Ew(vn.shape, sp.Integer(0))
+    detached = _detached_on_the_way(graph, v)
+    check = _verify(ctx, total, v, sc, objective, near, sym)
+    lines: list[VectorLine] = []
+    if paths:
+        chain_rule = _("chain rule over tensors")
+        if detached:
+            chain_rule += "; " + _("no gradient flows through {names} (detach: a constant)").format(
+                names=", ".join(detached))
+        lines.append(VectorLine(" + ".join(chain_t), " + ".join(chain_l), chain_rule, check))
+        many = len(rules_t) > 1
+        lines.append(VectorLine(
+            " + ".join(r if not many or te._atomic(r) else f"({r})" for r in rules_t),
+            " + ".join(r if not many or te._atomic(r) else rf"\left({r}\right)" for r in rules_l),
+            "; ".join(t for t, _l in notes), check))
+    simple = VectorLine(te.show(total, ctx.style["text"]), te.show(total, ctx.style["latex"]),
+                        _("simplify"), check)
+    _append(lines, simple)
+    if any(s in ctx.values for s in _symbols(total)):
+        sub = VectorLine(te.show(total, te.Style("text", ctx.style["text"].tensors, ctx.values)),
+                         te.show(total, te.Style("latex", ctx.style["latex"].tensors,
+                                                 ctx.values_latex)),
+                         _("substitute"), check)
+        _append(lines, sub)
+    value, exact_check = _evaluate(total, ctx, v, sc, sym)
+    _append(lines, VectorLine(_full(value), _full(value, "latex"), _("evaluate"), exact_check))
+    if not paths:
+        lines.insert(0, VectorLine("0", "0", _("{objective} does not depend on {name}").format(
+            objective=ctx.obj[0], name=vn.name), check))
+    return VectorDerivation(vn.name, lhs, lhs_latex, vn.shape, tuple(lines), value,
+                            tuple(obj_where) + _where(ctx, paths, total))
+
+
+#: values with at most this many entries are written out in full in the derivation
+FULL_VALUE = 60
+
+
+def _full(value: Any, fmt: str = "text") -> str:
+    """A value written out (rows of a matrix too) when it is small, else by shape."""
+    if not isinstance(value, list):
+        return fmt_number(value)
+    flat = [x for r in value for x in r] if value and isinstance(value[0], list) else value
+    if len(flat) > FULL_VALUE:
+        return fmt_value(value).replace("×", r"\times ") if fmt == "latex" else fmt_value(value)
+    if fmt == "latex" and isinstance(value, list):
+        if value and isinstance(value[0], list):
+            rows = r" \\ ".join(" & ".join(fmt_number(x) for x in r) for r in value)
+            return rf"\begin{{bmatrix}} {rows} \end{{bmatrix}}"
+    return fmt_number(value)  # type: ignore[arg-type]  # fmt_number writes lists too
+
+
+def _append(lines: list[VectorLine], line: VectorLine) -> None:
+    if not lines or lines[-1].text != line.text:
+        lines.append(line)
+
+
+def _symbols(t: te.TExpr) -> set[Any]:
+    if isinstance(t, te.Ew):
+        out = set(t.expr.free_symbols) if hasattr(t.expr, "free_symbols") else set()
+        for _p, sub in t.binds:
+            out |= _symbols(sub)
+        return out
+    return set().union(*(_symbols(getattr(t, k)) for k in ("a", "b") if hasattr(t, k)))
+
+
+def _chain_factors(ctx: _Ctx, path: list[int]) -> tuple[str, str]:
+    """``(∂a/∂x)ᵀ·∂y/∂a`` for one path (Jacobians transposed, the output's gradient last)."""
+    graph = ctx.graph
+    ft, fl = [], []
+    edges = list(itertools.pairwise(path))
+    for k, (a, b) in enumerate(edges):
+        na, nb = graph.nodes[a], graph.nodes[b]
+        last = k == len(edges) - 1
+        if last and ctx.obj_is_output:
+            ft.append(f"∂{ctx.obj[0]}/∂{na.name}")
+            fl.append(rf"\frac{{\partial {ctx.obj[1]}}}{{\partial {_lname(graph, na.name)}}}")
+            continue
+        t = "ᵀ" if na.shape or nb.shape else ""
+        lt = r"^{\top}" if na.shape or nb.shape else ""
+        ft.append(f"(∂{nb.name}/∂{na.name}){t}" if t else f"∂{nb.name}/∂{na.name}")
+        fl.append(rf"\left(\frac{{\partial {_lname(graph, nb.name)}}}{{\partial "
+                  rf"{_lname(graph, na.name)}}}\right){lt}")
+    if not ctx.obj_is_output:
+        o = graph.nodes[path[-1]]
+        ft.append(f"∂{ctx.obj[0]}/∂{o.name}")
+        fl.append(rf"\frac{{\partial {ctx.obj[1]}}}{{\partial {_lname(graph, o.name)}}}")
+    return "·".join(ft), r" \cdot ".join(fl)
+
+
+def _detached_on_the_way(graph: Graph, v: int) -> list[str]:
+    reach = graph.depends_on(v)
+    return [n.name for n in graph.nodes
+            if not n.is_leaf and op_table(n.op).tensor == "detach" and reach[n.inputs[0]]]
+
+
+def _verify(ctx: _Ctx, total: te.TExpr, v: int, sc: Scalarized, objective: Any,
+            near: Mapping[Any, float], sym: SymbolicResult) -> str:
+    """Each entry of the vector result against the component graph's derivative; the method."""
+    import sympy as sp
+
+    got = te.entries(total, ctx.env)
+    comps = sc.components[v]
+    if len(got) != len(comps):
+        raise VerificationError(f"internal check failed: the vector form of "
+                                f"{ctx.graph.nodes[v].name} has {len(got)} entries, "
+                                f"expected {len(comps)}")
+    methods = set()
+    for k, c in enumerate(comps):
+        want = sp.diff(objective, sp.Symbol(sc.graph.nodes[c].name, real=True))
+        methods.add(identity.check_equal(
+            got[k], want, near, what=f"entry {k} of the vector form of "
+                                 f"∇{ctx.graph.nodes[v].name}"))
+    return identity.NUMERIC if identity.NUMERIC in methods else identity.SYMPY
+
+
+def _evaluate(total: te.TExpr, ctx: _Ctx, v: int, sc: Scalarized,
+              sym: SymbolicResult) -> tuple[Any, str]:
+    """The exact value of each entry at the point, checked against the component derivations."""
+    from diffexplain.methods.reals import evaluate
+
+    got = te.entries(total, ctx.env)
+    point = {s: x for s, x in _near(sc).items()}
+    witness = sym.exact.derivatives if sym.exact is not None else {}
+    vals, exact = [], True
+    for k, c in enumerate(sc.components[v]):
+        name = sc.graph.nodes[c].name
+        r = evaluate(got[k], point)
+        exact = exact and r.exact
+        ref = witness[name].value.value if name in witness else sym.grads[c]
+        if not identity.close(r.value, ref, rtol=1e-9, atol=1e-12):
+            raise VerificationError(f"internal check failed: entry {k} of the vector form of "
+                                    f"∇{ctx.graph.nodes[v].name} is {r.text}, the component "
+                                    f"derivative {ref!r}")
+        vals.append(r.value)
+    return unflatten(sc.shapes[v], vals), N_("exact") if exact else N_("arbitrary precision")
+
+
+def _near(sc: Scalarized) -> dict[Any, float]:
+    import sympy as sp
+
+    return {sp.Symbol(k, real=True): x for k, x in sc.point.items()}
+
+
+def _where(ctx: _Ctx, paths: list[list[int]], total: te.TExpr) -> tuple[tuple[str, str], ...]:
+    """Every intermediate the lines name, defined in tensor notation with its shape."""
+    graph = ctx.graph
+    names = {n for p in paths for n in p[1:]} | {
+        graph[str(s)].id for s in _symbols(total) if str(s) in graph}
+    todo = sorted(names)
+    seen: set[int] = set()
+    while todo:  # the definitions' own intermediates too
+        nid = todo.pop()
+        if nid in seen or graph.nodes[nid].is_leaf:
+            continue
+        seen.add(nid)
+        todo.extend(i for i in graph.nodes[nid].inputs if i not in seen)
+    out = []
+    for nid in sorted(seen):
+        n = graph.nodes[nid]
+        d = definition(graph, n)
+        fn = op_table(n.op)
+        text = te.show(d, ctx.style["text"]) if d is not None else graph.describe(n)
+        lat = te.show(d, ctx.style["latex"]) if d is not None else fn.latex.format(
+            *(_lname(graph, graph.nodes[i].name) for i in n.inputs), **dict(n.params)) \
+            if fn.latex else rf"\operatorname{{{n.op}}}"
+        extra, lextra = "", ""
+        if op_table(n.op).tensor == "detach":
+            extra = " = " + ctx.values[symbol(graph, nid)] + " " + _(
+                "(a constant: detach stops the gradient)")
+            lextra = r" = " + ctx.values_latex[symbol(graph, nid)]
+        out.append((f"{n.name} = {text} ∈ {space(n.shape)}{extra}",
+                    f"{_lname(graph, n.name)} = {lat} \\in {space(n.shape, 'latex')}{lextra}"))
+    return tuple(out)
