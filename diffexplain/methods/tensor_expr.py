@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -196,8 +197,15 @@ def _paren(s: str, fmt: str) -> str:
     return rf"\left({s}\right)" if fmt == "latex" else f"({s})"
 
 
+_LATEX_ATOM = re.compile(r"\\mathbf\{[^{}]*\}|[A-Za-z0-9_{}]+|\\mathbf\{1\}|\[[^\[\]]*\]"
+                         r"|\\left\(.*\\right\)")
+
+
 def _atomic(s: str) -> bool:
-    """No operator outside brackets: ``x``, ``σ(z)``, ``[1, 2]``, ``x²``."""
+    """No operator outside brackets: ``x``, ``σ(z)``, ``[1, 2]``, ``x²``; in LaTeX a bold name,
+    a bracketed value, or a parenthesized group."""
+    if "\\" in s:
+        return bool(_LATEX_ATOM.fullmatch(s))
     depth = 0
     for k, ch in enumerate(s):
         if ch in "([{":

@@ -26,14 +26,21 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from diffexplain.core.graph import Graph, constant_sympy, op_table
+from diffexplain.core.graph import Graph, op_table
 from diffexplain.core.printing import fmt_number
-from diffexplain.core.shapes import fmt_value, unflatten
+from diffexplain.core.shapes import fmt_value
 from diffexplain.errors import VerificationError
-from diffexplain.i18n import N_, _
-from diffexplain.methods import identity
+from diffexplain.i18n import _
 from diffexplain.methods import tensor_expr as te
 from diffexplain.methods.derivation_text import latex_name
+from diffexplain.methods.vectorform_check import component_exprs, evaluate_entries, verify
+from diffexplain.methods.vectorform_model import (
+    VectorDerivation,
+    VectorForm,
+    VectorLine,
+    full_value,
+    space,
+)
 from diffexplain.methods.vjp_rules import NoRule, definition, local, symbol
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,65 +55,6 @@ VF_NODES = 1500
 MAX_PATHS = 8
 
 _SUB = str.maketrans("aehijklmnoprstuvx0123456789", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀₁₂₃₄₅₆₇₈₉")
-_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-@dataclass(frozen=True)
-class VectorLine:
-    """One ``=`` of a vector derivation: unicode, LaTeX, why it follows, how it was checked."""
-
-    text: str
-    latex: str
-    rule: str
-    check: str
-
-
-@dataclass(frozen=True)
-class VectorDerivation:
-    """∇ of the objective with respect to one variable, over whole tensors."""
-
-    wrt: str
-    lhs: str
-    lhs_latex: str
-    shape: tuple[int, ...]
-    lines: tuple[VectorLine, ...]
-    value: Any  # nested lists of floats, in the variable's shape
-    #: the intermediates the lines use, defined with their shapes: (text, LaTeX)
-    where: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class VectorForm:
-    """The vector derivations of one explanation, or ``note`` saying why there are none."""
-
-    derivations: tuple[VectorDerivation, ...] = ()
-    #: the variables' shapes: ("x ∈ ℝ⁴", LaTeX)
-    shapes: tuple[tuple[str, str], ...] = ()
-    note: str = ""
-    objective: str = ""
-
-    @property
-    def available(self) -> bool:
-        return bool(self.derivations) and not self.note
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "available": self.available, "note": self.note, "objective": self.objective,
-            "shapes": [t for t, _l in self.shapes],
-            "derivations": {d.wrt: {
-                "lhs": d.lhs, "lhs_latex": d.lhs_latex, "shape": list(d.shape), "value": d.value,
-                "lines": [{"text": ln.text, "latex": ln.latex, "rule": ln.rule, "check": ln.check}
-                          for ln in d.lines],
-                "where": [t for t, _l in d.where]} for d in self.derivations},
-        }
-
-
-def space(shape: Sequence[int], fmt: str = "text") -> str:
-    """ℝ⁴, ℝ⁵ˣ³ (``\\mathbb{R}^{5 \\times 3}``), ℝ for a scalar."""
-    if fmt == "latex":
-        dims = r" \times ".join(map(str, shape))
-        return r"\mathbb{R}" + (f"^{{{dims}}}" if shape else "")
-    return "ℝ" + "ˣ".join(str(k).translate(_SUP) for k in shape)
 
 
 def _nabla(name: str, obj: tuple[str, str], shape: Sequence[int]) -> tuple[str, str]:
@@ -224,22 +172,6 @@ def _paths(graph: Graph, v: int, outs: set[int]) -> list[list[int]]:
     return sorted(found)
 
 
-def _component_exprs(sc: Scalarized) -> list[Any]:
-    """Each component node as a sympy expression in the component variables."""
-    import sympy as sp
-
-    g = sc.graph
-    out: list[Any] = []
-    for n in g.nodes:
-        if n.op == "var":
-            out.append(sp.Symbol(n.name, real=True))
-        elif n.op == "const":
-            out.append(constant_sympy(n))
-        else:
-            out.append(op_table(n.op).sympy(sp, *(out[i] for i in n.inputs)))
-    return out
-
-
 def _build(graph: Graph, sc: Scalarized, wrt: Sequence[str], seeds: Mapping[int, float],
            sym: SymbolicResult, shapes: tuple[tuple[str, str], ...]) -> VectorForm:
     import sympy as sp
@@ -248,7 +180,7 @@ def _build(graph: Graph, sc: Scalarized, wrt: Sequence[str], seeds: Mapping[int,
     tensors = {symbol(graph, n.id): n.shape for n in graph.nodes if n.op != "const"}
     ctx = _Ctx(graph, {f: te.Style(f, tensors) for f in ("text", "latex")}, seed_te, obj,
                obj_is_output)
-    cex = _component_exprs(sc)
+    cex = component_exprs(sc)
     for n in graph.nodes:
         if n.op != "const":
             s = symbol(graph, n.id)
@@ -320,7 +252,7 @@ def _derive(ctx: _Ctx, v: int, sc: Scalarized, objective: Any, near: Mapping[Any
     if total is None:  # no path: the objective does not depend on v (or only through detach)
         total = te.Ew(vn.shape, sp.Integer(0))
     detached = _detached_on_the_way(graph, v)
-    check = _verify(ctx, total, v, sc, objective, near, sym)
+    check = verify(graph, ctx.env, total, v, sc, objective, near)
     lines: list[VectorLine] = []
     if paths:
         chain_rule = _("chain rule over tensors")
@@ -342,31 +274,13 @@ def _derive(ctx: _Ctx, v: int, sc: Scalarized, objective: Any, near: Mapping[Any
                                                  ctx.values_latex)),
                          _("substitute"), check)
         _append(lines, sub)
-    value, exact_check = _evaluate(total, ctx, v, sc, sym)
-    _append(lines, VectorLine(_full(value), _full(value, "latex"), _("evaluate"), exact_check))
+    value, exact_check = evaluate_entries(graph, ctx.env, total, v, sc, sym)
+    _append(lines, VectorLine(full_value(value), full_value(value, "latex"), _("evaluate"), exact_check))
     if not paths:
         lines.insert(0, VectorLine("0", "0", _("{objective} does not depend on {name}").format(
             objective=ctx.obj[0], name=vn.name), check))
     return VectorDerivation(vn.name, lhs, lhs_latex, vn.shape, tuple(lines), value,
                             tuple(obj_where) + _where(ctx, paths, total))
-
-
-#: values with at most this many entries are written out in full in the derivation
-FULL_VALUE = 60
-
-
-def _full(value: Any, fmt: str = "text") -> str:
-    """A value written out (rows of a matrix too) when it is small, else by shape."""
-    if not isinstance(value, list):
-        return fmt_number(value)
-    flat = [x for r in value for x in r] if value and isinstance(value[0], list) else value
-    if len(flat) > FULL_VALUE:
-        return fmt_value(value).replace("×", r"\times ") if fmt == "latex" else fmt_value(value)
-    if fmt == "latex" and isinstance(value, list):
-        if value and isinstance(value[0], list):
-            rows = r" \\ ".join(" & ".join(fmt_number(x) for x in r) for r in value)
-            return rf"\begin{{bmatrix}} {rows} \end{{bmatrix}}"
-    return fmt_number(value)  # type: ignore[arg-type]  # fmt_number writes lists too
 
 
 def _append(lines: list[VectorLine], line: VectorLine) -> None:
@@ -411,54 +325,6 @@ def _detached_on_the_way(graph: Graph, v: int) -> list[str]:
     reach = graph.depends_on(v)
     return [n.name for n in graph.nodes
             if not n.is_leaf and op_table(n.op).tensor == "detach" and reach[n.inputs[0]]]
-
-
-def _verify(ctx: _Ctx, total: te.TExpr, v: int, sc: Scalarized, objective: Any,
-            near: Mapping[Any, float], sym: SymbolicResult) -> str:
-    """Each entry of the vector result against the component graph's derivative; the method."""
-    import sympy as sp
-
-    got = te.entries(total, ctx.env)
-    comps = sc.components[v]
-    if len(got) != len(comps):
-        raise VerificationError(f"internal check failed: the vector form of "
-                                f"{ctx.graph.nodes[v].name} has {len(got)} entries, "
-                                f"expected {len(comps)}")
-    methods = set()
-    for k, c in enumerate(comps):
-        want = sp.diff(objective, sp.Symbol(sc.graph.nodes[c].name, real=True))
-        methods.add(identity.check_equal(
-            got[k], want, near, what=f"entry {k} of the vector form of "
-                                 f"∇{ctx.graph.nodes[v].name}"))
-    return identity.NUMERIC if identity.NUMERIC in methods else identity.SYMPY
-
-
-def _evaluate(total: te.TExpr, ctx: _Ctx, v: int, sc: Scalarized,
-              sym: SymbolicResult) -> tuple[Any, str]:
-    """The exact value of each entry at the point, checked against the component derivations."""
-    from diffexplain.methods.reals import evaluate
-
-    got = te.entries(total, ctx.env)
-    point = {s: x for s, x in _near(sc).items()}
-    witness = sym.exact.derivatives if sym.exact is not None else {}
-    vals, exact = [], True
-    for k, c in enumerate(sc.components[v]):
-        name = sc.graph.nodes[c].name
-        r = evaluate(got[k], point)
-        exact = exact and r.exact
-        ref = witness[name].value.value if name in witness else sym.grads[c]
-        if not identity.close(r.value, ref, rtol=1e-9, atol=1e-12):
-            raise VerificationError(f"internal check failed: entry {k} of the vector form of "
-                                    f"∇{ctx.graph.nodes[v].name} is {r.text}, the component "
-                                    f"derivative {ref!r}")
-        vals.append(r.value)
-    return unflatten(sc.shapes[v], vals), N_("exact") if exact else N_("arbitrary precision")
-
-
-def _near(sc: Scalarized) -> dict[Any, float]:
-    import sympy as sp
-
-    return {sp.Symbol(k, real=True): x for k, x in sc.point.items()}
 
 
 def _where(ctx: _Ctx, paths: list[list[int]], total: te.TExpr) -> tuple[tuple[str, str], ...]:
