@@ -215,3 +215,28 @@ def test_vector_form_matches_component_gradients(template, n, data):
     assert vf.available, vf.note
     for d in vf.derivations:
         assert _flat(d.value) == pytest.approx(_flat(e.gradient[d.wrt]), rel=1e-9, abs=1e-12)
+
+
+_GOLDEN = {
+    "E6": ("2*dot(x,x)", "x=[0,1,2,3]", None),
+    "E7": ("y = x*x; u = detach(y); z = u*x", "x=[0,1,2,3]", None),
+    "E12": (E12, E12_AT, ["w", "b"]),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", sorted(_GOLDEN))
+def test_vector_form_goldens(name, lang, golden):
+    expr, at, wrt = _GOLDEN[name]
+    e = dx.explain(expr, at=at, wrt=wrt, autograd=False, numeric_check=False, lang=lang)
+    from diffexplain.i18n import use_lang
+    from diffexplain.render.vectorform import markdown_parts, text_lines
+
+    vf = e.extras["vector_form"]
+    assert vf.available
+    with use_lang(lang):
+        text, md = "\n".join(text_lines(e, vf)), "\n\n".join(markdown_parts(vf)) + "\n"
+    golden(f"vector_{name}.{lang}.txt", text)
+    golden(f"vector_{name}.{lang}.md", md)
+    # the sections sit in the whole output where the component derivations were
+    assert text in e.to_text() and md in e.to_markdown()
