@@ -280,7 +280,7 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
         extras["tensor"] = tensor_info(graph, sc, values, sym.grads, wrt, detached, auto)
         from diffexplain.methods.vectorform import build as vector_form
 
-        extras["vector_form"] = vector_form(graph, sc, wrt, seeds, sym)
+        extras["vector_form"] = vector_form(graph, sc, wrt, seeds, sym, limits)
     edges = tuple((names[a], names[b]) for a, b in graph.edges())
     return Explanation(
         expression=expression or graph.source, point=point,

@@ -31,9 +31,10 @@ from diffexplain.core.printing import fmt_number
 from diffexplain.core.shapes import fmt_value
 from diffexplain.errors import VerificationError
 from diffexplain.i18n import _
+from diffexplain.limits import DEFAULT_LIMITS, Limits
 from diffexplain.methods import tensor_expr as te
 from diffexplain.methods.derivation_text import latex_name
-from diffexplain.methods.vectorform_check import component_exprs, evaluate_entries, verify
+from diffexplain.methods.vectorform_check import Components, evaluate_entries, verify
 from diffexplain.methods.vectorform_model import (
     VectorDerivation,
     VectorForm,
@@ -50,7 +51,12 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["VectorDerivation", "VectorForm", "VectorLine", "build"]
 
 #: component graphs with more nodes get no vector form (its check expands every entry)
-VF_NODES = 1500
+VF_NODES = 5000
+#: component graphs up to this size are derived in-process; bigger ones in a worker that is
+#: stopped after min(Limits.symbolic_seconds, VF_SECONDS) (a dense Jacobian such as softmax's
+#: makes the check O(n²))
+VF_INLINE_NODES = 300
+VF_SECONDS = 5.0
 #: paths from a variable to the output written out; more leave the vector form out
 MAX_PATHS = 8
 
@@ -85,11 +91,35 @@ def _lname(graph: Graph, name: str) -> str:
 
 
 def build(graph: Graph, sc: Scalarized, wrt: Sequence[str], seeds: Mapping[int, float],
-          sym: SymbolicResult) -> VectorForm:
+          sym: SymbolicResult, limits: Limits = DEFAULT_LIMITS) -> VectorForm:
     """The vector form of every variable in ``wrt``; see the module docstring."""
-    shapes = tuple((f"{graph[v].name} ∈ {space(graph[v].shape)}",
-                    f"{te.tensor_latex(v, graph[v].shape)} \\in {space(graph[v].shape, 'latex')}")
-                   for v in graph.variables)
+    if len(sc.graph.nodes) <= VF_INLINE_NODES:
+        return _build_or_say_why(graph, sc, wrt, seeds, sym)
+    import sympy  # noqa: F401 - imported before the fork, so the worker inherits it
+
+    from diffexplain.methods.sandbox import MemoryLimit, Timeout, WorkerCrashed, run_with_budget
+
+    seconds = min(limits.symbolic_seconds, VF_SECONDS)
+    try:
+        result: VectorForm = run_with_budget(_build_or_say_why, (graph, sc, wrt, seeds, sym),
+                                             seconds, limits.symbolic_memory_mb)
+        return result
+    except (Timeout, WorkerCrashed, MemoryLimit):
+        return VectorForm((), _shapes(graph), _("no vector form: its check did not finish "
+                                                "within {seconds} s; the component derivations "
+                                                "are shown instead").format(
+                                                    seconds=f"{seconds:g}"))
+
+
+def _shapes(graph: Graph) -> tuple[tuple[str, str], ...]:
+    return tuple((f"{graph[v].name} ∈ {space(graph[v].shape)}",
+                  f"{te.tensor_latex(v, graph[v].shape)} \\in {space(graph[v].shape, 'latex')}")
+                 for v in graph.variables)
+
+
+def _build_or_say_why(graph: Graph, sc: Scalarized, wrt: Sequence[str],
+                      seeds: Mapping[int, float], sym: SymbolicResult) -> VectorForm:
+    shapes = _shapes(graph)
     if len(sc.graph.nodes) > VF_NODES:
         return VectorForm((), shapes, _("no vector form: the component graph has {n} nodes, "
                                         "more than {limit}").format(n=len(sc.graph.nodes),
@@ -130,6 +160,7 @@ class _Ctx:
     env: dict[Any, list[Any]] = field(default_factory=dict)
     values: dict[Any, str] = field(default_factory=dict)
     values_latex: dict[Any, str] = field(default_factory=dict)
+    comp: Any = None  # the component graph in sympy (vectorform_check.Components)
 
 
 def _objective(graph: Graph, sc: Scalarized, seeds: Mapping[int, float]) -> tuple[
@@ -180,14 +211,14 @@ def _build(graph: Graph, sc: Scalarized, wrt: Sequence[str], seeds: Mapping[int,
     tensors = {symbol(graph, n.id): n.shape for n in graph.nodes if n.op != "const"}
     ctx = _Ctx(graph, {f: te.Style(f, tensors) for f in ("text", "latex")}, seed_te, obj,
                obj_is_output)
-    cex = component_exprs(sc)
+    comp = Components(graph, sc)
     for n in graph.nodes:
         if n.op != "const":
-            s = symbol(graph, n.id)
-            ctx.env[s] = [cex[c] for c in sc.components[n.id]]
-    # the objective in components, and the point: the checker's side
-    objective = sp.Add(*(seed_te[o].expr * sp.Add(*(cex[c] for c in sc.components[o]))  # type: ignore[attr-defined]
-                         for o in seeds))
+            ctx.env[symbol(graph, n.id)] = [comp.local(c) for c in sc.components[n.id]]
+    ctx.comp = comp
+    # the checker's side: the component graph's own gradient of the objective
+    objective = comp.gradient({c: seed_te[o].expr  # type: ignore[attr-defined]
+                               for o in seeds for c in sc.components[o]})
     near = {sp.Symbol(k, real=True): v for k, v in sc.point.items()}
     node_values = _node_values(graph, sc, sym)
     for s, val in node_values.items():
@@ -252,7 +283,7 @@ def _derive(ctx: _Ctx, v: int, sc: Scalarized, objective: Any, near: Mapping[Any
     if total is None:  # no path: the objective does not depend on v (or only through detach)
         total = te.Ew(vn.shape, sp.Integer(0))
     detached = _detached_on_the_way(graph, v)
-    check = verify(graph, ctx.env, total, v, sc, objective, near)
+    check, full = verify(graph, ctx.comp, ctx.env, total, v, objective, near)
     lines: list[VectorLine] = []
     if paths:
         chain_rule = _("chain rule over tensors")
@@ -274,7 +305,7 @@ def _derive(ctx: _Ctx, v: int, sc: Scalarized, objective: Any, near: Mapping[Any
                                                  ctx.values_latex)),
                          _("substitute"), check)
         _append(lines, sub)
-    value, exact_check = evaluate_entries(graph, ctx.env, total, v, sc, sym)
+    value, exact_check = evaluate_entries(graph, full, v, sc, sym, near)
     _append(lines, VectorLine(full_value(value), full_value(value, "latex"), _("evaluate"), exact_check))
     if not paths:
         lines.insert(0, VectorLine("0", "0", _("{objective} does not depend on {name}").format(
