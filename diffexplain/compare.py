@@ -28,7 +28,7 @@ from diffexplain.core.reasons import Reason, reason
 from diffexplain.i18n import _
 from diffexplain.methods import evidence
 from diffexplain.methods.exact import DerivativeWitness, ExactPass, Real
-from diffexplain.methods.numeric import EPS, Difference, step_for
+from diffexplain.methods.numeric import EPS, Difference, dependents, step_for
 from diffexplain.methods.tolerance import TOLERANCES, Tolerance, close, tolerance
 
 __all__ = ["STATES", "TOLERANCES", "Comparison", "Tolerance", "Verdict", "close", "compare",
@@ -129,12 +129,12 @@ def _judge(graph: Graph, values: Sequence[float], v: str, s: float,
            w: DerivativeWitness | None, witness: ExactPass | None, a: float | None,
            d: Difference | None, dtype: str, scale: float, s64: float | None) -> Comparison:
     tol = tolerance(dtype)
-    reach = graph.depends_on(graph[v].id)
+    cone = dependents(graph, graph[v].id)
     reasons: list[Reason] = []
     n = None if d is None else d.value
     ref = w.value.value if w is not None else s
     if w is not None:
-        facts = evidence.node_facts(graph, values, reach, witness, dtype,
+        facts = evidence.node_facts(graph, values, cone, witness, dtype,
                                     w if w.differentiable else None)
         if w.state == "undefined":
             state = "undefined"
@@ -146,7 +146,7 @@ def _judge(graph: Graph, values: Sequence[float], v: str, s: float,
                        if witness is not None else [])
         reasons.extend(evidence.derivative_range(w, dtype))
     else:
-        facts = evidence.node_facts(graph, values, reach, None, dtype)
+        facts = evidence.node_facts(graph, values, cone, None, dtype)
         state = "agree" if math.isfinite(s) else "undefined"
     if a is not None and state in ("agree", "disagree") and not close(a, ref, tol, scale=scale):
         state = "disagree"

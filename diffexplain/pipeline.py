@@ -246,8 +246,7 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
     diffs = None
     if numeric_check:
         base = values if dtype == "float64" else numeric.forward(cg, cpoint, dtype)
-        diffs = {v: numeric.central_difference(cg, cpoint, v, cseeds, dtype, step, base=base)
-                 for v in cwrt}
+        diffs = numeric.central_differences(cg, cpoint, cwrt, cseeds, dtype, step, base=base)
     verdict = compare(cg, values, sym_values, auto_flat, diffs, dtype, float64_symbolic=sym_values,
                       witness=sym.exact)
 

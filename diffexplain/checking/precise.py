@@ -7,7 +7,8 @@ significant digits (every constant of a step is exact: ``0.1`` is 1/10), at the 
 points near it and at points spread over the real line (both signs, 0.03 to 20), and two
 values agree when they differ by less than 1e-25 relatively. A number is compared at the
 point, to the precision it is written in (:func:`~diffexplain.checking.reading.allowance`).
-The evaluator walks the sympy tree with an explicit stack: nothing is compiled or executed.
+The evaluator is the exact witness's (:mod:`~diffexplain.methods.mpeval`): an explicit stack
+over the sympy tree, nothing compiled or executed.
 """
 
 from __future__ import annotations
@@ -52,104 +53,24 @@ def spread_points(point: Mapping[str, float], seed: int = 0) -> list[dict[str, f
 
 
 def evaluate(expr: Any, env: Mapping[Any, Any]) -> Any:
-    """``expr`` at ``env`` (symbol → number) as a 40-digit mpf; NaN where it is undefined."""
+    """``expr`` at ``env`` (symbol → number) as a 40-digit mpf; NaN where it is undefined.
+
+    The walk is :func:`diffexplain.methods.mpeval.run`'s (the exact witness's interpreter),
+    in a private 40-digit context, so a check and the witness understand the same trees.
+    """
+    from diffexplain.methods import mpeval
+
     mp = _mp()
     nan = mp.mpf("nan")
-    stack: list[tuple[Any, bool]] = [(expr, False)]
-    vals: list[Any] = []
-    while stack:
-        e, done = stack.pop()
-        if not done:
-            if e.is_Symbol:
-                # a float point is the decimal it was written as (1.26, not 1.2600000000000000089)
-                v = env.get(e)
-                vals.append(nan if v is None else mp.mpf(repr(v)) if isinstance(v, float)
-                            else mp.mpf(v))
-            elif e.is_Rational:
-                vals.append(mp.mpf(int(e.p)) / int(e.q))
-            elif e.is_Float:
-                vals.append(mp.mpf(str(e)))
-            elif e.is_number and not e.args:
-                vals.append(_atom(mp, e))
-            else:
-                stack.append((e, True))
-                stack.extend((a, False) for a in reversed(e.args))
-            continue
-        n = len(e.args)
-        args = vals[len(vals) - n:]
-        del vals[len(vals) - n:]
-        vals.append(_apply(mp, e, args))
-    out = vals[0]
-    return out if isinstance(out, type(nan)) else nan
-
-
-def _atom(mp: Any, e: Any) -> Any:
-    name = type(e).__name__
-    if name == "Pi":
-        return +mp.pi
-    if name == "Exp1":
-        return +mp.e
-    if name == "Infinity":
-        return mp.inf
-    if name == "NegativeInfinity":
-        return -mp.inf
-    return mp.mpf("nan")  # zoo, nan, I
-
-
-_UNARY = {"sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log",
-          "tanh": "tanh", "sinh": "sinh", "cosh": "cosh", "atan": "atan", "asin": "asin",
-          "acos": "acos", "sec": "sec", "csc": "csc", "cot": "cot", "Abs": "fabs",
-          "asinh": "asinh", "acosh": "acosh", "atanh": "atanh"}
-
-
-def _apply(mp: Any, e: Any, args: list[Any]) -> Any:
-    nan = mp.mpf("nan")
-    if any(not isinstance(a, type(nan)) or mp.isnan(a) for a in args):
-        return nan
-    name = type(e).__name__
+    # a float point is the decimal it was written as (1.26, not 1.2600000000000000089)
+    vals = {k: mp.mpf(repr(v)) if isinstance(v, float) else mp.mpf(v) for k, v in env.items()}
     try:
-        if name == "Add":
-            return mp.fsum(args)
-        if name == "Mul":
-            out = mp.mpf(1)
-            for a in args:
-                out *= a
-            return out
-        if name == "Pow":
-            b, x = args
-            if b == 0 and x < 0:
-                return mp.inf
-            if b < 0 and not mp.isint(x):
-                return nan
-            return mp.power(b, x)
-        if name == "Heaviside":
-            x = args[0]
-            return mp.mpf(1) if x > 0 else (mp.mpf(0) if x < 0 else
-                                            (args[1] if len(args) > 1 else mp.mpf(0.5)))
-        if name == "sign":
-            return mp.sign(args[0])
-        if name == "Max":
-            return max(args)
-        if name == "Min":
-            return min(args)
-        if name == "log" and args[0] <= 0:
-            return -mp.inf if args[0] == 0 else nan
-        if name in ("asin", "acos") and abs(args[0]) > 1:
-            return nan
-        if name in _UNARY and len(args) == 1:
-            out = getattr(mp, _UNARY[name])(args[0])
-            return out if isinstance(out, type(nan)) else nan
-        definition = getattr(type(e), "_definition", None)  # σ, softplus, relu… (core/named.py)
-        if definition is not None and len(args) == 1:
-            import sympy as sp
-
-            u = sp.Dummy("u", real=True)
-            return evaluate(definition(u), {u: args[0]})
-    except (ZeroDivisionError, ValueError):
-        return mp.inf if name != "log" else nan
-    except OverflowError:
+        out = mpeval.run(expr, vals, mpeval.mp_numbers(mp))
+    except (mpeval.Unsupported, ZeroDivisionError, ValueError, TypeError):
+        return nan
+    except OverflowError:  # e^(1e300): no 40-digit value
         return mp.inf
-    return nan
+    return out if isinstance(out, type(nan)) else nan
 
 
 def finite(x: Any) -> bool:

@@ -11,6 +11,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterator
+from itertools import islice
 from typing import NamedTuple
 
 from diffexplain.core.alphabet import SUPERSCRIPTS, fold_operators, root_tokens, superscript_tokens
@@ -76,9 +77,15 @@ class _Lazy:
         self._toks: list[Token] = []
 
     def __getitem__(self, k: int) -> Token:
+        try:
+            return self._toks[k]
+        except IndexError:
+            pass
         toks = self._toks
+        # in chunks: one generator step per token costs as much as the parse itself
+        toks.extend(islice(self._it, max(256, k + 1 - len(toks))))
         while len(toks) <= k:
-            toks.append(next(self._it, None) or toks[-1])  # past the end: EOF again
+            toks.append(toks[-1])  # past the end: EOF again
         return toks[k]
 
     def drain(self) -> None:

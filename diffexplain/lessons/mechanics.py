@@ -35,10 +35,9 @@ def _saved_map(graph: Graph, tens: Sequence[Any]) -> dict[str, list[tuple[str, s
     """For each graph node: the backward nodes that saved its tensor, as (owner, attribute)."""
     import torch
 
-    from diffexplain.methods.autograd import _saved
+    from diffexplain.methods.autograd import _saved, tensor_ptrs
 
-    ptrs = {(t.data_ptr(), tuple(t.shape)): graph.nodes[k].name for k, t in enumerate(tens)
-            if isinstance(t, torch.Tensor)}
+    ptrs = tensor_ptrs(graph, tens)
     out: dict[str, list[tuple[str, str]]] = {n.name: [] for n in graph.nodes}
     for n, t in zip(graph.nodes, tens):
         if isinstance(t, torch.Tensor) and t.grad_fn is not None:
@@ -53,10 +52,9 @@ def _saved_rows(graph: Graph, tens: Sequence[Any]) -> dict[str, list[str]]:
     """For each node: what its own backward node saved, e.g. ``["self = a", "other = b"]``."""
     import torch
 
-    from diffexplain.methods.autograd import _saved
+    from diffexplain.methods.autograd import _saved, tensor_ptrs
 
-    ptrs = {(t.data_ptr(), tuple(t.shape)): graph.nodes[k].name for k, t in enumerate(tens)
-            if isinstance(t, torch.Tensor)}
+    ptrs = tensor_ptrs(graph, tens)
     out: dict[str, list[str]] = {}
     for n, t in zip(graph.nodes, tens):
         if isinstance(t, torch.Tensor) and t.grad_fn is not None:
@@ -69,10 +67,9 @@ def _held(graph: Graph, tens: Sequence[Any]) -> str:
     """Which tensors each backward node saved, e.g. ``MulBackward0 of y saved self = a, other = b``."""
     import torch
 
-    from diffexplain.methods.autograd import _saved
+    from diffexplain.methods.autograd import _saved, tensor_ptrs
 
-    ptrs = {(t.data_ptr(), tuple(t.shape)): graph.nodes[k].name for k, t in enumerate(tens)
-            if isinstance(t, torch.Tensor)}
+    ptrs = tensor_ptrs(graph, tens)
     parts = []
     for n, t in zip(graph.nodes, tens):
         if isinstance(t, torch.Tensor) and t.grad_fn is not None:
@@ -102,17 +99,15 @@ def _read(t: Any) -> Any:
 
 def _graph_freed(torch: Any, tens: Sequence[Any]) -> bool | None:
     """Whether the saved tensors are gone (None: no node saved a tensor, nothing to free)."""
+    from diffexplain.methods.autograd import saved_slots
+
     any_saved = False
     for t in tens:
         fn = getattr(t, "grad_fn", None) if isinstance(t, torch.Tensor) else None
         if fn is None:
             continue
-        for attr in dir(fn):
-            if not attr.startswith("_saved_"):
-                continue
-            try:
-                val = getattr(fn, attr)
-            except RuntimeError:
+        for _name, val in saved_slots(fn):
+            if isinstance(val, RuntimeError):
                 return True
             if isinstance(val, torch.Tensor):
                 any_saved = True

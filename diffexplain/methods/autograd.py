@@ -9,7 +9,7 @@ the notes (``torch.add(w, 1)``), so grad_fn names match what a learner sees.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,8 +131,7 @@ def run(graph: Graph, point: Mapping[str, Any], wrt: Sequence[str],
         if isinstance(t, torch.Tensor) and t.requires_grad and not t.is_leaf:
             t.retain_grad()
     names = {id(t): graph.nodes[k].name for k, t in enumerate(tens) if isinstance(t, torch.Tensor)}
-    ptrs = {(t.data_ptr(), tuple(t.shape)): graph.nodes[k].name for k, t in enumerate(tens)
-            if isinstance(t, torch.Tensor)}
+    ptrs = tensor_ptrs(graph, tens)
     # saved tensors are freed by backward (no retain_graph): read them first
     saved = [_saved(t.grad_fn, ptrs) if isinstance(t, torch.Tensor) else () for t in tens]
     outs = [o for o in seeds if isinstance(tens[o], torch.Tensor) and tens[o].requires_grad]
@@ -198,26 +197,43 @@ Saved = tuple[tuple[str, str | None, Any], ...]
 _SAVED_ATTRS: dict[type, tuple[str, ...]] = {}
 
 
+def saved_slots(fn: Any) -> Iterator[tuple[str, Any]]:
+    """Each ``_saved_*`` slot of a backward node, as (name without the prefix, value).
+
+    The value is the :class:`RuntimeError` torch raises when the slot was freed by a
+    backward pass without ``retain_graph`` or changed in place since (the version
+    check): each caller decides what that means for it.
+    """
+    attrs = _SAVED_ATTRS.get(type(fn))
+    if attrs is None:
+        attrs = _SAVED_ATTRS[type(fn)] = tuple(sorted(a for a in dir(fn)
+                                                      if a.startswith("_saved_")))
+    for attr in attrs:
+        try:
+            yield attr[len("_saved_"):], getattr(fn, attr)
+        except RuntimeError as err:
+            yield attr[len("_saved_"):], err
+
+
+def tensor_ptrs(graph: Graph, tens: Sequence[Any]) -> dict[tuple[int, tuple[int, ...]], str]:
+    """Which graph node owns a tensor's storage: how a saved tensor is named."""
+    import torch
+
+    return {(t.data_ptr(), tuple(t.shape)): graph.nodes[k].name for k, t in enumerate(tens)
+            if isinstance(t, torch.Tensor)}
+
+
 def _saved(fn: Any, ptrs: Mapping[tuple[int, tuple[int, ...]], str]) -> Saved:
     import torch
 
     if fn is None:
         return ()
-    attrs = _SAVED_ATTRS.get(type(fn))
-    if attrs is None:
-        attrs = _SAVED_ATTRS[type(fn)] = tuple(sorted(a for a in dir(fn)
-                                                      if a.startswith("_saved_")))
     out = []
-    for attr in attrs:
-        try:
-            val = getattr(fn, attr)
-        except RuntimeError:  # freed after backward without retain_graph
-            continue
+    for name, val in saved_slots(fn):
         if isinstance(val, torch.Tensor):
-            out.append((attr[len("_saved_"):], ptrs.get((val.data_ptr(), tuple(val.shape))),
-                        read(val)))
+            out.append((name, ptrs.get((val.data_ptr(), tuple(val.shape))), read(val)))
         elif isinstance(val, (int, float)):
-            out.append((attr[len("_saved_"):], None, float(val)))
+            out.append((name, None, float(val)))
     return tuple(out)
 
 

@@ -27,11 +27,13 @@ from typing import Any
 from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, GraphBuilder, op_table
 from diffexplain.core.shapes import Shape, matmul_index, out_shape, pick, size, unflatten
-from diffexplain.errors import InputError, LimitExceeded
+from diffexplain.core.tensor_rules import balanced_sum
+from diffexplain.errors import InputError
 from diffexplain.i18n import _
 from diffexplain.limits import DEFAULT_LIMITS, Limits
+from diffexplain.methods.componentsize import check_component_size
 
-__all__ = ["Scalarized", "output_jacobians", "scalarize", "tensor_info"]
+__all__ = ["Scalarized", "balanced_sum", "output_jacobians", "scalarize", "tensor_info"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def _component_name(name: str, shape: Shape, k: int) -> str:
 def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],
               limits: Limits = DEFAULT_LIMITS, outputs: Sequence[int] | None = None) -> Scalarized:
     """Expand the vector graph into scalar components; see the module docstring."""
+    check_component_size(graph, point, limits)  # refuse before building anything
     b = GraphBuilder(limits, graph.source)
     val: dict[int, float] = {}
     comps: list[tuple[int, ...]] = []
@@ -104,20 +107,21 @@ def scalarize(graph: Graph, point: Mapping[str, tuple[Shape, list[float]]],
             taken.add(nm)
 
     def total(ids: Sequence[int], nm: str) -> int:
-        acc = ids[0]
-        for k, c in enumerate(ids[1:], 1):
-            acc = op("add", [acc, c])
-            if k < len(ids) - 1:
-                name(acc, f"{nm}_acc{k}")
-        return acc
+        """Σ ids as a balanced tree of ``add`` nodes (see :func:`balanced_sum`)."""
+        count = [0]
+
+        def add(a: int, c: int, last: bool) -> int:
+            s = op("add", [a, c])
+            if not last:
+                count[0] += 1
+                name(s, f"{nm}_acc{count[0]}")
+            return s
+
+        return balanced_sum(ids, add)
 
     for n in graph.nodes:
         if n.op == "var":
             shape, flat = point[n.name]
-            if size(shape) > limits.max_vector:
-                raise LimitExceeded(_("{name!r} has {size} entries, more than {limit}").format(
-                    name=n.name, size=size(shape), limit=limits.max_vector),
-                    _("raise it with --max-vector"))
             ids = []
             for k, x in enumerate(flat):
                 nm = _component_name(n.name, shape, k)

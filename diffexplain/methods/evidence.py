@@ -43,22 +43,30 @@ def _where(graph: Graph, nid: int, values: Sequence[float]) -> str:
                      if graph.nodes[i].op != "const")
 
 
-def node_facts(graph: Graph, values: Sequence[float], reach: Sequence[bool],
+def node_facts(graph: Graph, values: Sequence[float], cone: Sequence[int],
                witness: ExactPass | None, dtype: str = "float64",
                smooth: DerivativeWitness | None = None) -> list[Reason]:
     """Kinks hit, ranges left and domains left on the way from a variable to the output.
 
+    ``cone`` is the ids of the operations that depend on the variable, in topological
+    order (:func:`~diffexplain.methods.numeric.dependents`): only they are looked at, so
+    the facts of all n components of a vector cost Σ cones, not n passes over the graph.
     Only the first non-finite value is explained (what follows it inherits it).
     """
     out: list[Reason] = []
     born = False
     top, tiny = _LIMITS[dtype]
-    for n in graph.nodes:
-        if n.is_leaf or not reach[n.id]:
+    nodes = graph.nodes
+    isfinite = math.isfinite
+    for nid in cone:
+        n = nodes[nid]
+        if n.is_leaf:
             continue
         fn = op_table(n.op)
+        if witness is None and (born or isfinite(values[nid])) and not fn.kinks:
+            continue  # the common case, decided without building anything
         args = [values[i] for i in n.inputs]
-        names = [graph.nodes[i].name for i in n.inputs]
+        names = [nodes[i].name for i in n.inputs]
         exact_args = ([witness.values[i] for i in n.inputs] if witness is not None else args)
         for kink in fn.kinks:
             if exact_args and exact_args[0] == kink:
@@ -166,24 +174,29 @@ def cancellation(w: DerivativeWitness, graph: Graph, witness: ExactPass,
 
 
 def numeric_edge(graph: Graph, values: Sequence[float], v: str, d: Difference) -> list[Reason]:
-    """Where the finite-difference points fall outside the domain."""
-    from diffexplain.methods.numeric import forward
+    """Where the finite-difference points fall outside the domain.
+
+    Only the nodes that depend on ``v`` are recomputed (the others keep ``values``), so
+    asking this for every component of a vector stays linear in its length.
+    """
+    from diffexplain.methods.numeric import dependents
 
     if d.note is not None:
         return [d.note]
-    point = {n.name: values[n.id] for n in graph.nodes if n.op == "var"}
+    nodes = graph.nodes
+    vid = graph[v].id
+    cone = dependents(graph, vid)
     for sign, label in ((-1.0, "−"), (1.0, "+")):
-        p = dict(point)
-        p[v] = point[v] + sign * d.step
-        vals = forward(graph, p)
-        for n in graph.nodes:
-            if n.is_leaf:
-                continue
-            args = [vals[i] for i in n.inputs]
-            if not math.isfinite(vals[n.id]) and all(math.isfinite(a) for a in args):
-                fn = op_table(n.op)
-                names = [graph.nodes[i].name for i in n.inputs]
-                return [reason("fd_edge", v=v, sign=label, x=fmt_number(p[v]), node=n.name,
-                               expr=fn.text.format(*names), value=fmt_number(vals[n.id]),
+        x = values[vid] + sign * d.step
+        over: dict[int, float] = {vid: x}
+        for nid in cone:
+            n = nodes[nid]
+            fn = op_table(n.op)
+            args = [over.get(i, values[i]) for i in n.inputs]
+            over[nid] = value = fn.math(math, *args)
+            if not math.isfinite(value) and all(math.isfinite(a) for a in args):
+                names = [nodes[i].name for i in n.inputs]
+                return [reason("fd_edge", v=v, sign=label, x=fmt_number(x), node=n.name,
+                               expr=fn.text.format(*names), value=fmt_number(value),
                                domain=Msg(fn.domain))]
     return []

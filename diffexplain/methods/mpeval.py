@@ -20,7 +20,7 @@ from typing import Any
 
 from diffexplain.core.floats import fsum
 
-__all__ = ["KEEP_BITS", "NotRational", "Unsupported", "run"]
+__all__ = ["KEEP_BITS", "NotRational", "Unsupported", "mp_numbers", "run"]
 
 #: a sum (or a logarithm near 1) that keeps fewer bits than this is flagged: ~36 digits
 KEEP_BITS = 120
@@ -41,9 +41,10 @@ _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def run(expr: Any, env: Mapping[Any, Any], mode: str = "float",
+def run(expr: Any, env: Mapping[Any, Any], mode: Any = "float",
         flags: list[str] | None = None) -> Any:
-    """The value of ``expr`` with symbols from ``env``: ``mode`` is float, fraction or mp.
+    """The value of ``expr`` with symbols from ``env``: ``mode`` is float, fraction or mp
+    (or :func:`mp_numbers` of a private mpmath context).
 
     In ``mp`` mode the current :mod:`mpmath` precision is used and ``flags`` collects
     "cancel" when a sum kept fewer than :data:`KEEP_BITS` bits (or none) or a logarithm
@@ -52,7 +53,7 @@ def run(expr: Any, env: Mapping[Any, Any], mode: str = "float",
     """
     import sympy as sp
 
-    ops = _BACKENDS[mode]
+    ops = _BACKENDS[mode] if isinstance(mode, str) else mode
     stack: list[tuple[Any, bool]] = [(expr, False)]
     vals: list[Any] = []
     while stack:
@@ -246,28 +247,35 @@ class _Fraction:
 
 
 class _Mp:
+    """mpmath numbers of one context: the global one (the exact witness raises its
+    precision) or a private one (``checking.precise`` keeps 40 digits apart from it)."""
+
     unary = _Float.unary
 
-    def __getattr__(self, item: str) -> Any:  # constants follow the current precision
-        import mpmath as mp
+    def __init__(self, ctx: Any = None) -> None:
+        self._ctx = ctx
 
-        table = {"nan": mp.mpf("nan"), "zero": mp.mpf(0), "one": mp.mpf(1),
-                 "half": mp.mpf(0.5)}
+    @property
+    def mp(self) -> Any:
+        if self._ctx is None:
+            import mpmath
+
+            return mpmath.mp
+        return self._ctx
+
+    def __getattr__(self, item: str) -> Any:  # constants follow the current precision
+        table = {"nan": "nan", "zero": 0, "one": 1, "half": 0.5}
         if item in table:
-            return table[item]
+            return self.mp.mpf(table[item])
         raise AttributeError(item)
 
-    @staticmethod
-    def isnan(x: Any) -> bool:
-        import mpmath as mp
+    def isnan(self, x: Any) -> bool:
+        return bool(self.mp.isnan(x))
 
-        return bool(mp.isnan(x))
-
-    @staticmethod
-    def number(e: Any) -> Any:
-        import mpmath as mp
+    def number(self, e: Any) -> Any:
         import sympy as sp
 
+        mp = self.mp
         if e.is_Rational:
             return mp.mpf(int(e.p)) / int(e.q)
         if e.is_Float:
@@ -275,39 +283,31 @@ class _Mp:
         if e is sp.pi:
             return +mp.pi
         if e is sp.E:
-            return mp.e()
+            return +mp.e
         if e is sp.oo:
             return mp.inf
         if e is sp.S.NegativeInfinity:
             return -mp.inf
         return mp.mpf("nan")  # zoo, nan, I: no real value
 
-    @staticmethod
-    def add(args: list[Any], flags: list[str] | None) -> Any:
-        import mpmath as mp
-
+    def add(self, args: list[Any], flags: list[str] | None) -> Any:
+        mp = self.mp
         out = mp.fsum(args)
         if flags is not None and mp.isfinite(out):
             big = max((abs(a) for a in args), default=0)
             if big and mp.isfinite(big):
-                prec = mp.mp.prec
-                if out == 0 or abs(out) < big * mp.ldexp(1, KEEP_BITS - prec):
+                if out == 0 or abs(out) < big * mp.ldexp(1, KEEP_BITS - mp.prec):
                     flags.append("cancel")
         return out
 
-    @staticmethod
-    def mul(args: list[Any]) -> Any:
-        import mpmath as mp
-
-        out = mp.mpf(1)
+    def mul(self, args: list[Any]) -> Any:
+        out = self.mp.mpf(1)
         for a in args:
             out = out * a
         return out
 
-    @staticmethod
-    def pow(a: Any, b: Any) -> Any:
-        import mpmath as mp
-
+    def pow(self, a: Any, b: Any) -> Any:
+        mp = self.mp
         if mp.isnan(a) or mp.isnan(b):
             return mp.mpf("nan")
         if a < 0 and not mp.isint(b):
@@ -320,10 +320,8 @@ class _Mp:
             return -out if odd else out
         return mp.power(a, b)
 
-    @staticmethod
-    def func(name: str, args: list[Any], flags: list[str] | None = None) -> Any:
-        import mpmath as mp
-
+    def func(self, name: str, args: list[Any], flags: list[str] | None = None) -> Any:
+        mp = self.mp
         x = args[0]
         if mp.isnan(x):
             return mp.mpf("nan")
@@ -331,7 +329,7 @@ class _Mp:
             # e^(1e300) or sin(1e300): argument reduction would need as many bits as the
             # exponent has; the caller gives up on the exact value
             raise OverflowError(f"{name} of {mp.nstr(x, 5)} is beyond arbitrary precision")
-        if flags is not None and name == "log" and abs(x - 1) < mp.ldexp(1, KEEP_BITS - mp.mp.prec):
+        if flags is not None and name == "log" and abs(x - 1) < mp.ldexp(1, KEEP_BITS - mp.prec):
             flags.append("cancel")  # log is ill-conditioned at 1: 1 + tiny may have lost tiny
         if name == "atan2":
             return mp.atan2(args[0], args[1])
@@ -355,3 +353,8 @@ _HUGE = frozenset({"sin", "cos", "tan", "sec", "csc", "cot", "exp", "sinh", "cos
                    "sech", "csch", "coth"})
 
 _BACKENDS: dict[str, Any] = {"float": _Float, "fraction": _Fraction, "mp": _Mp()}
+
+
+def mp_numbers(ctx: Any) -> Any:
+    """The mpmath backend of :func:`run` in the context ``ctx`` (an ``mpmath.MPContext``)."""
+    return _Mp(ctx)

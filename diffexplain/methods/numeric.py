@@ -23,7 +23,10 @@ from diffexplain.i18n import N_
 __all__ = [
     "EPS",
     "Difference",
+    "Prober",
     "central_difference",
+    "central_differences",
+    "dependents",
     "forward",
     "reverse",
     "step_for",
@@ -168,49 +171,134 @@ def _objective(graph: Graph, point: Mapping[str, float], seeds: Mapping[int, flo
 SHRINK, MAX_SHRINKS = 4.0, 14
 
 
+#: memoised cones may hold at most this many ids per graph node (a component graph holds
+#: O(log n) per component; many variables with graph-wide cones are recomputed instead)
+CONE_MEMO = 32
+
+
+def dependents(graph: Graph, vid: int) -> list[int]:
+    """The ids of the nodes that depend on node ``vid`` (``vid`` excluded), in topological order.
+
+    Found by walking the users table from ``vid``, so the cost is the size of the cone,
+    not of the graph: on a component graph a component reaches its own few nodes and a
+    logarithmic path up the balanced reduction tree
+    (:func:`~diffexplain.core.tensor_rules.balanced_sum`). Memoised per graph: treat the
+    list as read-only.
+    """
+    cones = graph._cache.setdefault("cones", {})  # finite differences, then the verdict
+    out = cones.get(vid)
+    if out is None:
+        users = graph._users()
+        seen = {vid}
+        stack = [vid]
+        out = []
+        while stack:
+            for u in users[stack.pop()]:
+                if u not in seen:
+                    seen.add(u)
+                    out.append(u)
+                    stack.append(u)
+        out.sort()  # node ids are topological
+        held = graph._cache.get("cones_held", 0) + len(out)
+        if held <= CONE_MEMO * len(graph.nodes):  # wide cones are recomputed, not held
+            cones[vid] = out
+            graph._cache["cones_held"] = held
+    return out
+
+
+class Prober:
+    """f at perturbed points of one variable, recomputing only that variable's dependents.
+
+    One working copy of the base pass serves every variable: a probe writes the perturbed
+    variable, reruns the plan entries of its dependent cone (:func:`dependents`) in
+    topological order and puts the base values back, so a probe costs the cone, not the
+    graph, and a vector of n components costs O(n · cone) instead of O(n · graph).
+
+    The result is the full forward pass's, bit for bit: a node outside the cone does not
+    depend on the variable, so a full pass at the perturbed point gives it its base value;
+    a node in the cone is computed by the same float function from the same input values
+    in the same order (each reduction is a tree of binary ``add`` nodes, so nothing is
+    summed incrementally and the rounding order is the full pass's). The witness stays
+    independent: it uses only the forward float forms, never a derivative rule.
+    """
+
+    def __init__(self, graph: Graph, seeds: Mapping[int, float], base: Sequence[float],
+                 dtype: str) -> None:
+        self.graph, self.seeds, self.base, self.dtype = graph, dict(seeds), base, dtype
+        self.work = list(base)
+        self.r32 = dtype == "float32"
+        by_id = graph._cache.get("forward_by_id")
+        if by_id is None:
+            by_id = graph._cache["forward_by_id"] = {p[0]: p for p in _plan(graph)}
+        self.by_id = by_id
+        self.f0 = fsum(w * base[o] for o, w in self.seeds.items())
+
+    def probe(self, vid: int, cone: Sequence[int], sub: Sequence[Any],
+              kinks: Sequence[tuple[int, float]], v: float) -> tuple[float, bool]:
+        """f at variable ``vid`` = v, and whether the way there stays clean (defined, no
+        kink crossed); the working copy is the base pass again afterwards."""
+        vals, base = self.work, self.base
+        vals[vid] = _round32(float(v)) if self.r32 else float(v)
+        _run(sub, vals, self.r32)
+        f = fsum(w * vals[o] for o, w in self.seeds.items())
+        clean = math.isfinite(f) or not math.isfinite(self.f0)
+        for i, k in kinks:
+            if clean and base[i] != k and (vals[i] - k) * (base[i] - k) <= 0:
+                clean = False
+        vals[vid] = base[vid]
+        for i in cone:
+            vals[i] = base[i]
+        return f, clean
+
+
+def central_differences(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
+                        seeds: Mapping[int, float], dtype: str = "float64",
+                        step: float | None = None, *,
+                        base: Sequence[float] | None = None) -> dict[str, Difference]:
+    """:func:`central_difference` for each variable of ``wrt``, sharing one :class:`Prober`
+    (one copy of the base pass for all), so the total cost is Σ cones, linear in the
+    number of components of a vector."""
+    if base is None:
+        base = forward(graph, point, dtype)
+    prober = Prober(graph, seeds, base, dtype)
+    return {v: central_difference(graph, point, v, seeds, dtype, step, base=base,
+                                  prober=prober) for v in wrt}
+
+
 def central_difference(graph: Graph, point: Mapping[str, float], var: str,
                        seeds: Mapping[int, float], dtype: str = "float64",
                        step: float | None = None, *,
-                       base: Sequence[float] | None = None) -> Difference:
+                       base: Sequence[float] | None = None,
+                       prober: Prober | None = None) -> Difference:
     """(f(x+h) − f(x−h)) / 2h for one variable of the weighted output sum.
 
     Each perturbed pass recomputes only the nodes that depend on ``var``, from
     ``base`` (the unperturbed forward pass in ``dtype``, computed if not given);
-    the others keep their values, so the result is the full pass's, bit for bit.
-    A step that would leave the domain (f undefined at x ± 2h) or cross a kink of
-    ``abs``/``relu`` is shrunk; if that cannot help, the difference is one-sided.
+    the others keep their values, so the result is the full pass's, bit for bit
+    (see :class:`Prober`). A step that would leave the domain (f undefined at x ± 2h)
+    or cross a kink of ``abs``/``relu`` is shrunk; if that cannot help, the
+    difference is one-sided.
     """
     x = float(point[var])
     h0 = h = step if step is not None else step_for(x, dtype)
-    if base is None:
-        base = forward(graph, point, dtype)
-    r32 = dtype == "float32"
+    if prober is None:
+        prober = Prober(graph, seeds, base if base is not None else forward(graph, point, dtype),
+                        dtype)
+    base = prober.base
     vid = graph[var].id
-    reach = graph.depends_on(vid)
-    sub = [p for p in _plan(graph) if reach[p[0]]]
-    kinks = [(n.inputs[0], k) for n in graph.nodes if reach[n.id] and not n.is_leaf
-             for k in op_table(n.op).kinks]
-    f0 = fsum(w * base[o] for o, w in seeds.items())
+    cone = dependents(graph, vid)
+    sub = [prober.by_id[i] for i in cone]
+    nodes = graph.nodes
+    kinks = [(nodes[i].inputs[0], k) for i in cone for k in op_table(nodes[i].op).kinks]
+    f0 = prober.f0
 
     seen: dict[float, tuple[float, bool]] = {}  # the probes of the step check are reused
 
     def f_at(v: float) -> tuple[float, bool]:
         """f at x = v, and whether the way from x to v stays clean (defined, no kink crossed)."""
-        if v in seen:
-            return seen[v]
-        seen[v] = result = _f_at(v)
-        return result
-
-    def _f_at(v: float) -> tuple[float, bool]:
-        vals = list(base)
-        vals[vid] = _round32(float(v)) if r32 else float(v)
-        _run(sub, vals, r32)
-        f = fsum(w * vals[o] for o, w in seeds.items())
-        clean = math.isfinite(f) or not math.isfinite(f0)
-        for i, k in kinks:
-            if clean and base[i] != k and (vals[i] - k) * (base[i] - k) <= 0:
-                clean = False
-        return f, clean
+        if v not in seen:
+            seen[v] = prober.probe(vid, cone, sub, kinks, v)
+        return seen[v]
 
     def side_ok(sign: float, hh: float) -> bool:
         return f_at(x + sign * hh)[1] and f_at(x + 2 * sign * hh)[1]

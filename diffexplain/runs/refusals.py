@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from diffexplain.i18n import _
+from diffexplain.methods.autograd import saved_slots
 
 __all__ = ["explain_error", "explain_inplace", "saved_by"]
 
@@ -26,15 +27,11 @@ def saved_by(rec: Any, target: Any) -> list[tuple[str, str, str]]:
         fn = getattr(t, "grad_fn", None)
         if fn is None:
             continue
-        for attr in dir(fn):
-            if not attr.startswith("_saved_"):
-                continue
-            try:
-                v = getattr(fn, attr)
-            except RuntimeError as err:  # a saved tensor changed since: the version check
-                slot = {"_saved_self": 0, "_saved_other": 1}.get(attr)
+        for slot_name, v in saved_slots(fn):
+            if isinstance(v, RuntimeError):  # a saved tensor changed since: the version check
+                slot = {"self": 0, "other": 1}.get(slot_name)
                 ins = [i for i in r.inputs if getattr(i, "ref", None) is not None]
-                if "inplace" in str(err) and (slot is None or (
+                if "inplace" in str(v) and (slot is None or (
                         slot < len(r.inputs) and getattr(r.inputs[slot], "ref", None)
                         is not None and r.inputs[slot].tensor() is target)) and ins:
                     out.append((r.name or "?", type(fn).__name__, f"{r.line}: {r.source}"))
