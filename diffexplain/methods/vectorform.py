@@ -303,7 +303,7 @@ def _derive(ctx: _Ctx, v: int, sc: Scalarized, objective: Any, near: Mapping[Any
         sub = VectorLine(te.show(total, te.Style("text", ctx.style["text"].tensors, ctx.values)),
                          te.show(total, te.Style("latex", ctx.style["latex"].tensors,
                                                  ctx.values_latex)),
-                         _("substitute"), check)
+                         _("substitute") + _detached_values(ctx, total), check)
         _append(lines, sub)
     value, exact_check = evaluate_entries(graph, full, v, sc, sym, near)
     _append(lines, VectorLine(full_value(value), full_value(value, "latex"), _("evaluate"), exact_check))
@@ -312,6 +312,15 @@ def _derive(ctx: _Ctx, v: int, sc: Scalarized, objective: Any, near: Mapping[Any
             objective=ctx.obj[0], name=vn.name), check))
     return VectorDerivation(vn.name, lhs, lhs_latex, vn.shape, tuple(lines), value,
                             tuple(obj_where) + _where(ctx, paths, total))
+
+
+def _detached_values(ctx: _Ctx, total: te.TExpr) -> str:
+    """`` u = [0, 1, 4, 9] (a constant: …)`` for each detached tensor the line substitutes."""
+    graph = ctx.graph
+    names = [s for s in sorted(_symbols(total), key=str) if str(s) in graph
+             and not graph[str(s)].is_leaf and op_table(graph[str(s)].op).tensor == "detach"]
+    return "".join(f" {s} = {ctx.values[s]} " + _("(a constant: detach stops the gradient)")
+                   for s in names)
 
 
 def _append(lines: list[VectorLine], line: VectorLine) -> None:
