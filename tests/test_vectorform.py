@@ -240,3 +240,17 @@ def test_vector_form_goldens(name, lang, golden):
     golden(f"vector_{name}.{lang}.md", md)
     # the sections sit in the whole output where the component derivations were
     assert text in e.to_text() and md in e.to_markdown()
+
+
+@pytest.mark.parametrize("expr,at", [
+    ("y = x*x; u = detach(y); z = u*x*x", "x=[0,1,2,3]"),
+    ("sum(x)*sum(x)", "x=[1,2]"), ("dot(x,x)/sum(x)", "x=[1,2]"), ("sum(abs(x))", "x=[-1,2]"),
+    ("sum(x@W@W)", "x=[1,1] W=[[1,2],[3,4]]"), ("mse_loss(x, t)", "x=[1,2] t=[0,1]"),
+    ("sum(s*x)+s", "s=2 x=[1,2]"), ("softmax(x)", "x=[0,1]"), ("bce_with_logits(s, t)", "s=0.5 t=[1,0]"),
+    ("sum(x**s)", "x=[1,2] s=2"), ("sum(detach(x)*x)", "x=[1,2]"),
+])
+def test_more_inputs_have_a_checked_vector_form(expr, at):
+    e, vf = _vf(expr, at)
+    assert vf.available, vf.note
+    for d in vf.derivations:
+        assert _flat(d.value) == pytest.approx(_flat(e.gradient[d.wrt]), rel=1e-9, abs=1e-12)
