@@ -51,7 +51,7 @@ from diffexplain.methods.components import scalarize
 text, n, stage = json.loads(sys.argv[1])
 rng = random.Random(1)
 x = [rng.uniform(0.1, 1.0) for _ in range(n)]
-limits = dx.Limits(max_nodes=10**7, max_vector=10**6)
+limits = dx.Limits(max_nodes=10**7, max_vector=10**6, max_work=10**9)
 dx.explain(text, at={"x": [0.5, 0.25, 0.125]}, limits=limits,
            autograd=stage == "explain")  # imports (torch only for explain), warm-up
 if stage == "explain":

@@ -35,7 +35,9 @@ class Limits:
         closed_form_nodes: largest graph whose closed form is built and shown.
         path_sum_paths: most chain-rule paths written out as a sum of products.
         max_work: node visits of the repeated passes (passes × nodes): ``--backward N``
-            (with or without ``--rebuild``), the ``--mode`` traces and the ``--jacobian``.
+            (with or without ``--rebuild``), the ``--mode`` traces and the ``--jacobian``;
+            and the nodes the finite differences recompute, summed over the variables
+            (a dense Jacobian of n entries costs n²).
         symbolic_memory_mb: address space of the symbolic worker process, in MiB (0: no
             limit); sympy past it fails like the time budget (a "too complex" note),
             and a memory error in the worker is exit code 3, never a machine out of memory.

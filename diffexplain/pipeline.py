@@ -214,6 +214,8 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
         cg, cpoint = sc.graph, sc.point
         cwrt = [c for v in wrt for c in sc.names(graph[v].id)]
         cseeds = dict(zip(cg.outputs, seeds.values()))
+    if numeric_check:  # a dense Jacobian costs n² probes: refuse before any work
+        numeric.check_cost(cg, cwrt, limits)
     if order > 1 or hessian:  # the sympy closed forms are bounded: refuse before the work
         from diffexplain.lessons.higher import check_sizes
 
@@ -281,6 +283,8 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
 
         extras["vector_form"] = vector_form(graph, sc, wrt, seeds, sym, limits)
     edges = tuple((names[a], names[b]) for a, b in graph.edges())
+    if sc is not None:  # what the gradients of a vector input show (lessons.structure)
+        extras.update(lessons.shows(graph, nodes, wrt, verdict, sc, dtype, seeds, extras["tensor"]))
     return Explanation(
         expression=expression or graph.source, point=point,
         outputs=tuple(names[o] for o in outs), weights=tuple(seeds[o] for o in outs),

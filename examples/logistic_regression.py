@@ -12,7 +12,10 @@ evaluated on the same batch.
 
 Run it::
 
-    python examples/logistic_regression.py --out figures/
+    python examples/logistic_regression.py --out figures/ [--lang zh]
+
+Everything it writes or prints for a reader (the summary, the tables, the figures' labels)
+goes through diffexplain's ``_()``: ``--lang zh`` (or a Chinese ``LANG``) gives Chinese.
 
 It writes ``decision_boundary.png``, ``curves.png`` and ``summary.json`` (what the docs
 site shows) and exits with 1 if the gradients disagree or the accuracy is not reached.
@@ -26,6 +29,9 @@ import math
 import sys
 from pathlib import Path
 from typing import Any
+
+from diffexplain.errors import InputError
+from diffexplain.i18n import _, figure_rc, get_lang, normalize, use_lang
 
 #: autograd vs the textbook formula, both float32 means over 200 samples (~80 ulps of 1.0)
 GRAD_TOL = 1e-5
@@ -125,19 +131,19 @@ def boundary_figure(result: dict[str, Any]) -> Any:
     x = np.asarray(result["x"])
     t = np.asarray(result["t"]).reshape(-1)
     fig, ax = plt.subplots(figsize=(5.2, 4.9), dpi=110)
-    ax.scatter(x[t == 0, 0], x[t == 0, 1], s=14, c="tab:red", label="class 0")
-    ax.scatter(x[t == 1, 0], x[t == 1, 1], s=14, c="tab:green", label="class 1")
+    ax.scatter(x[t == 0, 0], x[t == 0, 1], s=14, c="tab:red", label=_("class 0"))
+    ax.scatter(x[t == 1, 0], x[t == 1, 1], s=14, c="tab:green", label=_("class 1"))
     w0, w1, b = result["w0"], result["w1"], result["b"]
     xs = np.linspace(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5, 50)
     ax.plot(xs, -(w0 * xs + b) / w1, c="tab:blue", lw=2, label="w0·x₁ + w1·x₂ + b = 0")
     ax.set_xlim(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5)
     ax.set_ylim(x[:, 1].min() - 0.5, x[:, 1].max() + 0.5)
-    ax.set_xlabel("x₁ (first feature)")
-    ax.set_ylabel("x₂ (second feature)")
+    ax.set_xlabel(_("x₁ (first feature)"))
+    ax.set_ylabel(_("x₂ (second feature)"))
     it = result["stopped_at"] if result["stopped_at"] is not None else result["iterations"] - 1
-    ax.set_title(f"iteration {it}: loss {result['loss']:.4f}, "
-                 f"accuracy {result['accuracy']:.1%}\nw0 {w0:.4f}, w1 {w1:.4f}, b {b:.4f}",
-                 fontsize=9)
+    ax.set_title(_("iteration {iteration}: loss {loss}, accuracy {accuracy}").format(
+        iteration=it, loss=f"{result['loss']:.4f}", accuracy=f"{result['accuracy']:.1%}")
+        + f"\nw0 {w0:.4f}, w1 {w1:.4f}, b {b:.4f}", fontsize=9)
     # below the axes: inside, "best" still sits on a point when the classes fill the corners
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3,
               frameon=False)
@@ -152,59 +158,77 @@ def plot(result: dict[str, Any], out: Path) -> list[dict[str, str]]:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    fig = boundary_figure({**result, "x": result["x"].numpy(), "t": result["t"].numpy()})
-    fig.savefig(out / "decision_boundary.png")
-    plt.close(fig)
+    lang, rc = figure_rc(get_lang())  # a CJK font for Chinese labels (English if none)
+    with use_lang(lang), matplotlib.rc_context(rc):
+        fig = boundary_figure({**result, "x": result["x"].numpy(), "t": result["t"].numpy()})
+        fig.savefig(out / "decision_boundary.png")
+        plt.close(fig)
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.2, 3.0), dpi=110)
-    its = np.arange(1, len(result["losses"]) + 1)
-    a1.plot(its, result["losses"], c="tab:blue")
-    a1.set_xlabel("iteration")
-    a1.set_ylabel("BCE loss")
-    a1.set_title("loss", fontsize=9)
-    a2.plot(its, result["accuracies"], c="tab:orange")
-    a2.axhline(0.99, c="grey", ls="--", lw=1)
-    a2.set_xlabel("iteration")
-    a2.set_ylabel("accuracy")
-    a2.set_title("accuracy (stop above 0.99)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out / "curves.png")
-    plt.close(fig)
-    return [{"file": "decision_boundary.png", "caption": "Both classes and the learned decision "
-             "boundary w0·x₁ + w1·x₂ + b = 0"},
-            {"file": "curves.png", "caption": "Loss and accuracy per iteration"}]
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.2, 3.0), dpi=110)
+        its = np.arange(1, len(result["losses"]) + 1)
+        a1.plot(its, result["losses"], c="tab:blue")
+        a1.set_xlabel(_("iteration"))
+        a1.set_ylabel(_("BCE loss"))
+        a1.set_title(_("loss"), fontsize=9)
+        a2.plot(its, result["accuracies"], c="tab:orange")
+        a2.axhline(0.99, c="grey", ls="--", lw=1)
+        a2.set_xlabel(_("iteration"))
+        a2.set_ylabel(_("accuracy"))
+        a2.set_title(_("accuracy (stop above 0.99)"), fontsize=9)
+        fig.tight_layout()
+        fig.savefig(out / "curves.png")
+        plt.close(fig)
+    return [{"file": "decision_boundary.png",
+             "caption": _("Both classes and the learned decision boundary w0·x₁ + w1·x₂ + b = 0")},
+            {"file": "curves.png", "caption": _("Loss and accuracy per iteration")}]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, default=Path("figures"), help="output directory")
+    p.add_argument("--out", type=Path, default=Path("figures"), help=_("output directory"))
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--bias", type=float, default=1.0, help="offset of both classes (notes: 1 or 1.5)")
+    p.add_argument("--bias", type=float, default=1.0,
+                   help=_("offset of both classes (notes: 1 or 1.5)"))
     p.add_argument("--max-iter", type=int, default=1000)
+    p.add_argument("--lang", default=None,
+                   help=_("language of the summary and the figures: en or zh (default: LANG)"))
     args = p.parse_args(argv)
+    try:
+        lang = normalize(args.lang) if args.lang else None
+    except InputError as exc:  # an unknown language: one line, exit 2
+        p.error(exc.message)
+    with use_lang(lang):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     r = train(args.seed, args.bias, args.max_iter)
     figures = plot(r, args.out)
     c = r["check"]
     ok_grad = c["max_diff"] < GRAD_TOL and c["max_diff_derived"] < 1e-12
     ok_acc = r["stopped_at"] is not None
-    message = (f"Trained with torch {r['torch']} (seed {args.seed}, bias {args.bias:g}): "
-               + (f"accuracy > 0.99 reached at iteration {r['stopped_at']}. " if ok_acc else
-                  f"accuracy > 0.99 NOT reached in {args.max_iter} iterations. ")
-               + f"At step 0 autograd and the textbook formula (float32) differ by at most "
-               f"{c['max_diff']:.1e} (tolerance {GRAD_TOL:g}, float32 round-off); diffexplain's "
-               f"symbolic derivative and the textbook formula (float64) by "
-               f"{c['max_diff_derived']:.1e}.")
+    sentences = [
+        _("Trained with torch {torch} (seed {seed}, bias {bias}):").format(
+            torch=r["torch"], seed=args.seed, bias=f"{args.bias:g}"),
+        _("accuracy > 0.99 reached at iteration {iteration}.").format(iteration=r["stopped_at"])
+        if ok_acc else _("accuracy > 0.99 NOT reached in {n} iterations.").format(n=args.max_iter),
+        _("At step 0 autograd and the textbook formula (float32) differ by at most {diff} "
+          "(tolerance {tol}, float32 round-off); diffexplain's symbolic derivative and the "
+          "textbook formula (float64) by {diff64}.").format(
+            diff=f"{c['max_diff']:.1e}", tol=f"{GRAD_TOL:g}", diff64=f"{c['max_diff_derived']:.1e}")]
+    message = ("" if get_lang() == "zh" else " ").join(sentences)
     summary = {
         "ok": ok_grad and ok_acc,
         "message": message,
-        "results": {"stopped at iteration": r["stopped_at"], "iterations run": r["iterations"],
-                    "loss": f"{r['loss']:.4f}",
-                    "accuracy": f"{r['accuracy']:.1%}", "w0": f"{r['w0']:.4f}",
+        "results": {_("stopped at iteration"): r["stopped_at"],
+                    _("iterations run"): r["iterations"], _("loss"): f"{r['loss']:.4f}",
+                    _("accuracy"): f"{r['accuracy']:.1%}", "w0": f"{r['w0']:.4f}",
                     "w1": f"{r['w1']:.4f}", "b": f"{r['b']:.4f}"},
-        "tables": [{"title": "Step 0: the gradient of the BCE loss through the sigmoid",
-                    "header": ["", "autograd (float32)", "textbook mean((σ(z) − t)·x), float32",
-                               "|autograd − textbook|", "symbolic ∂L/∂z·∂z/∂θ, float64"],
+        "tables": [{"title": _("Step 0: the gradient of the BCE loss through the sigmoid"),
+                    "header": ["", _("autograd (float32)"),
+                               _("textbook mean((σ(z) − t)·x), float32"),
+                               _("|autograd − textbook|"), _("symbolic ∂L/∂z·∂z/∂θ, float64")],
                     "rows": [[n, f"{a:.8f}", f"{tb:.8f}", f"{abs(a - tb):.1e}", f"{d:.8f}"]
                              for n, a, tb, d in zip(c["names"], c["autograd"], c["textbook"],
                                                     c["derived"])]}],

@@ -33,8 +33,10 @@ RAW_TEX = ("\\frac", "\\begin{", "\\partial", "\\(", "\\[", "$$")
 MIN_FONT_PX = 9.0
 WIDTHS = (1280, 390)
 #: pages whose screenshots are kept (full page, both widths)
-SHOTS = ("", "zh/", "examples/e01-graph/", "zh/examples/e01-graph/",
-         "examples/logistic-regression/", "zh/examples/e12-network/", "gradcheck/")
+SHOTS = ("", "zh/", "examples/e01-graph/", "zh/examples/e01-graph/", "examples/e06-vectors/",
+         "zh/examples/e06-vectors/", "examples/logistic-regression/",
+         "zh/examples/logistic-regression/", "examples/e12-network/", "zh/examples/e12-network/",
+         "gradcheck/")
 
 
 def _unavailable(reason: str) -> None:

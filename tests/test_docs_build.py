@@ -35,6 +35,27 @@ def test_every_worked_example_is_generated(build: Build, name: str) -> None:
     assert "admonition failure" not in html
 
 
+@pytest.mark.parametrize("lang", ["", "zh/"])
+@pytest.mark.parametrize("name", EXAMPLE_PAGES)
+def test_every_worked_example_opens_with_its_pytorch_code(build: Build, name: str,
+                                                          lang: str) -> None:
+    """Code first: a short intro, then the PyTorch code and the ``diffexplain run`` command
+    that explains it (the page's first section and first generated block), then the rest."""
+    html = page(build, f"{lang}examples/{name}")
+    body = html[html.find("<article"):html.find("</article>")]
+    intro = body[body.find("</h1>"):body.find("<h2")]
+    assert "<p>" in intro and '<div class="diffexplain' not in intro, "no short intro first"
+    first = re.search(r'<div class="diffexplain ([\w-]+)', body)
+    assert first and first[1] == "dx-torch", "the first block is not the PyTorch code"
+    torch = body[first.start():]
+    blocks = list(re.finditer(r'<div class="highlight">.*?</div>', torch, flags=re.S))
+    command = re.sub(r"<[^>]+>", "", blocks[1][0]).strip()
+    assert "torch" in re.sub(r"<[^>]+>", "", blocks[0][0]), "the first block is not the code"
+    assert command.startswith("diffexplain run "), command
+    call = torch.find('<p class="dx-label">')
+    assert call == -1 or blocks[1].end() < call, "the command comes after the explained calls"
+
+
 def test_seed_example_numbers_on_the_home_page(build: Build) -> None:
     html = (build.site / "index.html").read_text(encoding="utf-8")
     assert "&amp;= 5" in html  # ∂y/∂w = … = 5, computed during the build

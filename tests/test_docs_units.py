@@ -96,3 +96,30 @@ def test_exercise_fence_gives_the_command_and_the_answer() -> None:
     assert "∂y/∂x = 27" in html
     zh = LANGUAGES["diffexplain-exercise"]("x**3\nat: x=3\nlang: zh")
     assert "答案" in zh and "--lang" in zh
+
+
+def test_training_example_speaks_chinese() -> None:
+    """examples/logistic_regression.py (E11, run on both language pages) says everything through
+    diffexplain's _(): each of its messages has a Chinese translation with the same placeholders,
+    and babel.cfg extracts it, so a catalog update keeps them."""
+    import re
+
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+    from babel.messages.pofile import read_po
+
+    from diffexplain.i18n import LOCALE_DIR, _, use_lang
+
+    root = Path(__file__).resolve().parent.parent
+    script = "examples/logistic_regression.py"
+    assert script in (root / "babel.cfg").read_text(encoding="utf-8")
+    ids = {m[1] for m in extract_from_file("python", str(root / script),
+                                           keywords=DEFAULT_KEYWORDS)}
+    assert len(ids) > 20
+    with open(LOCALE_DIR / "zh" / "LC_MESSAGES" / "diffexplain.po", "rb") as fh:
+        po = {m.id: m.string for m in read_po(fh) if isinstance(m.id, str)}
+    holes = re.compile(r"\{[^{}]*\}")
+    for msgid in ids:
+        assert po.get(msgid), f"no Chinese for {msgid!r}"
+        assert sorted(holes.findall(po[msgid])) == sorted(holes.findall(msgid)), msgid
+        with use_lang("zh"):
+            assert _(msgid) == po[msgid], f"the .mo is stale for {msgid!r}"

@@ -60,6 +60,13 @@ _CHARS = {"·": "*", "⋅": "*", "∗": "*", "×": "*", "✕": "*", "−": "-", 
 _DIGITS = frozenset("0123456789")
 _NUM = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SUBSCRIPT = re.compile(r"_[A-Za-z0-9_]+")
+
+
+def _subscript(text: str, i: int, base: str) -> tuple[int, str]:
+    """The subscript printed after a barred base (``_0_t0`` of ``ā_0_t0``) joins its name."""
+    m = _SUBSCRIPT.match(text, i)
+    return (m.end(), base + m.group()) if m else (i, base)
 _CMD = re.compile(r"\\([A-Za-z]+|.)")
 _SKIP_CMDS = {",", ";", "!", " ", ":", "left", "right", "big", "Big", "bigl", "bigr", "Bigl",
               "Bigr", "displaystyle", "limits", "mathrm", "mathit", "operatorname", "quad"}
@@ -121,14 +128,21 @@ def tokenize(raw: str) -> list[Tok]:
                 lit = lit[:-1]
             toks.append(Tok("NUM", lit, i, space))
             i += len(lit)
+        elif ch.isascii() and ch.isalpha() and i + 1 < n and text[i + 1] == "\u0305":
+            # l̅o̅s̅s̅_t0, as diffexplain prints the adjoint of a longer name
+            j = i
+            while j + 1 < n and text[j].isascii() and text[j].isalpha() and text[j + 1] == "\u0305":
+                j += 2
+            i, name = _subscript(text, j, text[start:j].replace("\u0305", ""))
+            toks.append(Tok("BARNAME", name, start, space))
         elif (ch.isalpha() and ch.isascii()) or ch == "_":
             m = _NAME.match(text, i)
             assert m is not None
             toks.append(Tok("NAME", m.group(), i, space))
             i = m.end()
-            if i < n and text[i] == "\u0304":  # ā: the adjoint of a
-                toks[-1] = Tok("BARNAME", m.group(), start, space)
-                i += 1
+            if i < n and text[i] == "\u0304":  # ā: the adjoint of a (ā_0_t0: of a_0_t0)
+                i, name = _subscript(text, i + 1, m.group())
+                toks[-1] = Tok("BARNAME", name, start, space)
         elif ch in _GREEK:
             toks.append(Tok("NAME", _GREEK[ch], i, space))
             i += 1

@@ -165,11 +165,10 @@ class _Builder:
             if val is None:
                 self.r.unknown.append(t[1] + "\u0304")
                 return self.unknown(t[1] + "_bar")
-            from diffexplain.core.printing import bar
-            from diffexplain.methods.symbolic import latex_name
+            from diffexplain.core.printing import bar, bar_latex
 
             return self.label(sp.Integer(val) if isinstance(val, int) else val, bar(t[1]),
-                              rf"\bar{{{latex_name(t[1])}}}")
+                              bar_latex(t[1]))
         raise InputError(f"unreadable step ({kind})")  # pragma: no cover - the parser's nodes
 
     def unknown(self, name: str) -> tuple[Any, Any]:

@@ -21,7 +21,8 @@ _LIMIT_FLAGS: dict[str, tuple[type, str]] = {
     "max_vector": (int, N_("entries of a vector")),
     "symbolic_seconds": (float, N_("seconds for the symbolic side")),
     "symbolic_memory_mb": (int, N_("MiB of memory for the symbolic worker, 0 for no limit")),
-    "max_work": (int, N_("passes × nodes of --backward, --mode and --jacobian")),
+    "max_work": (int, N_("passes × nodes of --backward, --mode and --jacobian; nodes the "
+                         "finite differences recompute")),
 }
 
 

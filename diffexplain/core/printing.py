@@ -176,6 +176,37 @@ def fmt_number(x: float | complex | None, digits: int = 6) -> str:
     return f"{x:.{digits}g}"
 
 
+def split_name(name: str) -> tuple[str, str]:
+    """A node name as a base and its subscript: ``loss_t0`` → (loss, t0), ``a_0_t0`` →
+    (a, 0_t0), ``v12`` → (v, 12), ``loss`` → (loss, "")."""
+    head, sep, rest = name.partition("_")
+    if sep and head and rest:
+        return head, rest
+    base = name.rstrip("0123456789")
+    if not base or base == name:
+        return name, ""
+    return base, name[len(base):]
+
+
 def bar(name: str) -> str:
-    """The adjoint of a node in AD notation: ``w̄``, ``v̄12``."""
-    return name[0] + "\u0304" + name[1:]
+    """The adjoint of a node in AD notation, the bar over the whole base name and the
+    subscript after it: ``w̄``, ``v̄12``, ``ā_0_t0``, ``l̅o̅s̅s̅_t0`` (a macron over one
+    letter, a combining overline over each letter of a longer base, which joins into one line).
+    """
+    base, sub = split_name(name)
+    mark = "\u0304" if len(base) == 1 else "\u0305"
+    barred = "".join(ch + mark for ch in base)
+    if not sub:
+        return barred
+    return f"{barred}{sub}" if name == base + sub else f"{barred}_{sub}"
+
+
+def bar_latex(name: str) -> str:
+    """The adjoint in LaTeX: ``\\bar{w}``, ``\\bar{v}_{12}``, ``\\bar{a}_{0,t0}``,
+    ``\\overline{\\mathrm{loss}}_{t0}``: the bar over the base, never over a subscript."""
+    base, sub = split_name(name)
+    if len(base) == 1:
+        head = rf"\bar{{{base}}}"
+    else:
+        head = rf"\overline{{\mathrm{{{base}}}}}"
+    return head + (f"_{{{sub.replace('_', ',')}}}" if sub else "")

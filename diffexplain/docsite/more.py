@@ -24,7 +24,8 @@ __all__ = ["format_check", "format_cli", "format_plot", "format_run", "format_sw
 def format_run(source: str) -> str:
     """The ``diffexplain-run`` fence: run a script at build time and show what it made.
 
-    The script is called as ``python SCRIPT --out DIR [args]`` and must write
+    The script is called as ``python SCRIPT --out DIR [args] --lang LANG`` (the fence's
+    ``lang``, ``en`` by default: the page decides, not the build machine's locale) and must write
     ``DIR/summary.json``: ``{"ok": bool, "message": str, "results": {name: value},
     "figures": [{"file": name, "caption": text}], "tables": [...]}``. Figures are
     embedded in the page, so nothing generated is ever committed.
@@ -43,9 +44,9 @@ def format_run(source: str) -> str:
     env["PYTHONPATH"] = pkg_root + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("MPLBACKEND", "Agg")
     with tempfile.TemporaryDirectory(prefix="diffexplain-run-") as out:
-        cmd = [sys.executable, str(script), "--out", out, *shlex.split(opts.get("args", ""))]
-        if lang:
-            cmd += ["--lang", lang]
+        # always a language: the page's, never the build machine's LANG
+        cmd = [sys.executable, str(script), "--out", out, *shlex.split(opts.get("args", "")),
+               "--lang", lang or "en"]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env,
                                   cwd=str(Path(base_dir())), timeout=float(opts.get("timeout", 300)))
@@ -82,7 +83,7 @@ def format_run(source: str) -> str:
         if figs:
             parts.append(f'<div class="dx-figures">{"".join(figs)}</div>')
         parts.append(code(f"python {opts['script']} --out figures/"
-                          + (f" --lang {lang}" if lang else ""), "bash"))
+                          + (f" --lang {lang}" if lang == "zh" else ""), "bash"))
         parts.append("</div>")
         return "\n".join(parts)
 

@@ -2,7 +2,8 @@
 
 The fence's body is a PyTorch script exactly as a learner writes it. While the site
 builds, :func:`~diffexplain.runs.run_script` runs it with its torch
-operations recorded; the page shows the code, then, in order, the script's own output
+operations recorded; the page shows the code and the ``diffexplain run`` command that
+explains it, then, in order, the script's own output
 and the explanation of each ``backward()``/``autograd.grad()`` call (the same
 explanation ``diffexplain run`` prints). Options are leading ``#: key: value`` lines:
 ``lang`` (en or zh), ``file`` (run a script of the repository instead of the
@@ -74,12 +75,22 @@ def format_torch(source: str) -> str:
     if opts.get("title"):
         parts.append(f'<p class="dx-title">{esc(opts["title"])}</p>')
     parts.append(code(source_code.rstrip(), "python"))
+    # the command right under the code it explains: code first, then what it printed
+    shown = opts.get("file") or "lesson.py"
+    flags = (f" --max-calls {max_calls}" if "max-calls" in opts else "") + (
+        " --lang zh" if lang == "zh" else "")
+    with in_lang(lang):
+        lead = _("Run it, each autograd call explained:")
+    parts.append(f'<p class="dx-small">{esc(lead)}</p>')
+    parts.append(code(f"diffexplain run {shown}{flags}", "bash"))
     for ev in run.events:
         if not isinstance(ev, CallEvent):
             parts.append(code(ev.text.rstrip("\n"), "text"))
             continue
-        parts.append(f'<p class="dx-label">{esc(f"line {ev.line}: {ev.source}")}</p>')
         with in_lang(lang):
+            where = _("line {line}").format(line=ev.line)
+            sep = "：" if lang == "zh" else ": "
+            parts.append(f'<p class="dx-label">{esc(where + sep + ev.source)}</p>')
             if ev.explanation is None and (ev.same_as is not None or ev.not_explained):
                 parts.append(f"<p>{esc(short_line(ev))}</p>")
             if ev.explanation is not None:
@@ -96,11 +107,6 @@ def format_torch(source: str) -> str:
             more = _("{n} more autograd calls ran without an explanation (--max-calls "
                      "{limit})").format(n=run.skipped, limit=max_calls)
         parts.append(f"<p>{esc(more)}</p>")
-    shown = opts.get("file") or "lesson.py"
-    flags = (f" --max-calls {max_calls}" if "max-calls" in opts else "") + (
-        " --lang zh" if lang == "zh" else "")
-    parts.append(code(f"diffexplain run {shown}{flags}",
-                      "bash"))
     parts.append("</div>")
     return "\n".join(parts)
 

@@ -4,7 +4,8 @@
 one line, nothing half-done); :func:`collect` runs the asked-for lessons and
 returns plain data for ``Explanation.extras``: ``higher_order``, ``hessian``,
 ``backward``, ``inplace``, ``tensors`` and ``limit_table``. Several weighted
-outputs get :func:`weighted` (``extras["outputs"]``).
+outputs get :func:`weighted` (``extras["outputs"]``), vector inputs :func:`shows`
+(``extras["structure"]``, what their gradients show).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from diffexplain.i18n import N_, _
 from diffexplain.limits import Limits
 from diffexplain.methods.symbolic import Derivation
 
-__all__ = ["collect", "validate", "weighted"]
+__all__ = ["collect", "shows", "validate", "weighted"]
 
 
 def _inplace(inplace: Mapping[str, float] | str | None) -> dict[str, float] | None:
@@ -140,3 +141,17 @@ def collect(graph: Graph, point: Mapping[str, float], wrt: Sequence[str],
         out["limit_table"] = [difference_table(graph, point, v, gradient[v], seeds, dtype,
                                                decades) for v in wrt]
     return out
+
+
+def shows(graph: Graph, nodes: Sequence[Any], wrt: Sequence[str], verdict: Any, sc: Any,
+              dtype: str, seeds: Mapping[int, float], tensor: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"structure": …}`` when the gradients of a vector input show structure (equal rows,
+    an outer product, a bias, a detached factor, a diagonal Jacobian), else nothing."""
+    from diffexplain.lessons.structure import detect
+
+    if len(seeds) != 1 or any(w != 1 for w in seeds.values()):
+        return {}  # a weighted sum of outputs: its gradients mix several lessons
+    red = tensor.get("reduction") or {}
+    objective = red.get("name") or graph.nodes[graph.outputs[0]].name
+    found = detect(graph, nodes, wrt, verdict, sc, dtype, objective, red.get("jacobians"))
+    return {"structure": found} if found.findings else {}

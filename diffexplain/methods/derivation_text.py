@@ -10,12 +10,13 @@ closed form). :mod:`~diffexplain.methods.symbolic` adds the sympy side.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, Node, op_table
-from diffexplain.core.printing import bar, fmt_number
+from diffexplain.core.printing import bar, bar_latex, fmt_number
 from diffexplain.i18n import N_, _, rule_text
 from diffexplain.methods import exact
 
@@ -93,10 +94,15 @@ class SymbolicResult:
     exact: exact.ExactPass | None = None
 
 
+#: one index of a component name: ``0``, or a generated term/sum index ``t1``, ``acc2``
+_INDEX = re.compile(r"[a-z]*[0-9]+")
+
+
 def latex_name(name: str) -> str:
-    """A node name in LaTeX without sympy: ``v12`` → ``v_{12}``, ``w_0_1`` → ``w_{0,1}``."""
+    """A node name in LaTeX without sympy: ``v12`` → ``v_{12}``, ``w_0_1`` → ``w_{0,1}``,
+    the component graph's ``a_0_t1`` → ``a_{0,t1}``."""
     head, _, idx = name.partition("_")
-    if idx and head.isalpha() and all(p.isdigit() for p in idx.split("_")):  # components
+    if idx and head.isalpha() and all(_INDEX.fullmatch(p) for p in idx.split("_")):  # components
         return f"{latex_name(head)}_{{{idx.replace('_', ',')}}}"
     head = name.rstrip("0123456789")
     tail = name[len(head):]
@@ -243,7 +249,7 @@ class _Names:
         self.text = [n.name for n in graph.nodes]
         self.latex = [latex_name(nm) for nm in self.text]
         self.bar = [bar(nm) for nm in self.text]
-        self.bar_latex = [rf"\bar{{{ln}}} \cdot " for ln in self.latex]
+        self.bar_latex = [bar_latex(nm) + r" \cdot " for nm in self.text]
         self.grads = grads
         self._grad_text: dict[int, str] = {}
 
@@ -321,7 +327,7 @@ def _adjoint_derivation(graph: Graph, vid: int, values: Sequence[float],
     lhs, lhs_latex = partial_symbol(y, n.name, "text"), partial_symbol(y, n.name, "latex")
     t, lt, vals, value = _adjoint_terms(graph, n, users, values, grads, names)
     rule = _("reverse accumulation: the adjoint of a node is the sum over its users u of ū·∂u/∂node")
-    lines = [Line(bar(n.name), rf"\bar{{{latex_name(n.name)}}}", f"adj({n.name})", rule,
+    lines = [Line(bar(n.name), bar_latex(n.name), f"adj({n.name})", rule,
                   N_("definition"))]
     if users:
         lines.append(Line(t, lt, t, _("adjoints of the users times the local partials"),

@@ -25,7 +25,7 @@ from typing import Any
 
 from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, Node, op_table
-from diffexplain.core.printing import fmt_number
+from diffexplain.core.printing import bar, bar_latex, fmt_number
 from diffexplain.errors import InputError
 from diffexplain.i18n import _, ngettext
 from diffexplain.methods.numeric import forward
@@ -308,8 +308,8 @@ def _adjoint_pass(g: Graph, names: _Names, inputs: Sequence[str], values: Sequen
             continue
         t_terms, l_terms, v_terms, total = [], [], [], []
         if n.id == out:
-            t_terms.append(_bar(yname))
-            l_terms.append(rf"\bar{{{latex_name(yname)}}}")
+            t_terms.append(bar(yname))
+            l_terms.append(bar_latex(yname))
             v_terms.append("1")
             total.append(1.0)
         for u in users[n.id]:
@@ -333,8 +333,8 @@ def _adjoint_pass(g: Graph, names: _Names, inputs: Sequence[str], values: Sequen
                              _join(t_terms), _join(l_terms), vals, adj[n.id], n.name,
                              n.name if n.is_leaf else f"{n.name} = {g.describe(n)}"))
     result = {v: adj[g[v].id] for v in inputs}
-    others = "".join(f", {_bar(g.nodes[o].name)} = 0" for o in g.outputs if o != out)
-    return Pass(f"{_bar(yname)} = 1{others}", rf"\bar{{{latex_name(yname)}}} = 1", tuple(rows), result)
+    others = "".join(f", {bar(g.nodes[o].name)} = 0" for o in g.outputs if o != out)
+    return Pass(f"{bar(yname)} = 1{others}", bar_latex(yname) + " = 1", tuple(rows), result)
 
 
 def trace(graph: Graph, point: Mapping[str, float], mode: str = "reverse",

@@ -18,7 +18,9 @@ from typing import Any
 from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, op_table, point_values
 from diffexplain.core.reasons import Msg, Reason, reason
-from diffexplain.i18n import N_
+from diffexplain.errors import LimitExceeded
+from diffexplain.i18n import N_, _
+from diffexplain.limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
     "EPS",
@@ -204,6 +206,28 @@ def dependents(graph: Graph, vid: int) -> list[int]:
             cones[vid] = out
             graph._cache["cones_held"] = held
     return out
+
+
+def check_cost(graph: Graph, wrt: Sequence[str], limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse finite differences whose probes would recompute more than ``limits.max_work``
+    nodes in all (Σ of the variables' dependent cones), before any probe runs.
+
+    A reduction tree keeps each cone logarithmic, but a dense Jacobian (every entry of
+    ``softmax(x)`` depends on every ``x_i``) makes each cone the whole graph: n² work. The
+    cones are counted with an early stop at the limit, and kept for the probes.
+
+    Raises:
+        LimitExceeded: the sum is above ``limits.max_work``.
+    """
+    total = 0
+    for v in wrt:
+        total += len(dependents(graph, graph[v].id)) + 1
+        if total > limits.max_work:
+            raise LimitExceeded(
+                _("finite differences: the probes of {n} variables would recompute more than "
+                  "{limit} nodes (each variable reaches much of the graph: a dense "
+                  "Jacobian)").format(n=len(wrt), limit=limits.max_work),
+                _("raise it with --max-work, or skip the finite differences with --no-numeric"))
 
 
 class Prober:

@@ -31,6 +31,8 @@ class EdgePartial:
     inp: str
     text: str
     value: float | None
+    #: a scalar out of a vector inp (sum, dot, a mean loss): ∂out/∂inp entry by entry, row-major
+    gradient: tuple[float, ...] | None = None
 
 
 def _sum(terms: list[float]) -> float:
@@ -70,5 +72,25 @@ def edge_partials(graph: Graph, values: Sequence[Any]) -> tuple[EdgePartial, ...
                 k = float(exponent.value or 0.0)
                 texts = [f"{fmt_number(k)}·{inputs[0]}^{fmt_number(k - 1)}"]
             text = texts[0] if len(texts) == 1 else "(" + " + ".join(texts) + ")"
-            out.append(EdgePartial(names[node.id], names[inp], text, value))
+            grad = _gradient(fn.tensor, slots, fn.dmath, vals) if vector else None
+            if fn.tensor == "bce" and grad is not None and len(grad) > 1:
+                text = f"{text if len(texts) > 1 or ' ' not in text else '(' + text + ')'}" \
+                    f"/{len(grad)}"  # reduction='mean': the 1/n is part of the partial
+            out.append(EdgePartial(names[node.id], names[inp], text, value, grad))
     return tuple(out)
+
+
+def _gradient(kind: str, slots: Sequence[int], dmath: Sequence[Any],
+              vals: Sequence[Any]) -> tuple[float, ...] | None:
+    """The local gradient of a reduction (sum, dot, mean BCE) with respect to one input."""
+    if kind not in ("sum", "dot", "bce"):
+        return None
+    from diffexplain.core.shapes import flatten
+
+    flat = [flatten(v)[1] for v in vals]
+    n = max(len(f) for f in flat)
+    if kind == "sum":
+        return tuple(1.0 for _ in range(n))
+    at = [[f[k if len(f) > 1 else 0] for f in flat] for k in range(n)]
+    scale = 1.0 / n if kind == "bce" else 1.0
+    return tuple(_sum([dmath[k](math, *a) for k in slots]) * scale for a in at)

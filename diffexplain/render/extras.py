@@ -178,7 +178,21 @@ def _recording(d: Mapping[str, Any]) -> list[Section]:
     return recording_sections(d)
 
 
+def _structure(d: Any) -> list[Section]:
+    from diffexplain.lessons.structure import CHECKS
+
+    lines = []
+    for f in d.findings:
+        how = _(CHECKS[f.check]).format(rtol=f"{f.rtol:g}" if f.rtol else "")
+        if f.torch is not None:
+            how = _("{check}; {torch}").format(check=how, torch=_("torch's .grad too") if f.torch
+                                               else _("NOT on torch's .grad"))
+        lines.append(_("{sentence} ({how})").format(sentence=f.text, how=how))
+    return [(_("What this shows"), [], [], lines)]
+
+
 _SECTIONS: dict[str, Callable[[Any], list[Section]]] = {
+    "structure": _structure,
     "recording": _recording,
     "outputs": _outputs, "higher_order": _higher, "hessian": _hessian, "backward": _backward,
     "tensors": _tensors, "inplace": _inplace, "limit_table": _limit,

@@ -22,12 +22,14 @@ from diffexplain.render.graphdraw import (
     _agg,
     _arrow,
     _box,
+    _family,
     _figsize,
     _frame,
     _layout,
     draw,
     layered,
 )
+from diffexplain.render.labelplace import edge_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -102,21 +104,15 @@ def draw_autograd(e: Explanation, ax: Axes | None = None, title: bool = True) ->
         boxes = {v: _box(ax, pos[v], _backward_label(e, d["name"], d["node"], True), d["kind"], 8.5)
                  for v, d in g.nodes(data=True)}
         labels = {}
-        for a, b in g.edges:
-            _arrow(ax, boxes[a], boxes[b], EDGE["backward"], 1.2)
+        for k, (a, b) in enumerate(g.edges):
+            _arrow(ax, boxes[a], boxes[b], EDGE["backward"], 1.2, gid=f"dx-t-edge-{k}")
             src, dst = g.nodes[a]["node"], g.nodes[b]["node"]
             if src is not None and dst is not None and e.node(src).grad is not None:
                 local = e.partial(src, dst).value
                 labels[(a, b)] = f"{bar(src)}·∂{src}/∂{dst}" + (
                     "" if local is None else f" = {fmt_number((e.node(src).grad or 0.0) * local, 4)}")
-        import networkx as nx
-
-        texts = nx.draw_networkx_edge_labels(
-            g, pos, edge_labels=labels, ax=ax, font_size=7.5, rotate=False,
-            font_color=EDGE["backward"], bbox=dict(boxstyle="round,pad=0.15", fc="white",
-                                                   ec="none", alpha=0.85))
-        for t in texts.values():
-            t.set_zorder(5)
+        edge_labels(ax, boxes, labels, dict.fromkeys(labels, EDGE["backward"]), 7.5,
+                    _family(), graph="t")
     else:
         import networkx as nx
 

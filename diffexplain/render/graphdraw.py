@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from diffexplain.core.printing import bar, fmt_number
 from diffexplain.core.shapes import fmt_value
 from diffexplain.i18n import _, in_figure_lang
+from diffexplain.render.labelplace import edge_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -208,11 +209,15 @@ def _box(ax: Axes, xy: Any, text: str, kind: str, size: float, bold: bool = Fals
                              lw=2.2 if emphasis else 1.2))
 
 
-def _arrow(ax: Axes, a: Any, b: Any, color: str, width: float, style: str = "-|>") -> None:
-    ax.annotate("", xy=b.get_position(), xytext=a.get_position(), zorder=4,
-                arrowprops=dict(arrowstyle=style, color=color, lw=width, shrinkA=1, shrinkB=1,
-                                patchA=a.get_bbox_patch(), patchB=b.get_bbox_patch(),
-                                mutation_scale=14, connectionstyle="arc3,rad=0"))
+def _arrow(ax: Axes, a: Any, b: Any, color: str, width: float, style: str = "-|>",
+           gid: str | None = None) -> None:
+    ann = ax.annotate("", xy=b.get_position(), xytext=a.get_position(), zorder=4,
+                      arrowprops=dict(arrowstyle=style, color=color, lw=width, shrinkA=1,
+                                      shrinkB=1, patchA=a.get_bbox_patch(),
+                                      patchB=b.get_bbox_patch(), mutation_scale=14,
+                                      connectionstyle="arc3,rad=0"))
+    if gid and ann.arrow_patch is not None:
+        ann.arrow_patch.set_gid(gid)  # findable in the SVG (the overlap test measures it)
 
 
 @in_figure_lang
@@ -264,32 +269,23 @@ def _y(e: Explanation) -> str:
 
 def _draw_small(ax: Axes, g: nx.DiGraph, pos: dict[str, Any], hot: set[tuple[str, str]],
                 e: Explanation, wrt: str | None) -> None:
-    import networkx as nx
-
     boxes = {}
     hot_nodes = {a for a, _ in hot} | {b for _, b in hot}
     for name, data in g.nodes(data=True):
         boxes[name] = _box(ax, pos[name], _node_label(e, name, True), data["kind"], 9,
                            bold=data["kind"] == "output", emphasis=name in hot_nodes)
     labels = {}
-    for a, b in g.edges:
+    for k, (a, b) in enumerate(g.edges):
         hot_edge = (a, b) in hot
         _arrow(ax, boxes[a], boxes[b], HIGHLIGHT if hot_edge else "#7f8c8d",
-               2.2 if hot_edge else 1.1)
+               2.2 if hot_edge else 1.1, gid=f"dx-g-edge-{k}")
         if g.nodes[a]["kind"] != "constant":
             text, value = _partial(e, b, a)
             shown = f"∂{b}/∂{a} = {text}"
             if value is not None and text != fmt_number(value):
                 shown += f" = {fmt_number(value, 4)}"
             labels[(a, b)] = shown
-    texts = nx.draw_networkx_edge_labels(
-        g, pos, edge_labels=labels, ax=ax, font_size=7.5, label_pos=0.5, rotate=False,
-        font_color="#333333", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none",
-                                        alpha=0.85))
-    for edge, t in texts.items():
-        t.set_zorder(5)
-        if edge in hot:
-            t.set_color(HIGHLIGHT)
+    edge_labels(ax, boxes, labels, {edge: HIGHLIGHT for edge in hot}, 7.5, _family())
     # a legend of kinds, drawn as proxy patches
     from matplotlib.patches import Patch
 

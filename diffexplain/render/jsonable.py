@@ -36,6 +36,8 @@ def _plain(x: Any) -> Any:
     """Extras as JSON: non-finite floats as strings, tuples as lists, all the way down."""
     if isinstance(x, float):
         return _num(x)
+    if hasattr(x, "as_dict") and not isinstance(x, type):  # typed extras (lessons.structure)
+        return _plain(x.as_dict())
     if isinstance(x, dict):
         return {str(k): _plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from diffexplain.core.printing import fmt_number
+from diffexplain.core.printing import bar_latex, fmt_number
 from diffexplain.i18n import _, renders_in_lang
 from diffexplain.methods.symbolic import latex_name
 
@@ -32,7 +32,7 @@ def adjoint_block(e: Explanation, limit: int = 60) -> str:
         vals = " = " + r.values.replace("·", cdot) if r.values else ""
         # no ``= 1 = 1``: the value is written once when the formula already is it
         result = "" if r.formula_latex == fmt_number(r.value) else f" = {fmt_number(r.value)}"
-        rows.append(f"\\bar{{{latex_name(r.node)}}} &= {r.formula_latex}{vals}{result}")
+        rows.append(f"{bar_latex(r.node)} &= {r.formula_latex}{vals}{result}")
     if len(e.adjoints) > limit:
         rows.append("&\\;\\vdots \\quad \\text{" + _("({n} more)").format(
             n=len(e.adjoints) - limit) + "}")

@@ -65,6 +65,10 @@ def render(e: Explanation, components: bool = False) -> str:
     if e.adjoints and vf is None:
         parts.append(_("### Reverse accumulation"))
         parts.append("$$\n" + adjoint_block(e) + "\n$$")
+        if e.components is not None:  # the component view: define the nodes used above
+            from diffexplain.render.components import markdown as component_nodes
+
+            parts.append(component_nodes(e))
     if e.autograd is not None:
         parts.append(_("### Autograd (torch {version}, {dtype})").format(
             version=e.autograd.torch_version, dtype=e.autograd.dtype))

@@ -88,6 +88,10 @@ def render(e: Explanation, components: bool = False) -> str:
             rows = [*rows[:MAX_ROWS], skipped, *rows[-MAX_ROWS:]]
         out.append(table(rows))
         out.append("")
+        if e.components is not None:  # the component view: define the nodes used above
+            from diffexplain.render.components import text_lines as component_nodes
+
+            out.extend(component_nodes(e))
     if e.autograd is not None:
         a = e.autograd
         out.append(_("Autograd (torch {version}, {dtype}): one backward pass over the "
