@@ -103,7 +103,7 @@ def _symbolic(e: Explanation, show: tuple[str, ...]) -> list[str]:
         left.append(math(adjoint_block(e)))
     if left:
         left.append(_where(e))
-    if "symbolic" in show and e.components is not None:  # the component view's nodes
+    if "symbolic" in show and e.components is not None and vf is None:  # the component view
         from diffexplain.render.components import html as component_nodes
 
         left.append(component_nodes(e))
