@@ -143,20 +143,22 @@ class Explanation:
 
         return to_json(self, indent=indent)
 
-    def to_text(self) -> str:
+    def to_text(self, components: bool = False) -> str:
+        """Unicode text; for vectors the vector form, or with ``components`` the derivation of
+        each component."""
         from diffexplain.render.text import render
 
-        return render(self)
+        return render(self, components=components)
 
-    def to_latex(self) -> str:
+    def to_latex(self, components: bool = False) -> str:
         from diffexplain.render.latex import render
 
-        return render(self)
+        return render(self, components=components)
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, components: bool = False) -> str:
         from diffexplain.render.markdown import render
 
-        return render(self)
+        return render(self, components=components)
 
     def __str__(self) -> str:
         return self.to_text()

@@ -279,6 +279,9 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
         torch_side=(graph, point, wrt, seeds)))
     if sc is not None:
         extras["tensor"] = tensor_info(graph, sc, values, sym.grads, wrt, detached, auto)
+        from diffexplain.methods.vectorform import build as vector_form
+
+        extras["vector_form"] = vector_form(graph, sc, wrt, seeds, sym, limits)
     edges = tuple((names[a], names[b]) for a, b in graph.edges())
     if sc is not None:  # what the gradients of a vector input show (lessons.structure)
         extras.update(lessons.shows(graph, nodes, wrt, verdict, sc, dtype, seeds, extras["tensor"]))

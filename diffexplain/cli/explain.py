@@ -67,6 +67,9 @@ def _add_explain(sub: Any) -> None:
     p.add_argument("--closed-form", default="named", choices=["named", "exp"],
                    help=_("write closed forms in the learner's functions (σ, softplus, relu; "
                           "the default) or through exp"))
+    p.add_argument("--components", action="store_true",
+                   help=_("vectors and matrices: show the chain rule of each component (x_0, "
+                          "x_1, …) instead of the vector form (JSON always has both)"))
     p.add_argument("--no-autograd", action="store_true", help=_("skip torch (never imports it)"))
     p.add_argument("--no-numeric", action="store_true", help=_("skip finite differences"))
     p.add_argument("--allow-nonfinite", action="store_true",
@@ -139,7 +142,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from diffexplain.render import render
 
     # render every output first, then write them together: an error leaves nothing half-done
-    write_all([(args.output, _with_traces(e, args, render(e, args.format))),
+    write_all([(args.output, _with_traces(e, args, render(e, args.format,
+                                                                components=args.components))),
                *_render_graphs(e, args)])
     return EXIT_DISAGREE if args.check and not e.verdict.agree else EXIT_OK
 

@@ -19,9 +19,12 @@ FORMATS = {"text": "text", "json": "jsonable", "latex": "latex", "markdown": "ma
            "md": "markdown", "html": "html"}
 
 
-def render(explanation: Explanation, fmt: str = "text") -> str:
-    """The explanation in one format; ``KeyError`` names the formats on a typo."""
+def render(explanation: Explanation, fmt: str = "text", components: bool = False) -> str:
+    """The explanation in one format; ``KeyError`` names the formats on a typo.
+
+    ``components``: for vector inputs, the per-component derivations instead of the
+    vector form."""
     if fmt not in FORMATS:
         raise KeyError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     module = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
-    return str(module.render(explanation))
+    return str(module.render(explanation, components=components))

@@ -21,7 +21,7 @@ __all__ = ["NOTEBOOK_SHOW", "SECTIONS", "page", "render"]
 
 #: every section a page may show, in the order they appear
 SECTIONS = ("graph", "symbolic", "adjoints", "autograd", "saved", "extras", "figure",
-            "figure-autograd", "forward", "reverse", "jacobian", "check")
+            "figure-autograd", "forward", "reverse", "jacobian", "check", "components")
 #: what a notebook cell shows
 NOTEBOOK_SHOW = ("symbolic", "autograd", "extras", "check")
 
@@ -79,9 +79,15 @@ def _graph_table(e: Explanation, out: str) -> str:
 
 def _symbolic(e: Explanation, show: tuple[str, ...]) -> list[str]:
     from diffexplain.render.latex import adjoint_block, derivation_block
+    from diffexplain.render.vectorform import html_blocks, note, shown
 
     left: list[str] = []
-    if "symbolic" in show:
+    vf = shown(e, "components" in show)  # vectors: the vector form unless "components"
+    if "symbolic" in show and vf is not None:
+        left.extend(html_blocks(vf))
+    elif "symbolic" in show:
+        if note(e):
+            left.append(f'<p class="dx-small">{esc(note(e))}</p>')
         label_sym = _("Symbolic (sympy): the chain rule")
         left.append(f'<p class="dx-label">{esc(label_sym)}</p>')
         for v, d in e.derivations.items():
@@ -91,13 +97,13 @@ def _symbolic(e: Explanation, show: tuple[str, ...]) -> list[str]:
                           for line in d.lines)
             summary = esc(_("Why each line of {lhs} holds").format(lhs=d.lhs))
             left.append(f'<details class="note"><summary>{summary}</summary><ol>{why}</ol></details>')
-    if "adjoints" in show and e.adjoints:
+    if "adjoints" in show and e.adjoints and vf is None:
         label_rev = _("Reverse accumulation")
         left.append(f'<p class="dx-label">{esc(label_rev)}</p>')
         left.append(math(adjoint_block(e)))
     if left:
         left.append(_where(e))
-    if "symbolic" in show and e.components is not None:  # the component view's nodes
+    if "symbolic" in show and e.components is not None and vf is None:  # the component view
         from diffexplain.render.components import html as component_nodes
 
         left.append(component_nodes(e))
@@ -236,6 +242,6 @@ def page(e: Explanation, show: tuple[str, ...] = NOTEBOOK_SHOW, *, title: str | 
     return "\n".join(p for p in parts if p)
 
 
-def render(e: Explanation) -> str:
+def render(e: Explanation, components: bool = False) -> str:
     """The notebook fragment (``_repr_html_``): derivations, autograd, the side-by-side check."""
-    return page(e, NOTEBOOK_SHOW)
+    return page(e, (*NOTEBOOK_SHOW, "components") if components else NOTEBOOK_SHOW)

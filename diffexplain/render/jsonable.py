@@ -104,7 +104,11 @@ def to_dict(e: Explanation) -> dict[str, Any]:
         "verdict": {"agree": e.verdict.agree, "state": e.verdict.state,
                     "summary": e.verdict.summary,
                     "tolerance": e.verdict.tolerance.as_dict()},
-        **({"extras": _plain(dict(e.extras))} if e.extras else {}),
+        **({"extras": _plain({k: v for k, v in e.extras.items() if k != "vector_form"})}
+           if e.extras else {}),
+        # the derivation over whole tensors (vector and matrix inputs; absent for scalars)
+        **({"vector_form": _plain(e.extras["vector_form"].as_dict())}
+           if "vector_form" in e.extras else {}),
     }
 
 
@@ -112,5 +116,6 @@ def to_json(e: Explanation, indent: int | None = 2) -> str:
     return json.dumps(to_dict(e), indent=indent, ensure_ascii=False, allow_nan=False)
 
 
-def render(e: Explanation) -> str:
+def render(e: Explanation, components: bool = False) -> str:
+    """JSON holds both views (``steps`` per component, ``vector_form``): ``components`` is moot."""
     return to_json(e)

@@ -54,14 +54,20 @@ def _table(e: Explanation) -> str:
 
 
 @renders_in_lang
-def render(e: Explanation) -> str:
-    """A LaTeX fragment (needs amsmath): derivations, adjoints, the comparison table."""
+def render(e: Explanation, components: bool = False) -> str:
+    """A LaTeX fragment (needs amsmath): derivations (for vectors the vector form unless
+    ``components``), adjoints, the comparison table."""
+    from diffexplain.render.vectorform import latex_block, shown
+
+    vf = shown(e, components)
     parts = [f"% diffexplain: {e.expression}"]
     point = ", ".join(f"{latex_name(k)} = {fmt_number(v)}" for k, v in e.point.items())
     parts.append("\\noindent " + _("At {point}:").format(point=f"${point}$"))
-    for v in e.derivations:
+    for d in vf.derivations if vf is not None else ():
+        parts.append("\\[\n" + latex_block(d) + "\n\\]")
+    for v in e.derivations if vf is None else ():
         parts.append("\\[\n" + derivation_block(e, v) + "\n\\]")
-    if e.adjoints:
+    if e.adjoints and vf is None:
         parts.append("\\noindent " + _("Reverse accumulation:") + "\n\\[\n" + adjoint_block(e)
                      + "\n\\]")
     parts.append(_table(e))
@@ -70,7 +76,11 @@ def render(e: Explanation) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def render_display(e: Explanation) -> str:
+def render_display(e: Explanation, components: bool = False) -> str:
     """Math only, for Jupyter's ``_repr_latex_`` (MathJax has no ``tabular``)."""
-    blocks = [derivation_block(e, v) for v in e.derivations]
+    from diffexplain.render.vectorform import latex_block, shown
+
+    vf = shown(e, components)
+    blocks = ([latex_block(d) for d in vf.derivations] if vf is not None
+              else [derivation_block(e, v) for v in e.derivations])
     return "$$\n" + "\n\\\\[1em]\n".join(blocks) + "\n$$"

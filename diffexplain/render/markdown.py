@@ -45,16 +45,24 @@ def comparison_table(e: Explanation) -> str:
 
 
 @renders_in_lang
-def render(e: Explanation) -> str:
+def render(e: Explanation, components: bool = False) -> str:
+    """Markdown; for vectors the vector form unless ``components``."""
+    from diffexplain.render.vectorform import markdown_parts, note, shown
+
+    vf = shown(e, components)
     point = ", ".join(f"{k} = {fmt_number(v)}" for k, v in e.point.items())
     parts = [_("## `{expression}` at {point}").format(expression=e.expression, point=point),
              _("### Computational graph"), nodes_table(e)]
-    for v, d in e.derivations.items():
+    if vf is not None:
+        parts.extend(markdown_parts(vf))
+    elif note(e):
+        parts.append(note(e))
+    for v, d in e.derivations.items() if vf is None else ():
         parts.append(_("### Symbolic: {lhs}").format(lhs=d.lhs))
         parts.append("$$\n" + derivation_block(e, v) + "\n$$")
         parts.append("\n".join(_("{k}. {rule} *(checked: {check})*").format(
             k=k + 1, rule=line.rule, check=_(line.check)) for k, line in enumerate(d.lines)))
-    if e.adjoints:
+    if e.adjoints and vf is None:
         parts.append(_("### Reverse accumulation"))
         parts.append("$$\n" + adjoint_block(e) + "\n$$")
         if e.components is not None:  # the component view: define the nodes used above

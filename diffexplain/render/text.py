@@ -24,7 +24,11 @@ def _point(e: Explanation) -> str:
 
 
 @renders_in_lang
-def render(e: Explanation) -> str:
+def render(e: Explanation, components: bool = False) -> str:
+    """The explanation; for vectors the vector form unless ``components`` (``--components``)."""
+    from diffexplain.render.vectorform import note, text_lines
+    from diffexplain.render.vectorform import shown as vector_form
+
     out: list[str] = []
     out.append(f"diffexplain: {e.expression}")
     out.append(_("at {point}").format(point=_point(e)) if e.point else "")
@@ -51,7 +55,12 @@ def render(e: Explanation) -> str:
                                               "", ""]]
                          + rows[-MAX_ROWS:], head))
     out.append("")
-    for d in e.derivations.values():
+    vf = vector_form(e, components)
+    if vf is not None:
+        out.extend(text_lines(e, vf))
+    elif note(e):
+        out.extend([note(e), ""])
+    for d in e.derivations.values() if vf is None else ():
         out.append(_("Symbolic: {lhs} ({method})").format(lhs=d.lhs, method=_(d.method)))
         width = min(60, max(len(line.text) for line in d.lines))
         pad = " " * len(d.lhs)
@@ -67,7 +76,7 @@ def render(e: Explanation) -> str:
         if d.note:
             out.append(f"  ({d.note})")
         out.append("")
-    if e.adjoints:
+    if e.adjoints and vf is None:
         out.append(_("Reverse accumulation (one adjoint per node, output first)"))
         rows = []
         for r in e.adjoints:
