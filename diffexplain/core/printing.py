@@ -179,13 +179,29 @@ def fmt_number(x: float | complex | None, digits: int = 6) -> str:
 def split_name(name: str) -> tuple[str, str]:
     """A node name as a base and its subscript: ``loss_t0`` → (loss, t0), ``a_0_t0`` →
     (a, 0_t0), ``v12`` → (v, 12), ``loss`` → (loss, "")."""
-    head, sep, rest = name.partition("_")
-    if sep and head and rest:
-        return head, rest
+    if "_" in name:
+        head, _sep, rest = name.partition("_")
+        if head and rest:
+            return head, rest
     base = name.rstrip("0123456789")
     if not base or base == name:
         return name, ""
     return base, name[len(base):]
+
+
+def bar_pair(name: str) -> tuple[str, str]:
+    """:func:`bar` and :func:`bar_latex` of one name, split once (the adjoint table needs
+    both for every node)."""
+    base, sub = split_name(name)
+    if len(base) == 1:
+        text, head = base + "\u0304", f"\\bar{{{base}}}"
+    else:
+        text = "".join([ch + "\u0305" for ch in base])
+        head = f"\\overline{{\\mathrm{{{base}}}}}"
+    if not sub:
+        return text, head
+    return (f"{text}{sub}" if name == base + sub else f"{text}_{sub}",
+            head + "_{" + sub.replace("_", ",") + "}")
 
 
 def bar(name: str) -> str:
@@ -194,8 +210,7 @@ def bar(name: str) -> str:
     letter, a combining overline over each letter of a longer base, which joins into one line).
     """
     base, sub = split_name(name)
-    mark = "\u0304" if len(base) == 1 else "\u0305"
-    barred = "".join(ch + mark for ch in base)
+    barred = base + "\u0304" if len(base) == 1 else "".join([ch + "\u0305" for ch in base])
     if not sub:
         return barred
     return f"{barred}{sub}" if name == base + sub else f"{barred}_{sub}"

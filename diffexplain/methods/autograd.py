@@ -9,7 +9,7 @@ the notes (``torch.add(w, 1)``), so grad_fn names match what a learner sees.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,8 +146,26 @@ def run(graph: Graph, point: Mapping[str, Any], wrt: Sequence[str],
             gradient[v] = read(torch.zeros_like(tens[graph[v].id]))
     back = _backward_graph(tens, list(seeds), names)
     value = read(tens[graph.outputs[0]])
-    release(tens)
+    if _depth(graph) > SHALLOW:
+        release(tens)
     return AutogradResult(dtype, torch.__version__, gradient, tuple(nodes), back, value)
+
+
+#: a graph this deep or less is freed by torch's own recursion without risk (the crash
+#: needs tens of thousands of nested frees), so :func:`run` skips :func:`release` on it
+SHALLOW = 2_000
+
+
+def _depth(graph: Graph) -> int:
+    """The longest path from a leaf to a node, cached on the graph."""
+    d = graph._cache.get("depth")
+    if d is None:
+        depth = [0] * len(graph.nodes)
+        for n in graph.nodes:
+            if n.inputs:
+                depth[n.id] = 1 + max(depth[i] for i in n.inputs)
+        d = graph._cache["depth"] = max(depth, default=0)
+    return int(d)
 
 
 def release(values: list[Any]) -> None:
@@ -197,7 +215,7 @@ Saved = tuple[tuple[str, str | None, Any], ...]
 _SAVED_ATTRS: dict[type, tuple[str, ...]] = {}
 
 
-def saved_slots(fn: Any) -> Iterator[tuple[str, Any]]:
+def saved_slots(fn: Any) -> list[tuple[str, Any]]:
     """Each ``_saved_*`` slot of a backward node, as (name without the prefix, value).
 
     The value is the :class:`RuntimeError` torch raises when the slot was freed by a
@@ -208,11 +226,13 @@ def saved_slots(fn: Any) -> Iterator[tuple[str, Any]]:
     if attrs is None:
         attrs = _SAVED_ATTRS[type(fn)] = tuple(sorted(a for a in dir(fn)
                                                       if a.startswith("_saved_")))
+    out: list[tuple[str, Any]] = []
     for attr in attrs:
         try:
-            yield attr[len("_saved_"):], getattr(fn, attr)
+            out.append((attr[7:], getattr(fn, attr)))  # 7 = len("_saved_")
         except RuntimeError as err:
-            yield attr[len("_saved_"):], err
+            out.append((attr[7:], err))
+    return out
 
 
 def tensor_ptrs(graph: Graph, tens: Sequence[Any]) -> dict[tuple[int, tuple[int, ...]], str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, Node, op_table
-from diffexplain.core.printing import bar, bar_latex, fmt_number
+from diffexplain.core.printing import bar, bar_latex, bar_pair, fmt_number
 from diffexplain.i18n import N_, _, rule_text
 from diffexplain.methods import exact
 
@@ -248,8 +248,9 @@ class _Names:
     def __init__(self, graph: Graph, grads: Sequence[float]) -> None:
         self.text = [n.name for n in graph.nodes]
         self.latex = [latex_name(nm) for nm in self.text]
-        self.bar = [bar(nm) for nm in self.text]
-        self.bar_latex = [bar_latex(nm) + r" \cdot " for nm in self.text]
+        pairs = [bar_pair(nm) for nm in self.text]
+        self.bar = [t for t, _l in pairs]
+        self.bar_latex = [lt + r" \cdot " for _t, lt in pairs]
         self.grads = grads
         self._grad_text: dict[int, str] = {}
 
