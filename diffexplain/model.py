@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diffexplain.compare import Verdict
 from diffexplain.core.graph import Graph
 from diffexplain.core.shapes import unflatten
-from diffexplain.methods.autograd import AutogradResult
-from diffexplain.methods.components import Scalarized
 from diffexplain.methods.partials import EdgePartial
 from diffexplain.methods.symbolic import AdjointRow, Derivation
+
+if TYPE_CHECKING:  # annotations only: a scalar explanation without torch never loads these
+    from diffexplain.methods.autograd import AutogradResult
+    from diffexplain.methods.components import Scalarized
 
 __all__ = ["Explanation", "NodeInfo"]
 

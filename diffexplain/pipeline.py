@@ -15,7 +15,7 @@ import functools
 import gc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from diffexplain.compare import compare
 from diffexplain.core.constant_graph import with_named_variables
@@ -29,8 +29,10 @@ from diffexplain.errors import InputError
 from diffexplain.i18n import _, localized
 from diffexplain.limits import DEFAULT_LIMITS, Limits
 from diffexplain.methods import numeric, symbolic
-from diffexplain.methods.components import Scalarized, scalarize, tensor_info
 from diffexplain.model import Explanation, NodeInfo
+
+if TYPE_CHECKING:  # scalars never load the component graph's module
+    from diffexplain.methods.components import Scalarized
 
 __all__ = ["build_graph", "explain", "explain_recorded", "point_names", "resolve_point",
            "resolve_values", "resolve_wrt", "trace"]
@@ -208,6 +210,8 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
     sc: Scalarized | None = None
     cg, cpoint, cwrt, cseeds = graph, point, list(wrt), seeds
     if values_at is not None:
+        from diffexplain.methods.components import scalarize
+
         sc = scalarize(graph, values_at, limits)
         graph = Graph(tuple(replace(n, shape=sc.shapes[n.id]) for n in graph.nodes),
                       graph.outputs, graph.source)
@@ -278,6 +282,8 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
         rebuild=rebuild, inplace=inplace, tensors=tensors, limit_table=limit_table,
         torch_side=(graph, point, wrt, seeds)))
     if sc is not None:
+        from diffexplain.methods.components import tensor_info
+
         extras["tensor"] = tensor_info(graph, sc, values, sym.grads, wrt, detached, auto)
         from diffexplain.methods.vectorform import build as vector_form
 
