@@ -128,6 +128,10 @@ _EXPR = st.recursive(_ATOM, lambda inner: st.one_of(
 @settings(max_examples=150, deadline=None)
 @given(_EXPR)
 def test_grammar_shaped_text_parses_to_a_valid_graph(text):
-    g = parse(text)
+    try:
+        g = parse(text)
+    except InputError as err:  # 1/(1 - 1): a constant part undefined at every point
+        assert "has no finite value" in str(err), err
+        return
     g.validate()
     assert tokenize(text)[-1].kind == "EOF"
