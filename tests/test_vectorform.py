@@ -254,3 +254,16 @@ def test_more_inputs_have_a_checked_vector_form(expr, at):
     assert vf.available, vf.note
     for d in vf.derivations:
         assert _flat(d.value) == pytest.approx(_flat(e.gradient[d.wrt]), rel=1e-9, abs=1e-12)
+
+
+def test_components_on_a_scalar_input_is_refused_before_any_work() -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "diffexplain", "explain", "x*x", "--at", "x=2",
+                        "--components"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "--components" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "diffexplain", "explain", "2*dot(x,x)", "--at",
+                        "x=[0,1,2,3]", "--components"], capture_output=True, text=True)
+    assert r.returncode == 0 and "∂y/∂x_2" in r.stdout

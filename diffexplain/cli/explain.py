@@ -133,6 +133,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     _check_graph_paths(args)
     text = _read_expression(args.expression, limits.max_length)
     _check_trace_work(args, text, limits)
+    _check_components(args, text, point, limits)
     e = explain(text, point,
                 wrt=_split(args.wrt), outputs=_split(args.outputs),
                 weights=_weights(args.weights), dtype=args.dtype,
@@ -167,6 +168,20 @@ def _check_graph_paths(args: argparse.Namespace) -> None:
     for path in (args.output, args.graph, args.graph_autograd):
         if path is not None:
             check_target(path)
+
+
+def _check_components(args: argparse.Namespace, text: str, point: Any, limits: Any) -> None:
+    """--components on scalars: there are no components to show, so refuse it before any work."""
+    if not args.components:
+        return
+    from diffexplain.errors import InputError
+    from diffexplain.pipeline import build_graph, input_kind
+
+    graph = build_graph(text, _split(args.outputs), limits)  # a bad text fails here, as later
+    if input_kind(graph, point) == "scalar":
+        raise InputError(_("--components shows the components of vectors and matrices; this "
+                           "input has only scalars (its derivation is already written per "
+                           "variable)"))
 
 
 def _check_trace_work(args: argparse.Namespace, text: str, limits: Any) -> None:
