@@ -267,3 +267,17 @@ def test_components_on_a_scalar_input_is_refused_before_any_work() -> None:
     r = subprocess.run([sys.executable, "-m", "diffexplain", "explain", "2*dot(x,x)", "--at",
                         "x=[0,1,2,3]", "--components"], capture_output=True, text=True)
     assert r.returncode == 0 and "∂y/∂x_2" in r.stdout
+
+
+def test_trace_takes_components_on_vectors_and_refuses_it_on_scalars() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    target = str(Path(__file__).resolve().parent.parent / "examples" / "control.py") + ":f"
+    r = subprocess.run([sys.executable, "-m", "diffexplain", "trace", target, "--at", "a=10",
+                        "--components"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stdout == "" and "--components" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "diffexplain", "trace", target, "--at", "a=[1,2]",
+                        "--components"], capture_output=True, text=True)
+    assert r.returncode == 0 and "a_0" in r.stdout

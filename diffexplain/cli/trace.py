@@ -44,6 +44,9 @@ def _add_trace(sub: Any) -> None:
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     p.add_argument("--check", action="store_true",
                    help=_("exit with code 1 when the methods disagree"))
+    p.add_argument("--components", action="store_true",
+                   help=_("vectors and matrices: show the chain rule of each component (x_0, "
+                          "x_1, …) instead of the vector form (JSON always has both)"))
     p.add_argument("--no-autograd", action="store_true", help=_("skip torch"))
     p.add_argument("--no-numeric", action="store_true", help=_("skip finite differences"))
     p.add_argument("-o", "--output", metavar="FILE", help=_("write to FILE (atomically)"))
@@ -63,7 +66,13 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     tracer = trace_torch if uses_torch(f) else trace  # torch calls: record real tensors
     e = tracer(f, point, wrt=_split(args.wrt), dtype=args.dtype, autograd=not args.no_autograd,
               numeric_check=not args.no_numeric, limits=limits_from(args))
+    if args.components and e.components is None:  # the path taken had no tensors
+        from diffexplain.errors import InputError
+
+        raise InputError(_("--components shows the components of vectors and matrices; this "
+                           "input has only scalars (its derivation is already written per "
+                           "variable)"))
     from diffexplain.render import render
 
-    emit(render(e, args.format), args.output)
+    emit(render(e, args.format, components=args.components), args.output)
     return EXIT_DISAGREE if args.check and not e.verdict.agree else EXIT_OK
