@@ -170,7 +170,10 @@ def _judge(graph: Graph, values: Sequence[float], v: str, s: float,
         reasons.extend(more)
     elif d is not None and d.note is not None:
         reasons.append(d.note)  # how the step was adapted, whatever the verdict
-    if not math.isfinite(s) and state != "agree":
+    exact_finite = (w is not None and w.value.defined
+                    and w.value.text not in ("inf", "-inf", "nan"))
+    if not math.isfinite(s) and state != "agree" and not exact_finite:
+        # with a finite exact value, inf is the float's overflow (named by the range reasons)
         reasons.append(reason("nonfinite", value=fmt_number(s)))
     reasons.extend(r for r in facts if r not in reasons)
     if dtype == "float32" and a is not None and s64 is not None and math.isfinite(a):
