@@ -27,7 +27,7 @@ __all__ = ["Explanation", "NodeInfo"]
 INLINE_SVG_NODES = 150
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class NodeInfo:
     """One graph node as shown: definition, forward value, gradient, and torch's view of it.
 
@@ -49,6 +49,31 @@ class NodeInfo:
     autograd_grad: Any = None
     saved: tuple[tuple[str, str | None, Any], ...] = ()
     shape: tuple[int, ...] = ()
+
+    def __init__(self, id: str, op: str, kind: str, expr: str, inputs: tuple[str, ...],
+                 value: Any, grad: Any, output: bool = False, grad_fn: str | None = None,
+                 is_leaf: bool | None = None, requires_grad: bool | None = None,
+                 retains_grad: bool | None = None, autograd_grad: Any = None,
+                 saved: tuple[tuple[str, str | None, Any], ...] = (),
+                 shape: tuple[int, ...] = ()) -> None:
+        # written out, as core.graph.Node's: one per node on every explanation, and the
+        # generated frozen __init__ (15 object.__setattr__ calls) costs 3 µs each
+        d = self.__dict__
+        d["id"] = id
+        d["op"] = op
+        d["kind"] = kind
+        d["expr"] = expr
+        d["inputs"] = inputs
+        d["value"] = value
+        d["grad"] = grad
+        d["output"] = output
+        d["grad_fn"] = grad_fn
+        d["is_leaf"] = is_leaf
+        d["requires_grad"] = requires_grad
+        d["retains_grad"] = retains_grad
+        d["autograd_grad"] = autograd_grad
+        d["saved"] = saved
+        d["shape"] = shape
 
 
 @dataclass(frozen=True)

@@ -259,23 +259,23 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
     def shaped(nid: int, per_component: Sequence[Any]) -> Any:
         return per_component[nid] if sc is None else sc.shaped(nid, per_component)
 
-    detached = {n.id for n in graph.nodes if not n.is_leaf and op_table(n.op).tensor == "detach"}
+    detach = {op for op in graph.ops if op_table(op).tensor == "detach"}
     nodes = []
     tnodes = auto.nodes if auto is not None else None
     names = [n.name for n in graph.nodes]
-    for n in graph.nodes:
+    kinds = {"var": "variable", "const": "constant"}
+    grads = sym.grads
+    for n in graph.nodes:  # one per node, on every explanation: kept lean
         t = tnodes[n.id] if tnodes is not None else None
+        op, k = n.op, n.id
         nodes.append(NodeInfo(
-            id=n.name, op=n.op,
-            kind="variable" if n.op == "var" else "constant" if n.op == "const" else "operation",
-            expr=graph.describe(n), inputs=tuple([names[i] for i in n.inputs]),
-            value=shaped(n.id, values),
-            grad=None if n.op == "const" or n.id in detached else shaped(n.id, sym.grads),
-            output=n.id in seeds, shape=n.shape,
-            grad_fn=t.grad_fn if t else None, is_leaf=t.is_leaf if t else None,
-            requires_grad=t.requires_grad if t else None,
-            retains_grad=t.retains_grad if t else None,
-            autograd_grad=t.grad if t else None, saved=t.saved if t else ()))
+            n.name, op, kinds.get(op, "operation"), graph.describe(n),
+            tuple([names[i] for i in n.inputs]), values[k] if sc is None else shaped(k, values),
+            None if op == "const" or op in detach else (
+                grads[k] if sc is None else shaped(k, grads)), k in seeds,
+            t.grad_fn if t else None, t.is_leaf if t else None,
+            t.requires_grad if t else None, t.retains_grad if t else None,
+            t.grad if t else None, t.saved if t else (), n.shape))
     extras.update(lessons.collect(
         cg, cpoint, cwrt, cseeds, dtype, limits, sym_values, autograd=autograd, order=order,
         hessian=hessian, backward=backward, zero_grad=zero_grad, retain_graph=retain_graph,
@@ -284,6 +284,7 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
     if sc is not None:
         from diffexplain.methods.components import tensor_info
 
+        detached = {n.id for n in graph.nodes if n.op in detach}
         extras["tensor"] = tensor_info(graph, sc, values, sym.grads, wrt, detached, auto)
         from diffexplain.methods.vectorform import build as vector_form
 

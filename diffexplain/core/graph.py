@@ -41,7 +41,7 @@ def op_table(op: str) -> Fn:
     return fn
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Node:
     """One vertex: a variable (``op='var'``), a constant (``op='const'``) or an operation.
 
@@ -60,6 +60,21 @@ class Node:
     #: an operation's parameters as (key, value) pairs, e.g. (("dim", 0),) for a recorded cat
     params: tuple[tuple[str, Any], ...] = ()
 
+    def __init__(self, id: int, name: str, op: str, inputs: tuple[int, ...] = (),
+                 value: float | None = None, literal: str | None = None,
+                 shape: tuple[int, ...] = (), params: tuple[tuple[str, Any], ...] = ()) -> None:
+        # written out: a frozen dataclass's own __init__ sets each field through
+        # object.__setattr__, 2-5x slower, and a graph makes two Nodes per node
+        d = self.__dict__
+        d["id"] = id
+        d["name"] = name
+        d["op"] = op
+        d["inputs"] = inputs
+        d["value"] = value
+        d["literal"] = literal
+        d["shape"] = shape
+        d["params"] = params
+
     @property
     def is_leaf(self) -> bool:
         return self.op in ("var", "const")
@@ -72,9 +87,10 @@ class Graph:
     nodes: tuple[Node, ...]
     outputs: tuple[int, ...]
     source: str = ""
-    _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
-    #: per-graph memo of derived tables (users, float plans); the graph never changes
-    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _index: dict[str, int] = field(default_factory=dict, init=False, compare=False, repr=False)
+    #: per-graph memo of derived tables (users, float plans, variables); the graph never
+    #: changes, and a copy made by ``dataclasses.replace`` starts with an empty one
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index.update({n.name: n.id for n in self.nodes})
@@ -83,7 +99,20 @@ class Graph:
     @property
     def variables(self) -> tuple[str, ...]:
         """Names of the variable leaves, sorted, which is the order gradients are shown in."""
-        return tuple(sorted(n.name for n in self.nodes if n.op == "var"))
+        got = self._cache.get("variables")
+        if got is None:  # asked per variable by several stages: one walk per graph
+            got = self._cache["variables"] = tuple(sorted(n.name for n in self.nodes
+                                                          if n.op == "var"))
+        return got
+
+    @property
+    def ops(self) -> frozenset[str]:
+        """The operation names the graph uses (leaves excluded), for table-wide questions."""
+        got = self._cache.get("ops")
+        if got is None:
+            got = self._cache["ops"] = frozenset(n.op for n in self.nodes
+                                                 if n.op not in ("var", "const"))
+        return got
 
     def __len__(self) -> int:
         return len(self.nodes)

@@ -197,4 +197,4 @@ def needs_tensors(graph: Graph, at: Mapping[str, Any] | None) -> bool:
     for v in (at or {}).values():
         if isinstance(v, (list, tuple)) or (hasattr(v, "shape") and tuple(v.shape)):
             return True
-    return any(not n.is_leaf and op_table(n.op).tensor for n in graph.nodes)
+    return any(op_table(op).tensor for op in graph.ops)

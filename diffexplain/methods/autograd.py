@@ -19,7 +19,7 @@ __all__ = ["AutogradResult", "BackwardNode", "GraphTensors", "TorchNode", "execu
            "release", "run", "seed_tensors"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TorchNode:
     """What torch says about the tensor of one graph node."""
 
@@ -32,8 +32,22 @@ class TorchNode:
     grad: Any
     saved: tuple[tuple[str, str | None, Any], ...] = ()  # (attribute, node name, value)
 
+    def __init__(self, name: str, grad_fn: str | None, is_leaf: bool, requires_grad: bool,
+                 retains_grad: bool, value: Any, grad: Any,
+                 saved: tuple[tuple[str, str | None, Any], ...] = ()) -> None:
+        # written out, as Node's: one per graph node, on every explanation
+        d = self.__dict__
+        d["name"] = name
+        d["grad_fn"] = grad_fn
+        d["is_leaf"] = is_leaf
+        d["requires_grad"] = requires_grad
+        d["retains_grad"] = retains_grad
+        d["value"] = value
+        d["grad"] = grad
+        d["saved"] = saved
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class BackwardNode:
     """One node of torch's backward graph, reached through ``next_functions``."""
 
@@ -41,6 +55,13 @@ class BackwardNode:
     name: str  # e.g. MulBackward0, AccumulateGrad
     node: str | None  # the graph node it belongs to
     next: tuple[int, ...]
+
+    def __init__(self, id: int, name: str, node: str | None, next: tuple[int, ...]) -> None:
+        d = self.__dict__  # written out, as Node's: one per backward node
+        d["id"] = id
+        d["name"] = name
+        d["node"] = node
+        d["next"] = next
 
 
 @dataclass(frozen=True)
@@ -55,7 +76,7 @@ class AutogradResult:
 
 def read(t: Any) -> Any:
     """A tensor as plain data: a float for a 0-dim tensor, (nested) lists otherwise."""
-    if not hasattr(t, "detach"):
+    if not hasattr(t, "dim"):
         return float(t)
     return float(t.item()) if t.dim() == 0 else t.detach().tolist()
 
@@ -79,30 +100,42 @@ def execute(graph: Graph, point: Mapping[str, Any], dtype: str = "float64",
     dt = getattr(torch, dtype)
     tensor = torch.Tensor
     vals: list[Any] = []
+    fns: dict[str, Any] = {}  # op name → table entry, looked up once per run
     for n in graph.nodes:
-        if leaves is not None and n.op == "var" and n.name in leaves:
-            vals.append(leaves[n.name])
-        elif n.op == "var":
+        op = n.op
+        if op == "var":
+            if leaves is not None and n.name in leaves:
+                vals.append(leaves[n.name])
+                continue
             v = point[n.name]
             grad = requires_grad if isinstance(requires_grad, bool) else n.name in requires_grad
             vals.append(torch.tensor(v if isinstance(v, list) else float(v), dtype=dt,
                                      requires_grad=grad))
-        elif n.op == "const":
+        elif op == "const":
             vals.append(float(n.value) if n.value is not None else 0.0)
         else:
-            fn = op_table(n.op)
+            fn = fns.get(op)
+            if fn is None:
+                fn = fns[op] = op_table(op)
             args = [vals[i] for i in n.inputs]
-            if all(isinstance(a, tensor) for a in args):
+            tensors = 0
+            for a in args:
+                if isinstance(a, tensor):
+                    tensors += 1
+            if tensors == len(args):
                 pass
-            elif not any(isinstance(a, tensor) for a in args):
+            elif not tensors:
                 args = [torch.tensor(a, dtype=dt) for a in args]
-            elif fn.arity == 1 or n.op == "pow" or fn.tensor in ("dot", "matmul", "bce", "rule"):
-                args = [a if isinstance(a, tensor) or (n.op == "pow" and k == 1)
+            elif fn.arity == 1 or op == "pow" or fn.tensor in ("dot", "matmul", "bce", "rule"):
+                args = [a if isinstance(a, tensor) or (op == "pow" and k == 1)
                         else torch.tensor(a, dtype=dt) for k, a in enumerate(args)]
             if fn.tensor == "bce" and args[1].dim() < args[0].dim():
                 args = [args[0], args[1].expand_as(args[0])]
-            vals.append(fn.torch(torch, *args, **{k: v for k, v in n.params
-                                                  if k in _TORCH_PARAMS}))
+            if n.params:
+                vals.append(fn.torch(torch, *args, **{k: v for k, v in n.params
+                                                      if k in _TORCH_PARAMS}))
+            else:
+                vals.append(fn.torch(torch, *args))
     return GraphTensors(vals) if owned else vals
 
 
@@ -146,7 +179,7 @@ def run(graph: Graph, point: Mapping[str, Any], wrt: Sequence[str],
             gradient[v] = read(torch.zeros_like(tens[graph[v].id]))
     back = _backward_graph(tens, list(seeds), names)
     value = read(tens[graph.outputs[0]])
-    if _depth(graph) > SHALLOW:
+    if len(graph.nodes) > SHALLOW and _depth(graph) > SHALLOW:  # depth < node count
         release(tens)
     return AutogradResult(dtype, torch.__version__, gradient, tuple(nodes), back, value)
 
@@ -268,11 +301,11 @@ def torch_nodes(graph: Graph, tens: Sequence[Any], saved: Sequence[Saved],
         if not isinstance(t, torch.Tensor):
             nodes.append(TorchNode(n.name, None, True, False, False, float(t), None))
             continue
-        g = t.grad
+        g, fn, leaf, rg = t.grad, t.grad_fn, t.is_leaf, t.requires_grad
         nodes.append(TorchNode(
-            n.name, type(t.grad_fn).__name__ if t.grad_fn is not None else None, t.is_leaf,
-            t.requires_grad, bool(t.retains_grad) if not t.is_leaf else t.requires_grad,
-            read(t), None if g is None else read(g), saved[n.id]))
+            n.name, None if fn is None else type(fn).__name__, leaf, rg,
+            rg if leaf else bool(t.retains_grad), read(t), None if g is None else read(g),
+            saved[n.id]))
     return nodes
 
 
@@ -289,20 +322,20 @@ def _backward_graph(tens: Sequence[Any], outs: Sequence[int],
     order: list[Any] = []
     stack = [tens[o].grad_fn for o in outs if isinstance(tens[o], torch.Tensor)
              and tens[o].grad_fn is not None]
+    nexts: list[list[Any]] = []  # each node's next_functions, read once (each read builds tuples)
     while stack:
         fn = stack.pop()
         if id(fn) in ids:
             continue
         ids[id(fn)] = len(order)
         order.append(fn)
-        for nxt, _ in fn.next_functions:
-            if nxt is not None and id(nxt) not in ids:
-                stack.append(nxt)
+        nxt = [n for n, _ in fn.next_functions if n is not None]
+        nexts.append(nxt)
+        stack.extend(n for n in nxt if id(n) not in ids)
     result = []
-    for fn in order:
+    for k, fn in enumerate(order):
         node = owner.get(id(fn))
         if node is None and hasattr(fn, "variable"):
             node = names.get(id(fn.variable))
-        nxt_ids = tuple(ids[id(n)] for n, _ in fn.next_functions if n is not None)
-        result.append(BackwardNode(ids[id(fn)], type(fn).__name__, node, nxt_ids))
+        result.append(BackwardNode(k, type(fn).__name__, node, tuple([ids[id(n)] for n in nexts[k]])))
     return tuple(result)

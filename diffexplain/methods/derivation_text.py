@@ -53,7 +53,7 @@ class Partial:
     value: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class AdjointRow:
     """One line of reverse accumulation: ``ā = ȳ·∂y/∂a = ȳ·b = 1·2 = 2``."""
 
@@ -62,6 +62,15 @@ class AdjointRow:
     formula_latex: str
     values: str
     value: float
+
+    def __init__(self, node: str, formula: str, formula_latex: str, values: str,
+                 value: float) -> None:
+        d = self.__dict__  # written out, as core.graph.Node's: one row per node
+        d["node"] = node
+        d["formula"] = formula
+        d["formula_latex"] = formula_latex
+        d["values"] = values
+        d["value"] = value
 
 
 @dataclass(frozen=True)
@@ -247,10 +256,12 @@ class _Names:
 
     def __init__(self, graph: Graph, grads: Sequence[float]) -> None:
         self.text = [n.name for n in graph.nodes]
-        self.latex = [latex_name(nm) for nm in self.text]
-        pairs = [bar_pair(nm) for nm in self.text]
-        self.bar = [t for t, _l in pairs]
-        self.bar_latex = [lt + r" \cdot " for _t, lt in pairs]
+        self.latex, self.bar, self.bar_latex = [], [], []
+        for nm in self.text:
+            lt, b, bl = _name_forms(nm)
+            self.latex.append(lt)
+            self.bar.append(b)
+            self.bar_latex.append(bl)
         self.grads = grads
         self._grad_text: dict[int, str] = {}
 
@@ -259,6 +270,23 @@ class _Names:
         if t is None:
             t = self._grad_text[u] = fmt_number(self.grads[u])
         return t
+
+
+def _name_forms(name: str) -> tuple[str, str, str]:
+    """:func:`latex_name`, :func:`bar` and :func:`bar_latex` (with its ``·``) of a name.
+
+    The names the builder hands out (``a``, ``v12``) are written directly: the general
+    functions split each name again, and this runs once per node of every graph.
+    """
+    if name.isascii() and name[:1].isalpha():
+        if len(name) == 1:
+            return name, name + "\u0304", f"\\bar{{{name}}} \\cdot "
+        if name[1:].isdigit():
+            head, sub = name[0], name[1:]
+            return (f"{head}_{{{sub}}}", f"{head}\u0304{sub}",
+                    f"\\bar{{{head}}}_{{{sub}}} \\cdot ")
+    b, bl = bar_pair(name)
+    return latex_name(name), b, bl + r" \cdot "
 
 
 def _adjoint_terms(graph: Graph, n: Node, users: Sequence[int], values: Sequence[float],

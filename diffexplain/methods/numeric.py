@@ -263,7 +263,11 @@ class Prober:
               kinks: Sequence[tuple[int, float]], v: float) -> tuple[float, bool]:
         """f at variable ``vid`` = v, and whether the way there stays clean (defined, no
         kink crossed); the working copy is the base pass again afterwards."""
-        vals, base = self.work, self.base
+        base = self.base
+        # a cone over 1/16 of the graph: a fresh copy (one C-level copy) is cheaper than
+        # putting the cone's base values back one by one
+        fresh = len(cone) * 16 > len(base)
+        vals = list(base) if fresh else self.work
         vals[vid] = _round32(float(v)) if self.r32 else float(v)
         _run(sub, vals, self.r32)
         f = fsum(w * vals[o] for o, w in self.seeds.items())
@@ -271,9 +275,10 @@ class Prober:
         for i, k in kinks:
             if clean and base[i] != k and (vals[i] - k) * (base[i] - k) <= 0:
                 clean = False
-        vals[vid] = base[vid]
-        for i in cone:
-            vals[i] = base[i]
+        if not fresh:
+            vals[vid] = base[vid]
+            for i in cone:
+                vals[i] = base[i]
         return f, clean
 
 
@@ -289,6 +294,18 @@ def central_differences(graph: Graph, point: Mapping[str, float], wrt: Sequence[
     prober = Prober(graph, seeds, base, dtype)
     return {v: central_difference(graph, point, v, seeds, dtype, step, base=base,
                                   prober=prober) for v in wrt}
+
+
+def _kinks_in(graph: Graph, cone: Sequence[int]) -> list[tuple[int, float]]:
+    """(input id, kink) of each node of ``cone`` whose operation has a kink (abs, relu, …)."""
+    at = graph._cache.get("kink_nodes")
+    if at is None:  # most graphs have none: then no cone is walked for them
+        at = graph._cache["kink_nodes"] = {
+            n.id: (n.inputs[0], op_table(n.op).kinks) for n in graph.nodes
+            if not n.is_leaf and op_table(n.op).kinks}
+    if not at:
+        return []
+    return [(i, k) for c in cone if c in at for i, ks in (at[c],) for k in ks]
 
 
 def central_difference(graph: Graph, point: Mapping[str, float], var: str,
@@ -314,8 +331,7 @@ def central_difference(graph: Graph, point: Mapping[str, float], var: str,
     vid = graph[var].id
     cone = dependents(graph, vid)
     sub = [prober.by_id[i] for i in cone]
-    nodes = graph.nodes
-    kinks = [(nodes[i].inputs[0], k) for i in cone for k in op_table(nodes[i].op).kinks]
+    kinks = _kinks_in(graph, cone)
     f0 = prober.f0
 
     seen: dict[float, tuple[float, bool]] = {}  # the probes of the step check are reused
