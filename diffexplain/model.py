@@ -56,8 +56,11 @@ class NodeInfo:
                  retains_grad: bool | None = None, autograd_grad: Any = None,
                  saved: tuple[tuple[str, str | None, Any], ...] = (),
                  shape: tuple[int, ...] = ()) -> None:
-        # written out, as core.graph.Node's: one per node on every explanation, and the
-        # generated frozen __init__ (15 object.__setattr__ calls) costs 3 µs each
+        # written out: one per node on every explanation, and the generated frozen
+        # __init__ (15 object.__setattr__ calls) costs 3 µs each. Writing the instance dict
+        # makes attribute reads a little slower, which only renderers do (once per field);
+        # core.graph.Node, read in every pass, keeps the generated one
+        # (tests/test_fast_paths.py checks the signature against the fields)
         d = self.__dict__
         d["id"] = id
         d["op"] = op

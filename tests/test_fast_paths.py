@@ -15,13 +15,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from diffexplain.core.graph import Node
 from diffexplain.core.printing import bar_pair
 from diffexplain.methods.autograd import BackwardNode, TorchNode
 from diffexplain.methods.derivation_text import AdjointRow, _name_forms, latex_name
 from diffexplain.model import NodeInfo
 
-RECORDS = [Node, TorchNode, BackwardNode, AdjointRow, NodeInfo]
+RECORDS = [TorchNode, BackwardNode, AdjointRow, NodeInfo]
 
 
 @pytest.mark.parametrize("cls", RECORDS, ids=lambda c: c.__name__)

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from diffexplain.core.functions import CONSTANTS, FUNCTIONS, OPERATORS, TORCH_OPS, Fn
 from diffexplain.errors import InputError, LimitExceeded
@@ -41,7 +41,7 @@ def op_table(op: str) -> Fn:
     return fn
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True)
 class Node:
     """One vertex: a variable (``op='var'``), a constant (``op='const'``) or an operation.
 
@@ -59,21 +59,6 @@ class Node:
     shape: tuple[int, ...] = ()
     #: an operation's parameters as (key, value) pairs, e.g. (("dim", 0),) for a recorded cat
     params: tuple[tuple[str, Any], ...] = ()
-
-    def __init__(self, id: int, name: str, op: str, inputs: tuple[int, ...] = (),
-                 value: float | None = None, literal: str | None = None,
-                 shape: tuple[int, ...] = (), params: tuple[tuple[str, Any], ...] = ()) -> None:
-        # written out: a frozen dataclass's own __init__ sets each field through
-        # object.__setattr__, 2-5x slower, and a graph makes two Nodes per node
-        d = self.__dict__
-        d["id"] = id
-        d["name"] = name
-        d["op"] = op
-        d["inputs"] = inputs
-        d["value"] = value
-        d["literal"] = literal
-        d["shape"] = shape
-        d["params"] = params
 
     @property
     def is_leaf(self) -> bool:
@@ -166,16 +151,21 @@ class Graph:
     def validate(self) -> None:
         """Check the invariants every pass relies on; raises ``ValueError`` if one breaks."""
         seen: set[str] = set()
+        arity = {"var": 0, "const": 0}  # per operation name: a table lookup per node is slow
         for k, n in enumerate(self.nodes):
             if n.id != k:
                 raise ValueError(f"node {n.name!r} has id {n.id}, expected {k}")
             if n.name in seen:
                 raise ValueError(f"duplicate node name {n.name!r}")
             seen.add(n.name)
-            if any(i >= k or i < 0 for i in n.inputs):
+            ins = n.inputs
+            if ins and (max(ins) >= k or min(ins) < 0):
                 raise ValueError(f"node {n.name!r} is not in topological order")
-            if not n.is_leaf and len(n.inputs) != op_table(n.op).arity:
-                raise ValueError(f"node {n.name!r}: {n.op} takes {op_table(n.op).arity} inputs")
+            a = arity.get(n.op)
+            if a is None:
+                a = arity[n.op] = op_table(n.op).arity
+            if len(ins) != a and not n.is_leaf:
+                raise ValueError(f"node {n.name!r}: {n.op} takes {a} inputs")
         if not self.outputs:
             raise ValueError("graph has no output")
 
@@ -298,7 +288,7 @@ class GraphBuilder:
         if len(ins) != fn.arity:
             raise InputError(_("{op}() takes {arity} argument(s), got {n}").format(
                 op=op, arity=fn.arity, n=len(ins)), self.source, pos)
-        cvals = [self._const_value[i] for i in ins]
+        cvals = [self._const_value[i] for i in ins]  # None: not constant
         if op == "pow" and cvals[1] is not None:
             self._check_exponent(cvals[1], pos)
         if op == "neg" and self.nodes[ins[0]].op == "const":
@@ -310,8 +300,8 @@ class GraphBuilder:
         if key in self._key:
             return self._key[key]
         value = None
-        consts = [v for v in cvals if v is not None]
-        if len(consts) == len(cvals) and fn.tensor != "rule":  # rule: no 1-entry fold
+        if None not in cvals and fn.tensor != "rule":  # rule: no 1-entry fold
+            consts = cast("list[float]", cvals)
             value = fn.math(math, *consts)
             if op == "pow":
                 self._check_constant_power(consts[0], consts[1], value, pos)
@@ -322,7 +312,9 @@ class GraphBuilder:
                                    "the expression is undefined at every point").format(
                                        op=op, args=", ".join(_literal(c) for c in consts),
                                        value=value), self.source, pos)
-        return self._add(Node(len(self.nodes), "", op, ins, params=params), key, value, pos)
+        node = Node(len(self.nodes), "", op, ins, params=params) if params else Node(
+            len(self.nodes), "", op, ins)
+        return self._add(node, key, value, pos)
 
     def _check_exponent(self, value: float, pos: int | None) -> None:
         lim = self.limits.max_exponent

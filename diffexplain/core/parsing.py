@@ -150,14 +150,19 @@ class _Parser:
                                  "plain expressions do not have").format(op=tok.text), tok)
             out.append(b.op(name, [lhs, rhs], tok.pos))
 
+        lazy = self.toks
+        toks = lazy.scanned
         while True:
-            tok = self.toks[self.k]
+            k = self.k
+            if k + 2 >= len(toks):  # the two tokens of lookahead below are scanned
+                lazy.fill(k + 2)
+            tok = toks[k]
             if expect_operand:
                 if tok.kind == "NUM":
                     out.append(b.const(_number(tok.text), tok.text, tok.pos))
                     expect_operand = False
                 elif tok.kind == "NAME":
-                    nxt = self.toks[self.k + 1]
+                    nxt = toks[k + 1]
                     if nxt.kind == "ASSIGN" and any(o[0] == "call" for o in ops):
                         raise self.err(_("keyword arguments are not allowed"), nxt)
                     if nxt.kind == "LPAREN":
@@ -166,7 +171,7 @@ class _Parser:
                             raise self.err(_unknown_function(tok.text), tok)
                         depth += 1
                         self._depth(depth, nxt)
-                        if self.toks[self.k + 2].kind == "RPAREN":
+                        if toks[k + 2].kind == "RPAREN":
                             raise self.err(_("{function}() needs {arity} argument(s)").format(
                                 function=fn.name, arity=fn.arity), tok)
                         ops.append(("call", fn.name, 0, False, tok))

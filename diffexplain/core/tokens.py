@@ -32,6 +32,7 @@ class Token(NamedTuple):
 _NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DIGITS = frozenset("0123456789")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 _TRANSLATE = {"·": "*", "×": "*", "⋅": "*", "∗": "*", "−": "-", "÷": "/"}
 _FORBIDDEN = {
     ".": N_("attribute access ('.') is not allowed"),
@@ -80,13 +81,24 @@ class _Lazy:
         try:
             return self._toks[k]
         except IndexError:
-            pass
+            self.fill(k)
+            return self._toks[k]
+
+    @property
+    def scanned(self) -> list[Token]:
+        """The tokens scanned so far: the parser's hot loop indexes this list directly,
+        after :meth:`fill` (a method call per token would cost as much as the parse)."""
+        return self._toks
+
+    def fill(self, k: int) -> None:
+        """Scan until token ``k`` exists (past the end: EOF again)."""
         toks = self._toks
+        if k < len(toks):
+            return
         # in chunks: one generator step per token costs as much as the parse itself
         toks.extend(islice(self._it, max(256, k + 1 - len(toks))))
         while len(toks) <= k:
-            toks.append(toks[-1])  # past the end: EOF again
-        return toks[k]
+            toks.append(toks[-1])
 
     def drain(self) -> None:
         """Scan the rest of the text, so its first lexical error (if any) is raised."""
@@ -104,6 +116,25 @@ def _scan(text: str, limits: Limits) -> Iterator[Token]:
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
+        # the common characters first: no branch below them takes a blank, an ASCII letter
+        # or these operators
+        if ch in " \t\r":
+            i += 1
+            continue
+        if ch.isascii() and (ch.isalpha() or ch == "_"):
+            m = _NAME.match(text, i)
+            assert m is not None
+            name = m.group()
+            _check_name(name, text, i)
+            yield Token("NAME", name, i)
+            last = "NAME"
+            i = m.end()
+            continue
+        if ch in "+-/^@":
+            yield Token("OP", ch, i)
+            last = "OP"
+            i += 1
+            continue
         if ch == "√" or ch in SUPERSCRIPTS:  # what derivations print: √(x), x⁻¹
             got = root_tokens(text, i) if ch == "√" else superscript_tokens(text, i)
             if got is not None:
@@ -116,9 +147,6 @@ def _scan(text: str, limits: Limits) -> Iterator[Token]:
         if ch == "#":
             j = text.find("\n", i)
             i = n if j < 0 else j
-            continue
-        if ch in " \t\r":
-            i += 1
             continue
         if ch in "\n;":
             yield Token("SEP", ch, i)
@@ -165,15 +193,6 @@ def _scan(text: str, limits: Limits) -> Iterator[Token]:
                 yield Token("OP", "*", i)  # 2√(x), as derivations print it
                 last = "OP"
             continue
-        if ch.isascii() and (ch.isalpha() or ch == "_"):
-            m = _NAME.match(text, i)
-            assert m is not None
-            name = m.group()
-            _check_name(name, text, i)
-            yield Token("NAME", name, i)
-            last = "NAME"
-            i = m.end()
-            continue
         if ch == "*":
             if text.startswith("**", i):
                 yield Token("OP", "**", i)
@@ -183,11 +202,6 @@ def _scan(text: str, limits: Limits) -> Iterator[Token]:
                 yield Token("OP", "*", i)
                 last = "OP"
                 i += 1
-            continue
-        if ch in "+-/^@":
-            yield Token("OP", ch, i)
-            last = "OP"
-            i += 1
             continue
         if ch == "(":
             if last == "RPAREN":
@@ -271,7 +285,7 @@ def _check_name(name: str, text: str, pos: int) -> None:
     if name.startswith("_"):
         raise ParseError(_("names may not start with '_' ({name!r}): dunder and private names "
                            "are not allowed").format(name=name), text, pos, len(name))
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+    if name in _KEYWORDS:
         raise ParseError(_("Python keyword {name!r} is not allowed: expressions are data, not "
                            "code").format(name=name), text, pos, len(name))
 

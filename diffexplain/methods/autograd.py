@@ -35,7 +35,7 @@ class TorchNode:
     def __init__(self, name: str, grad_fn: str | None, is_leaf: bool, requires_grad: bool,
                  retains_grad: bool, value: Any, grad: Any,
                  saved: tuple[tuple[str, str | None, Any], ...] = ()) -> None:
-        # written out, as Node's: one per graph node, on every explanation
+        # written out, as model.NodeInfo's: one per graph node, on every explanation
         d = self.__dict__
         d["name"] = name
         d["grad_fn"] = grad_fn
@@ -57,7 +57,7 @@ class BackwardNode:
     next: tuple[int, ...]
 
     def __init__(self, id: int, name: str, node: str | None, next: tuple[int, ...]) -> None:
-        d = self.__dict__  # written out, as Node's: one per backward node
+        d = self.__dict__  # written out, as model.NodeInfo's: one per backward node
         d["id"] = id
         d["name"] = name
         d["node"] = node

@@ -65,7 +65,7 @@ class AdjointRow:
 
     def __init__(self, node: str, formula: str, formula_latex: str, values: str,
                  value: float) -> None:
-        d = self.__dict__  # written out, as core.graph.Node's: one row per node
+        d = self.__dict__  # written out, as model.NodeInfo's: one row per node
         d["node"] = node
         d["formula"] = formula
         d["formula_latex"] = formula_latex

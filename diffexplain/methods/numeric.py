@@ -65,11 +65,16 @@ def _plan(graph: Graph) -> list[tuple[int, Any, Any, tuple[int, ...]]]:
     plan = graph._cache.get("forward")
     if plan is None:
         plan = []
+        forms: dict[str, tuple[Any, Any]] = {}  # per operation name, not per node
         for n in graph.nodes:
-            if n.is_leaf:
+            op = n.op
+            if op == "var" or op == "const":
                 continue
-            safe = op_table(n.op).math
-            plan.append((n.id, getattr(safe, "__wrapped__", safe), safe, n.inputs))
+            form = forms.get(op)
+            if form is None:
+                safe = op_table(op).math
+                form = forms[op] = (getattr(safe, "__wrapped__", safe), safe)
+            plan.append((n.id, form[0], form[1], n.inputs))
         graph._cache["forward"] = plan
     return plan
 
@@ -118,11 +123,15 @@ def reverse(graph: Graph, values: list[float], seeds: Mapping[int, float]) -> li
     if rplan is None:
         const = [n.op == "const" for n in graph.nodes]
         rplan = []
+        forms: dict[str, list[tuple[Any, Any]]] = {}  # per operation name, not per node
         for n in reversed(graph.nodes):
-            if n.is_leaf:
+            op = n.op
+            if op == "var" or op == "const":
                 continue
-            slots = tuple((k, i, getattr(d, "__wrapped__", d), d)
-                          for k, (i, d) in enumerate(zip(n.inputs, op_table(n.op).dmath))
+            ds = forms.get(op)
+            if ds is None:
+                ds = forms[op] = [(getattr(d, "__wrapped__", d), d) for d in op_table(op).dmath]
+            slots = tuple((k, i, raw, d) for k, (i, (raw, d)) in enumerate(zip(n.inputs, ds))
                           if not const[i])
             rplan.append((n.id, n.inputs, slots))
         graph._cache["reverse"] = rplan
