@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Sequence
 
 from diffexplain.errors import InputError
@@ -101,6 +100,8 @@ def _stage(real: str, data: bytes, shown: str) -> str:
     """A temporary file beside ``real`` holding ``data``, with the mode the file will have."""
     directory = os.path.dirname(os.path.abspath(real))
     try:
+        import tempfile  # here, not at the top: it costs --help 6 ms (shutil, random, bz2)
+
         fd, tmp = tempfile.mkstemp(prefix=".diffexplain-", dir=directory)
     except OSError as err:
         raise _fail(shown, err.strerror or str(err)) from None

@@ -55,8 +55,12 @@ def _round32(x: float) -> float:
 _FLOAT_ERRORS = (ZeroDivisionError, OverflowError, ValueError)
 
 
-def _plan(graph: Graph) -> list[tuple[int, Any, Any, tuple[int, ...]]]:
-    """``(id, raw form, safe form, inputs)`` per operation, built once per graph.
+#: one step of a float pass: (id, raw form, safe form, inputs, first input, second input)
+Step = tuple[int, Any, Any, tuple[int, ...], int, int]
+
+
+def _plan(graph: Graph) -> list[Step]:
+    """A :data:`Step` per operation, built once per graph.
 
     The raw form (the table's float function without its guard) is tried
     first; on a float error the guarded form gives the NaN/inf the guard
@@ -74,27 +78,30 @@ def _plan(graph: Graph) -> list[tuple[int, Any, Any, tuple[int, ...]]]:
             if form is None:
                 safe = op_table(op).math
                 form = forms[op] = (getattr(safe, "__wrapped__", safe), safe)
-            plan.append((n.id, form[0], form[1], n.inputs))
+            ins = n.inputs
+            # the input ids of a unary or binary node spelled out (-1: none), so that the
+            # loop below tests an int instead of calling len() twice per node
+            a, b = (ins[0], -1) if len(ins) == 1 else (ins[0], ins[1]) if len(ins) == 2 else (-1, -1)
+            plan.append((n.id, form[0], form[1], ins, a, b))
         graph._cache["forward"] = plan
     return plan
 
 
-def _run(plan: Sequence[tuple[int, Any, Any, tuple[int, ...]]], vals: list[float],
-         r32: bool) -> None:
+def _run(plan: Sequence[Step], vals: list[float], r32: bool) -> None:
     m = math
-    for nid, f, safe, ins in plan:
-        if len(ins) == 1:
-            a = vals[ins[0]]
-            try:
-                v = f(m, a)
-            except _FLOAT_ERRORS:
-                v = safe(m, a)
-        elif len(ins) == 2:
-            a, b = vals[ins[0]], vals[ins[1]]
+    for nid, f, safe, ins, i, j in plan:
+        if j >= 0:
+            a, b = vals[i], vals[j]
             try:
                 v = f(m, a, b)
             except _FLOAT_ERRORS:
                 v = safe(m, a, b)
+        elif i >= 0:
+            a = vals[i]
+            try:
+                v = f(m, a)
+            except _FLOAT_ERRORS:
+                v = safe(m, a)
         else:
             args = [vals[i] for i in ins]
             try:
