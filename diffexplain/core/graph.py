@@ -220,7 +220,9 @@ class Graph:
             return n.name
         fn = op_table(n.op)
         args = [self.nodes[i].name for i in n.inputs]
-        return fn.text.format(*args, **dict(n.params)) if fn.text else f"{n.op}({', '.join(args)})"
+        if not fn.text:
+            return f"{n.op}({', '.join(args)})"
+        return fn.text.format(*args, **dict(n.params)) if n.params else fn.text.format(*args)
 
 
 def constant_sympy(node: Node) -> sympy.Expr:

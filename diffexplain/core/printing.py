@@ -161,6 +161,10 @@ def join_terms(terms: Sequence[Sequence[Any]], fmt: str,
 
 def fmt_number(x: float | complex | None, digits: int = 6) -> str:
     """Numbers as a person writes them: ``5``, ``0.540302``, ``-1.5e-08``, ``nan``."""
+    if type(x) is float and x - x == 0:  # finite: the common case, once per table cell
+        if x.is_integer() and abs(x) < 1e15:
+            return str(int(x))
+        return format(x, ".6g") if digits == 6 else f"{x:.{digits}g}"
     if x is None:
         return "—"
     if isinstance(x, (list, tuple)):  # vectors and matrices: [0, 4, 8, 12]

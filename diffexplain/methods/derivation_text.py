@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from diffexplain.core.floats import fsum
 from diffexplain.core.graph import Graph, Node, op_table
@@ -264,6 +265,8 @@ class _Names:
             self.bar_latex.append(bl)
         self.grads = grads
         self._grad_text: dict[int, str] = {}
+        #: per operation name: its partial templates and float partials (see _rule_forms)
+        self.rules: dict[str, tuple[Any, ...]] = {}
 
     def grad_text(self, u: int) -> str:
         t = self._grad_text.get(u)
@@ -289,6 +292,19 @@ def _name_forms(name: str) -> tuple[str, str, str]:
     return latex_name(name), b, bl + r" \cdot "
 
 
+def _rule_forms(op: str) -> tuple[Any, ...]:
+    """(text templates, LaTeX templates, raw float partials, guarded float partials) of an
+    operation, or ``()`` for ``pow``, whose partial depends on its exponent node."""
+    if op == "pow":
+        return ()
+    fn = op_table(op)
+    return (fn.partial_text, fn.partial_latex,
+            tuple(getattr(d, "__wrapped__", d) for d in fn.dmath), fn.dmath)
+
+
+_FLOAT_ERRORS = (ZeroDivisionError, OverflowError, ValueError)  # what the guarded forms catch
+
+
 def _adjoint_terms(graph: Graph, n: Node, users: Sequence[int], values: Sequence[float],
                    grads: Sequence[float], names: _Names | None = None
                    ) -> tuple[str, str, str, float]:
@@ -296,18 +312,31 @@ def _adjoint_terms(graph: Graph, n: Node, users: Sequence[int], values: Sequence
     texts, latexs, vals = [], [], []
     nodes = graph.nodes
     nid = n.id
+    text, latex, rules = nm.text, nm.latex, nm.rules
     for u in users:
         un = nodes[u]
         ins = un.inputs
-        if un.op != "pow" and len(ins) <= 2 and (len(ins) == 1 or ins[0] != ins[1]):
+        rule = rules.get(un.op)
+        if rule is None:
+            rule = rules[un.op] = _rule_forms(un.op)
+        if rule and (len(ins) == 1 or (len(ins) == 2 and ins[0] != ins[1])):
             # one slot holds the input: the rule's template, as _local_partial_text gives it
-            fn = op_table(un.op)
+            ptx, plx, raw, safe = rule
             k = 0 if ins[0] == nid else 1
-            pt = fn.partial_text[k].format(*[nm.text[i] for i in ins])
-            pl = fn.partial_latex[k].format(*[nm.latex[i] for i in ins])
+            args: tuple[float, ...]
+            if len(ins) == 1:
+                a = ins[0]
+                pt, pl, args = ptx[0].format(text[a]), plx[0].format(latex[a]), (values[a],)
+            else:
+                a, b = ins
+                pt, pl = ptx[k].format(text[a], text[b]), plx[k].format(latex[a], latex[b])
+                args = (values[a], values[b])
             # one term: fsum would return it unchanged (up to the sign of zero, which
-            # fmt_number does not show)
-            pv = fn.dmath[k](math, *[values[i] for i in ins])
+            # fmt_number does not show); the raw form first, the guarded one on a float error
+            try:
+                pv = raw[k](math, *args)
+            except _FLOAT_ERRORS:
+                pv = safe[k](math, *args)
         else:
             pt = _local_partial_text(graph, un, nid, "text", nm.text)
             pl = _local_partial_text(graph, un, nid, "latex", nm.latex)
