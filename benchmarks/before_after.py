@@ -3,6 +3,8 @@
     python benchmarks/before_after.py f14de51                     # the revision to compare with
     python benchmarks/before_after.py f14de51 --repeats 7 --pin 1 --out before_after.md
     python benchmarks/before_after.py f14de51 --quick             # a smoke test (a minute)
+    python benchmarks/before_after.py f14de51 --pin 1 --docs      # and into docs/performance*.md
+    python benchmarks/before_after.py --docs-from before_after.md  # an earlier run's tables
 
 The old revision's ``diffexplain/`` is exported with ``git archive`` into a temporary
 directory. Both trees are byte-compiled first (``compileall``): with
@@ -127,11 +129,55 @@ def export(rev: str, into: Path) -> Path:
     return old
 
 
+DOCS = {"en": ROOT / "docs" / "performance.md", "zh": ROOT / "docs" / "performance.zh.md"}
+START, END = "<!-- before-after: start -->", "<!-- before-after: end -->"
+#: the table's words in the Chinese page (the numbers are the same)
+ZH = {"### Start-up (whole process)": "### 启动（整个进程）",
+      "### Scaling (`explain(text, at=…)` in one process)": "### 规模（在一个进程中 `explain(text, at=…)`）",
+      "after / before: below 1 is faster": "之后 / 之前：小于 1 表示更快",
+      "before min": "之前最小值", "after min": "之后最小值", "ratio of minima": "最小值之比",
+      "before median": "之前中位数", "after median": "之后中位数",
+      "ratio of medians": "中位数之比", " nodes |": " 个节点 |"}
+
+
+def _zh_sentences(body: str) -> str:
+    """The report's first and last sentences in Chinese (their numbers kept)."""
+    import re
+
+    body = re.sub(
+        r"Before: `([^`]+)`; after: this checkout\. CPU time \(user \+ system\) of fresh "
+        r"processes, taking turns; (\d+) processes per tree and figure(?:, pinned to CPU "
+        r"(\d+))?; load average ([\d.]+) at the start\.",
+        lambda m: (f"之前：`{m[1]}`；之后：当前检出。全新进程的 CPU 时间（用户 + 系统），轮流运行；"
+                   f"每棵源码树、每个数字 {m[2]} 个进程"
+                   + (f"，固定在 CPU {m[3]} 上" if m[3] else "") + f"；开始时负载均值 {m[4]}。"),
+        body)
+    return re.sub(
+        r"(\d+) s in all \((\d+) CPU s in the children\); load average ([\d.]+) at the end\.",
+        lambda m: f"共 {m[1]} 秒（子进程 CPU 时间 {m[2]} 秒）；结束时负载均值 {m[3]}。", body)
+
+
+def update_docs(report: str) -> None:
+    """Put a report's lines (as printed, or an ``--out`` file) between the markers of
+    docs/performance.md and docs/performance.zh.md, the Chinese page with its own words."""
+    for lang, path in DOCS.items():
+        text = path.read_text(encoding="utf-8")
+        if START not in text or END not in text:
+            continue
+        body = report.strip() + "\n"
+        if lang == "zh":
+            for en, zh in ZH.items():
+                body = body.replace(en, zh)
+            body = _zh_sentences(body)
+        head, rest = text.split(START, 1)
+        path.write_text(f"{head}{START}\n{body}{END}{rest.split(END, 1)[1]}", encoding="utf-8")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="\n".join(__doc__.split("\n")[2:6]))
-    p.add_argument("rev", help="git revision to compare with, e.g. f14de51")
+    p.add_argument("rev", nargs="?", help="git revision to compare with, e.g. f14de51")
     p.add_argument("--repeats", type=int, default=5,
                    help="processes per tree and figure, taking turns (default 5)")
     p.add_argument("--inner", type=int, default=3,
@@ -141,7 +187,16 @@ def main() -> int:
                    help="run every child on this CPU (taskset), e.g. 1")
     p.add_argument("--quick", action="store_true", help="the small sizes only")
     p.add_argument("--out", type=Path, default=None, help="also write the tables here")
+    p.add_argument("--docs", action="store_true",
+                   help="also put the tables into docs/performance.md and performance.zh.md")
+    p.add_argument("--docs-from", type=Path, default=None, metavar="FILE",
+                   help="put the tables of an earlier --out FILE into the docs, and stop")
     args = p.parse_args()
+    if args.docs_from:
+        update_docs(args.docs_from.read_text(encoding="utf-8"))
+        return 0
+    if not args.rev:
+        p.error("give the revision to compare with (or --docs-from FILE)")
     sizes_s, sizes_c = (QUICK_S, QUICK_C) if args.quick else (SIZES_S, SIZES_C)
     lines = [f"Before: `{args.rev}`; after: this checkout. CPU time (user + system) of fresh "
              f"processes, taking turns; {args.repeats} processes per tree and figure"
@@ -200,6 +255,8 @@ def main() -> int:
          f"in the children); load average {os.getloadavg()[0]:.1f} at the end.")
     if args.out:
         args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if args.docs:
+        update_docs("\n".join(lines))
     return 0
 
 
