@@ -133,11 +133,13 @@ DOCS = {"en": ROOT / "docs" / "performance.md", "zh": ROOT / "docs" / "performan
 START, END = "<!-- before-after: start -->", "<!-- before-after: end -->"
 #: the table's words in the Chinese page (the numbers are the same)
 ZH = {"### Start-up (whole process)": "### 启动（整个进程）",
-      "### Scaling (`explain(text, at=…)` in one process)": "### 规模（在一个进程中 `explain(text, at=…)`）",
-      "after / before: below 1 is faster": "之后 / 之前：小于 1 表示更快",
-      "before min": "之前最小值", "after min": "之后最小值", "ratio of minima": "最小值之比",
+      "### Scaling (`explain(text, at=…)` in one process)":
+          "### 规模（在一个进程中 `explain(text, at=…)`）",
+      "| figure |": "| 数字 |",
+      "before min": "之前最小值", "after min": "之后最小值",
+      "after / before (min)": "之后 / 之前（最小值）",
       "before median": "之前中位数", "after median": "之后中位数",
-      "ratio of medians": "中位数之比", " nodes |": " 个节点 |"}
+      "after / before (median)": "之后 / 之前（中位数）", " nodes |": " 个节点 |"}
 
 
 def _zh_sentences(body: str) -> str:
@@ -164,7 +166,8 @@ def update_docs(report: str) -> None:
         text = path.read_text(encoding="utf-8")
         if START not in text or END not in text:
             continue
-        body = report.strip() + "\n"
+        # the report's sections sit under the page's own "###" heading
+        body = report.strip().replace("\n### ", "\n#### ") + "\n"
         if lang == "zh":
             for en, zh in ZH.items():
                 body = body.replace(en, zh)
@@ -202,8 +205,8 @@ def main() -> int:
              f"processes, taking turns; {args.repeats} processes per tree and figure"
              + (f", pinned to CPU {args.pin}" if args.pin is not None else "")
              + f"; load average {os.getloadavg()[0]:.1f} at the start.", ""]
-    head = ("| after / before: below 1 is faster | before min | after min | ratio of minima "
-            "| before median | after median | ratio of medians |")
+    head = ("| figure | before min | after min | after / before (min) "
+            "| before median | after median | after / before (median) |")
     rule = "|---|---|---|---|---|---|---|"
 
     def emit(line: str) -> None:
