@@ -265,21 +265,20 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
     names = [n.name for n in graph.nodes]
     kinds = {"var": "variable", "const": "constant"}
     grads = sym.grads
-    edges: list[tuple[str, str]] = []  # Graph.edges() by name, built in the same walk
     for n in graph.nodes:  # one per node, on every explanation: kept lean
         t = tnodes[n.id] if tnodes is not None else None
-        op, k, ins = n.op, n.id, n.inputs
-        inputs = tuple([names[i] for i in ins])
-        edges.extend((a, n.name) for a in (inputs if len(ins) < 2 or (
-            len(ins) == 2 and ins[0] != ins[1]) else dict.fromkeys(inputs)))
+        op, k = n.op, n.id
         nodes.append(NodeInfo(
-            n.name, op, kinds.get(op, "operation"), graph.describe(n),
-            inputs, values[k] if sc is None else shaped(k, values),
-            None if op == "const" or op in detach else (
-                grads[k] if sc is None else shaped(k, grads)), k in seeds,
-            t.grad_fn if t else None, t.is_leaf if t else None,
-            t.requires_grad if t else None, t.retains_grad if t else None,
-            t.grad if t else None, t.saved if t else (), n.shape))
+            id=n.name, op=op, kind=kinds.get(op, "operation"), expr=graph.describe(n),
+            inputs=tuple([names[i] for i in n.inputs]),
+            value=values[k] if sc is None else shaped(k, values),
+            grad=None if op == "const" or op in detach else (
+                grads[k] if sc is None else shaped(k, grads)),
+            output=k in seeds, shape=n.shape,
+            grad_fn=t.grad_fn if t else None, is_leaf=t.is_leaf if t else None,
+            requires_grad=t.requires_grad if t else None,
+            retains_grad=t.retains_grad if t else None,
+            autograd_grad=t.grad if t else None, saved=t.saved if t else ()))
     extras.update(lessons.collect(
         cg, cpoint, cwrt, cseeds, dtype, limits, sym_values, autograd=autograd, order=order,
         hessian=hessian, backward=backward, zero_grad=zero_grad, retain_graph=retain_graph,
@@ -293,13 +292,14 @@ def _explain(graph: Graph, at: Mapping[str, Any] | None, *, expression: str,
         from diffexplain.methods.vectorform import build as vector_form
 
         extras["vector_form"] = vector_form(graph, sc, wrt, seeds, sym, limits)
+    edges = tuple((names[a], names[b]) for a, b in graph.edges())
     if sc is not None:  # what the gradients of a vector input show (lessons.structure)
         extras.update(lessons.shows(graph, nodes, wrt, verdict, sc, dtype, seeds, extras["tensor"]))
     return Explanation(
         expression=expression or graph.source, point=point,
         outputs=tuple(names[o] for o in outs), weights=tuple(seeds[o] for o in outs),
         value=shaped(outs[0], values), wrt=tuple(wrt), derivations=derivations,
-        adjoints=sym.adjoints, nodes=tuple(nodes), edges=tuple(edges), verdict=verdict, dtype=dtype,
+        adjoints=sym.adjoints, nodes=tuple(nodes), edges=edges, verdict=verdict, dtype=dtype,
         autograd=auto, numeric_steps={v: d.step for v, d in (diffs or {}).items()},
         extras=extras, graph=graph, components=sc)
 

@@ -51,6 +51,16 @@ class Fn:
     tensor: str = ""
 
 
+#: what a guarded float form (:func:`_safe`) catches: a fast pass calls :func:`raw_form`
+#: first and the guarded form only when one of these is raised
+FLOAT_ERRORS = (ZeroDivisionError, OverflowError, ValueError)
+
+
+def raw_form(f: Callable[..., float]) -> Callable[..., float]:
+    """A table float form without its guard (the form itself if it has none)."""
+    return getattr(f, "__wrapped__", f)
+
+
 def _safe(f: Callable[..., float]) -> Callable[..., float]:
     """Float forms return NaN/inf outside the domain instead of raising, as torch does."""
 

@@ -314,9 +314,7 @@ class GraphBuilder:
                                    "the expression is undefined at every point").format(
                                        op=op, args=", ".join(_literal(c) for c in consts),
                                        value=value), self.source, pos)
-        node = Node(len(self.nodes), "", op, ins, params=params) if params else Node(
-            len(self.nodes), "", op, ins)
-        return self._add(node, key, value, pos)
+        return self._add(Node(len(self.nodes), "", op, ins, params=params), key, value, pos)
 
     def _check_exponent(self, value: float, pos: int | None) -> None:
         lim = self.limits.max_exponent

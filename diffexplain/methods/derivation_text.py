@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diffexplain.core.floats import fsum
+from diffexplain.core.functions import FLOAT_ERRORS, raw_form
 from diffexplain.core.graph import Graph, Node, op_table
 from diffexplain.core.printing import bar, bar_latex, bar_pair, fmt_number
 from diffexplain.i18n import N_, _, rule_text
@@ -299,10 +300,7 @@ def _rule_forms(op: str) -> tuple[Any, ...]:
         return ()
     fn = op_table(op)
     return (fn.partial_text, fn.partial_latex,
-            tuple(getattr(d, "__wrapped__", d) for d in fn.dmath), fn.dmath)
-
-
-_FLOAT_ERRORS = (ZeroDivisionError, OverflowError, ValueError)  # what the guarded forms catch
+            tuple(raw_form(d) for d in fn.dmath), fn.dmath)
 
 
 def _adjoint_terms(graph: Graph, n: Node, users: Sequence[int], values: Sequence[float],
@@ -335,7 +333,7 @@ def _adjoint_terms(graph: Graph, n: Node, users: Sequence[int], values: Sequence
             # fmt_number does not show); the raw form first, the guarded one on a float error
             try:
                 pv = raw[k](math, *args)
-            except _FLOAT_ERRORS:
+            except FLOAT_ERRORS:
                 pv = safe[k](math, *args)
         else:
             pt = _local_partial_text(graph, un, nid, "text", nm.text)

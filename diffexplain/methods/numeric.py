@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from diffexplain.core.floats import fsum
+from diffexplain.core.functions import FLOAT_ERRORS, raw_form
 from diffexplain.core.graph import Graph, op_table, point_values
 from diffexplain.core.reasons import Msg, Reason, reason
 from diffexplain.errors import LimitExceeded
@@ -52,7 +53,6 @@ def _round32(x: float) -> float:
         return math.copysign(math.inf, x)
 
 
-_FLOAT_ERRORS = (ZeroDivisionError, OverflowError, ValueError)
 
 
 #: one step of a float pass: (id, raw form, safe form, inputs, first input, second input)
@@ -77,7 +77,7 @@ def _plan(graph: Graph) -> list[Step]:
             form = forms.get(op)
             if form is None:
                 safe = op_table(op).math
-                form = forms[op] = (getattr(safe, "__wrapped__", safe), safe)
+                form = forms[op] = (raw_form(safe), safe)
             ins = n.inputs
             # the input ids of a unary or binary node spelled out (-1: none), so that the
             # loop below tests an int instead of calling len() twice per node
@@ -94,19 +94,19 @@ def _run(plan: Sequence[Step], vals: list[float], r32: bool) -> None:
             a, b = vals[i], vals[j]
             try:
                 v = f(m, a, b)
-            except _FLOAT_ERRORS:
+            except FLOAT_ERRORS:
                 v = safe(m, a, b)
         elif i >= 0:
             a = vals[i]
             try:
                 v = f(m, a)
-            except _FLOAT_ERRORS:
+            except FLOAT_ERRORS:
                 v = safe(m, a)
         else:
             args = [vals[i] for i in ins]
             try:
                 v = f(m, *args)
-            except _FLOAT_ERRORS:
+            except FLOAT_ERRORS:
                 v = safe(m, *args)
         vals[nid] = _round32(v) if r32 else v
 
@@ -137,7 +137,7 @@ def reverse(graph: Graph, values: list[float], seeds: Mapping[int, float]) -> li
                 continue
             ds = forms.get(op)
             if ds is None:
-                ds = forms[op] = [(getattr(d, "__wrapped__", d), d) for d in op_table(op).dmath]
+                ds = forms[op] = [(raw_form(d), d) for d in op_table(op).dmath]
             slots = tuple((k, i, raw, d) for k, (i, (raw, d)) in enumerate(zip(n.inputs, ds))
                           if not const[i])
             rplan.append((n.id, n.inputs, slots))
@@ -151,7 +151,7 @@ def reverse(graph: Graph, values: list[float], seeds: Mapping[int, float]) -> li
         for _k, i, d, safe in slots:
             try:
                 p = d(m, *args)
-            except _FLOAT_ERRORS:
+            except FLOAT_ERRORS:
                 p = safe(m, *args)
             adj[i] += a * p
     return adj
